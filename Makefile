@@ -1,0 +1,54 @@
+# Reclaim: `make run` serves a development instance, `make test` runs every check.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+# Use the local PostgreSQL for the PostgreSQL suite when one answers (CI requires it).
+RECLAIM_TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postgresql://postgres@127.0.0.1:5432/test)
+export RECLAIM_TEST_POSTGRES_URL
+
+DEV := RECLAIM_ENVIRONMENT=development
+
+.PHONY: run test install install-test lint typecheck check pytest bench clean
+
+$(BIN)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+install-test: $(BIN)/.installed-test
+	./scripts/install-test-deps
+
+run: install
+	@mkdir -p var
+	$(DEV) $(BIN)/reclaim db upgrade
+	$(DEV) $(BIN)/reclaim demo
+	$(DEV) $(BIN)/reclaim serve
+
+lint: $(BIN)/.installed-test
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
+
+typecheck: $(BIN)/.installed-test
+	$(BIN)/mypy
+
+pytest: install-test
+	$(BIN)/pytest
+
+test: install-test lint typecheck pytest
+
+bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/matching.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,55 @@
+"""What every command needs: settings (with clear errors), a console, the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from reclaim.config import InsecureSettingsError, Settings, load_settings
+from reclaim.storage.db import make_engine, make_session_factory
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def settings() -> Settings:
+    """Load settings or stop with a message an operator can act on."""
+    try:
+        return load_settings()
+    except (InsecureSettingsError, ValidationError) as exc:
+        errors.print(f"[red]Settings are not usable:[/red] {_first_line(exc)}")
+        raise typer.Exit(2) from None
+
+
+def _first_line(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(_describe(e["loc"], e["msg"]) for e in exc.errors())
+    return str(exc)
+
+
+def _describe(location: tuple[int | str, ...], message: str) -> str:
+    message = message.removeprefix("Value error, ")
+    if not location:
+        return message
+    return f"RECLAIM_{'_'.join(str(p) for p in location).upper()}: {message}"
+
+
+@contextmanager
+def database(config: Settings) -> Iterator[Session]:
+    """A session that commits when the command succeeds and rolls back otherwise."""
+    engine = make_engine(config.database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[red]{message}[/red]")
+    return typer.Exit(code)

@@ -1,0 +1,33 @@
+"""`reclaim serve`: the web app under uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+from reclaim.cli.app import app
+from reclaim.cli.context import console, settings
+
+
+@app.command("serve")
+def serve(
+    host: str | None = typer.Option(None, help="Interface to bind (default: settings)."),
+    port: int | None = typer.Option(None, help="Port (default: settings)."),
+) -> None:
+    """Serve the portal, the staff console and the partner API."""
+    import uvicorn
+
+    from reclaim.web.app import create_app
+
+    config = settings()
+    application = create_app(config)
+    bind_host = host or config.host
+    bind_port = port or config.port
+    console.print(f"Reclaim is serving on http://{bind_host}:{bind_port}/")
+    uvicorn.run(
+        application,
+        host=bind_host,
+        port=bind_port,
+        log_level=config.log_level.lower(),
+        proxy_headers=False,
+        server_header=False,
+    )

@@ -1,0 +1,110 @@
+"""Reclaim's one typed settings object.
+
+Settings are read from ``RECLAIM_*`` environment variables and, optionally, from a
+settings file (``RECLAIM_SETTINGS_FILE``, in ``KEY=value`` dotenv form).  Entry points
+(the CLI, ``create_app``, the worker) build a :class:`Settings` and pass it down; no
+module reads the environment on its own, and nothing builds settings at import time.
+
+Every field is documented in ``docs/configuration.md``; ``tests/test_config.py`` fails
+when one is not.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reclaim.hashing.limits import HashingLimits
+
+#: Values that ship in the code for development; refused outside development mode.
+_DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
+_DEVELOPMENT_QUARANTINE_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
+
+
+class InsecureSettingsError(ValueError):
+    """Raised when a default (public) secret is used outside development mode."""
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set.  See docs/configuration.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RECLAIM_",
+        extra="forbid",
+        frozen=True,
+        env_file_encoding="utf-8",
+    )
+
+    # --- deployment -------------------------------------------------------------
+    environment: Literal["development", "test", "production"] = "production"
+    database_url: str = "sqlite:///var/reclaim.sqlite3"
+    data_dir: Path = Path("var")
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: SecretStr = SecretStr(_DEVELOPMENT_SECRET)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # --- background jobs --------------------------------------------------------
+    redis_url: str | None = None
+    queue_path: Path | None = None
+    run_worker_in_process: bool = True
+
+    # --- languages --------------------------------------------------------------
+    default_language: Literal["zh_TW", "en"] = "zh_TW"
+
+    # --- hashing limits ---------------------------------------------------------
+    max_file_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    max_video_bytes: int = Field(default=2 * 1024 * 1024 * 1024, gt=0)
+    max_image_pixels: int = Field(default=50_000_000, gt=0)
+    max_video_seconds: float = Field(default=3 * 60 * 60, gt=0)
+    max_video_frames: int = Field(default=20_000, gt=0)
+    hash_timeout_seconds: float = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment == "development":
+            return self
+        if self.secret_key.get_secret_value() == _DEVELOPMENT_SECRET:
+            raise InsecureSettingsError(
+                "RECLAIM_SECRET_KEY still has its development default; set a long random "
+                "value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
+                "or set RECLAIM_ENVIRONMENT=development on a development machine."
+            )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    def hashing_limits(self) -> HashingLimits:
+        return HashingLimits(
+            max_file_bytes=self.max_file_bytes,
+            max_video_bytes=self.max_video_bytes,
+            max_image_pixels=self.max_image_pixels,
+            max_video_seconds=self.max_video_seconds,
+            max_video_frames=self.max_video_frames,
+        )
+
+    @property
+    def queue_file(self) -> Path:
+        return self.queue_path or self.data_dir / "queue.sqlite3"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, the optional settings file and overrides.
+
+    Entry points call this once; tests pass overrides instead of touching the
+    environment.
+    """
+    settings_file = os.environ.get("RECLAIM_SETTINGS_FILE")
+    if settings_file:
+        return Settings(_env_file=settings_file, **overrides)
+    return Settings(**overrides)
+
+
+__all__ = ["InsecureSettingsError", "Settings", "load_settings"]

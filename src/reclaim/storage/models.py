@@ -1,0 +1,250 @@
+"""ORM models: the names DESIGN.md uses, as tables.
+
+Conventions: integer surrogate keys; timestamps are aware UTC (`UtcDateTime`); enums
+are stored by value as strings; secrets (PIN, passwords, TOTP seeds) never in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from reclaim.domain.accounts import Role
+from reclaim.domain.banks import EntrySource
+from reclaim.domain.cases import AgeGroup, CaseStatus, ItemKind, MediaKind, ReporterRole, Situation
+from reclaim.domain.signals import SignalType
+from reclaim.storage.types import UtcDateTime, enum_column, utcnow
+
+# Named constraints, so that migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON()}  # noqa: RUF012
+
+
+class User(Base):
+    """A staff account (analyst, supervisor, social worker, police liaison, admin)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class Case(Base):
+    """One victim's matter: groups the reports about it and their items."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(255))
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.NEW)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    reports: Mapped[list[Report]] = relationship(back_populates="case", order_by="Report.id")
+    items: Mapped[list[Item]] = relationship(back_populates="case", order_by="Item.id")
+
+    __table_args__ = (Index("ix_cases_status_created", "status", "created_at"),)
+
+
+class Report(Base):
+    """What one reporter sent, once: their answers and where to reach them."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # A client-generated key: a retried submission finds the report it already made.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    reporter_role: Mapped[ReporterRole] = mapped_column(enum_column(ReporterRole))
+    age_group: Mapped[AgeGroup] = mapped_column(enum_column(AgeGroup))
+    situation: Mapped[Situation] = mapped_column(enum_column(Situation))
+    description: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(320))
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="reports")
+
+
+class Platform(Base):
+    """A service that hosts content and receives notices."""
+
+    __tablename__ = "platforms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    abuse_email: Mapped[str | None] = mapped_column(String(254))
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    webhook_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted
+    jurisdiction: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    domains: Mapped[list[PlatformDomain]] = relationship(
+        back_populates="platform", cascade="all, delete-orphan", order_by="PlatformDomain.domain"
+    )
+
+
+class PlatformDomain(Base):
+    """A domain a platform serves; hosts match it by suffix (a.b.example.com → example.com)."""
+
+    __tablename__ = "platform_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+
+    platform: Mapped[Platform] = relationship(back_populates="domains")
+
+
+class Item(Base):
+    """One URL, or one file hashed on the reporter's device, in a case."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    kind: Mapped[ItemKind] = mapped_column(enum_column(ItemKind))
+    url: Mapped[str | None] = mapped_column(Text)
+    media_kind: Mapped[MediaKind | None] = mapped_column(enum_column(MediaKind))
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="items")
+    signals: Mapped[list[ItemSignal]] = relationship(
+        back_populates="item", cascade="all, delete-orphan"
+    )
+
+
+class Signal(Base):
+    """A hash value, stored once however many items and banks refer to it."""
+
+    __tablename__ = "signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[SignalType] = mapped_column(enum_column(SignalType, length=24))
+    value: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("type", "value", name="uq_signals_type_value"),)
+
+
+class ItemSignal(Base):
+    """A signal computed for an item (a file's MD5, SHA-256 and PDQ, say)."""
+
+    __tablename__ = "item_signals"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), primary_key=True, index=True)
+    quality: Mapped[int | None] = mapped_column(Integer)
+
+    item: Mapped[Item] = relationship(back_populates="signals")
+    signal: Mapped[Signal] = relationship()
+
+
+class Bank(Base):
+    """A named list of signals with provenance."""
+
+    __tablename__ = "banks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BankEntry(Base):
+    """A signal in a bank.  Withdrawn entries stay as tombstones for the hash feed."""
+
+    __tablename__ = "bank_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
+    quality: Mapped[int | None] = mapped_column(Integer)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[EntrySource] = mapped_column(enum_column(EntrySource))
+    source_ref: Mapped[str | None] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+    # Position in the bank's change feed: set on every add and every withdrawal.
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+    signal: Mapped[Signal] = relationship()
+    bank: Mapped[Bank] = relationship()
+
+    __table_args__ = (UniqueConstraint("bank_id", "signal_id", name="uq_bank_entries_bank_signal"),)
+
+
+class AuditEvent(Base):
+    """One row of the append-only, hash-chained audit trail."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), index=True)
+    actor_type: Mapped[str] = mapped_column(String(16))  # user, reporter, partner, system
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id"),)
+
+
+class Counter(Base):
+    """Named monotonic counters, incremented under a row lock.
+
+    The hash feed's ``change_seq`` comes from here rather than from an autoincrement
+    column: a writer holds the counter's row lock until it commits, so sequence numbers
+    become visible in order and a partner paging by cursor never skips a change that
+    committed late.
+    """
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,140 @@
+"""The web application: portal, console and partner API share one FastAPI app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from huey import Huey
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from reclaim import __version__
+from reclaim.config import Settings
+from reclaim.jobs.queue import make_huey, queue_status
+from reclaim.storage.db import make_engine, make_session_factory
+from reclaim.web.i18n import LANGUAGES, Catalogs
+from reclaim.web.security import SecurityHeadersMiddleware
+
+WEB_DIR = Path(__file__).parent
+LANGUAGE_COOKIE = "reclaim_lang"
+
+
+@dataclass
+class AppState:
+    """What request handlers reach through ``request.app.state.reclaim``."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    huey: Huey
+    catalogs: Catalogs
+    templates: Jinja2Templates
+
+
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, huey: Huey | None = None
+) -> FastAPI:
+    """Build the app from settings; tests pass their own engine and queue."""
+    owns_engine = engine is None
+    database = engine or make_engine(settings.database_url)
+    state = AppState(
+        settings=settings,
+        engine=database,
+        sessions=make_session_factory(database),
+        huey=huey or make_huey(settings),
+        catalogs=Catalogs(settings.default_language),
+        templates=Jinja2Templates(directory=WEB_DIR / "templates"),
+    )
+    state.templates.env.autoescape = True
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            database.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Reclaim",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.reclaim = state
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.base_url.startswith("https://"))
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    _add_core_routes(app)
+    return app
+
+
+def state_of(request: Request) -> AppState:
+    state: AppState = request.app.state.reclaim
+    return state
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Render a page in the request's language."""
+    state = state_of(request)
+    language = language_of(request)
+    translator = state.catalogs.get(language)
+    return state.templates.TemplateResponse(
+        request,
+        template,
+        {**translator.template_globals(), "languages": LANGUAGES, **context},
+        status_code=status,
+    )
+
+
+def language_of(request: Request) -> str:
+    state = state_of(request)
+    return state.catalogs.negotiate(
+        request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def _add_core_routes(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(request: Request) -> JSONResponse:
+        state = state_of(request)
+        database: dict[str, Any] = {"ok": True}
+        try:
+            with state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            database = {"ok": False, "error": type(exc).__name__}
+        queue = queue_status(state.huey)
+        ok = database["ok"] and queue.ok
+        body = {
+            "status": "ok" if ok else "degraded",
+            "version": __version__,
+            "database": database,
+            "queue": {"ok": queue.ok, "backend": queue.backend, "pending": queue.pending}
+            | ({"error": queue.error} if queue.error else {}),
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/language/{language}", include_in_schema=False)
+    def choose_language(language: str, request: Request) -> Response:
+        target = request.query_params.get("next", "/")
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"  # never an open redirect
+        response = RedirectResponse(target, status_code=303)
+        if language in LANGUAGES:
+            response.set_cookie(
+                LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", httponly=True
+            )
+        return response
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        return render(request, "home.html", {})

@@ -1,0 +1,80 @@
+"""Translations: Babel catalogs (zh_TW default, en), chosen per request.
+
+Catalogs are kept as .po files only and compiled in memory at start-up, so there is no
+binary .mo file to forget to rebuild.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+LANGUAGES: Mapping[str, str] = {"zh_TW": "繁體中文", "en": "English"}
+DOMAIN = "messages"
+
+
+def load_catalog(language: str) -> Translations:
+    path = TRANSLATIONS_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as source:
+        catalog = read_po(source, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Translator:
+    """The gettext functions one request renders with."""
+
+    language: str
+    translations: Translations
+
+    def gettext(self, message: str, **variables: Any) -> str:
+        text: str = self.translations.ugettext(message)
+        return text % variables if variables else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **variables: Any) -> str:
+        text: str = self.translations.ungettext(singular, plural, n)
+        return text % {"num": n, **variables}
+
+    def template_globals(self) -> dict[str, Callable[..., str] | str]:
+        return {
+            "_": self.gettext,
+            "gettext": self.gettext,
+            "ngettext": self.ngettext,
+            "lang": self.language,
+        }
+
+
+class Catalogs:
+    """All shipped languages, loaded once."""
+
+    def __init__(self, default_language: str) -> None:
+        self.default_language = default_language
+        self._translators = {lang: Translator(lang, load_catalog(lang)) for lang in LANGUAGES}
+
+    def get(self, language: str) -> Translator:
+        return self._translators.get(language, self._translators[self.default_language])
+
+    def negotiate(self, requested: str | None, accept_language: str | None) -> str:
+        """Pick a language: an explicit choice, else the browser's, else the default."""
+        if requested is not None and requested in LANGUAGES:
+            return requested
+        for part in (accept_language or "").split(","):
+            tag = part.split(";")[0].strip().replace("-", "_").lower()
+            if tag.startswith("zh") and ("tw" in tag or "hant" in tag or "hk" in tag):
+                return "zh_TW"
+            if tag.startswith("en"):
+                return "en"
+            if tag.startswith("zh"):
+                return "zh_TW"
+        return self.default_language

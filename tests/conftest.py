@@ -1,0 +1,141 @@
+"""Shared fixtures: settings, and a real database on SQLite and on PostgreSQL.
+
+Every test that asks for `engine` or `session` runs once per backend.  The PostgreSQL
+run needs RECLAIM_TEST_POSTGRES_URL (a server where we may create a scratch database);
+under CI=true a missing or unreachable server fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from reclaim.config import Settings, load_settings
+from reclaim.storage.db import make_engine, make_session_factory
+from reclaim.storage.migrate import upgrade
+from reclaim.storage.models import Base
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get("RECLAIM_TEST_POSTGRES_URL", "")
+REPO = Path(__file__).resolve().parents[1]
+TESTDATA = REPO.parent / "shared" / "testdata"
+
+
+def require_or_skip(reason: str) -> None:
+    """Skip locally; fail under CI, where every suite must run."""
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    if not TESTDATA.is_dir():
+        pytest.fail(f"test media not found at {TESTDATA} (shared/ must sit beside the repo)")
+    return TESTDATA
+
+
+# --- settings ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "secret_key": secrets.token_urlsafe(32),
+        "database_url": f"sqlite:///{tmp_path / 'reclaim.sqlite3'}",
+        "data_dir": tmp_path / "data",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+# --- databases --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A scratch PostgreSQL database for this test run, migrated once, dropped after."""
+    if not POSTGRES_URL:
+        require_or_skip("RECLAIM_TEST_POSTGRES_URL is not set")
+    server = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"reclaim_test_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        with server.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        server.dispose()
+        require_or_skip(f"PostgreSQL at RECLAIM_TEST_POSTGRES_URL is unusable: {exc}")
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "reclaim.sqlite3"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    url: str = request.getfixturevalue("postgres_database")
+    yield url
+    _truncate_all(url)
+
+
+def _truncate_all(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for arranging and asserting; commit explicitly when a test needs to."""
+    with make_session_factory(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def db_settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings pointing at the per-test database (either backend)."""
+    return make_settings(tmp_path, database_url=database_url)

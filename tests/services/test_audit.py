@@ -1,0 +1,101 @@
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, delete, update
+from sqlalchemy.orm import Session
+
+from reclaim.domain.audit import AuditTag
+from reclaim.services import audit
+from reclaim.storage.db import make_session_factory
+from reclaim.storage.models import AuditEvent
+
+
+def _write(session: Session, n: int) -> None:
+    for i in range(n):
+        audit.record(
+            session,
+            AuditTag.CASE_VIEWED,
+            actor=audit.Actor.user(7),
+            target=("case", i),
+            details={"i": i, "note": "案件"},
+        )
+    session.commit()
+
+
+def test_an_intact_chain_verifies(session: Session) -> None:
+    _write(session, 5)
+    check = audit.verify_chain(session)
+    assert check.ok
+    assert check.rows_checked == 5
+
+
+def test_an_altered_row_is_named(session: Session) -> None:
+    _write(session, 5)
+    session.execute(update(AuditEvent).where(AuditEvent.id == 3).values(details={"i": 99}))
+    session.commit()
+    check = audit.verify_chain(session)
+    assert not check.ok
+    assert check.first_bad_id == 3
+    assert "altered" in (check.problem or "")
+
+
+def test_an_altered_timestamp_is_named(session: Session) -> None:
+    _write(session, 4)
+    session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.id == 2)
+        .values(created_at=datetime(2020, 1, 1, tzinfo=UTC))
+    )
+    session.commit()
+    assert audit.verify_chain(session).first_bad_id == 2
+
+
+def test_a_removed_row_is_named(session: Session) -> None:
+    _write(session, 5)
+    session.execute(delete(AuditEvent).where(AuditEvent.id == 2))
+    session.commit()
+    check = audit.verify_chain(session)
+    assert check.first_bad_id == 2
+    assert "missing" in (check.problem or "")
+
+
+def test_removing_the_newest_rows_is_noticed(session: Session) -> None:
+    _write(session, 5)
+    session.execute(delete(AuditEvent).where(AuditEvent.id >= 4))
+    session.commit()
+    check = audit.verify_chain(session)
+    assert check.first_bad_id == 4
+
+
+def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(session: Session) -> None:
+    _write(session, 4)
+    event = session.get(AuditEvent, 2)
+    assert event is not None
+    event.details = {"forged": True}
+    event.row_hash = audit.row_digest(event)
+    session.commit()
+    check = audit.verify_chain(session)
+    assert check.first_bad_id == 3
+    assert "does not follow" in (check.problem or "")
+
+
+def test_unknown_tags_cannot_be_written(session: Session) -> None:
+    with pytest.raises(ValueError, match="not a valid AuditTag"):
+        audit.record(session, "case:item:deleted", actor=audit.SYSTEM)  # type: ignore[arg-type]
+
+
+def test_concurrent_writers_keep_one_chain(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+
+    def writer(_: int) -> None:
+        for _ in range(10):
+            with sessions.begin() as session:
+                audit.record(session, AuditTag.CASE_VIEWED, actor=audit.SYSTEM)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(writer, range(4)))
+    with sessions() as session:
+        check = audit.verify_chain(session)
+    assert check.ok, check.problem
+    assert check.rows_checked == 40

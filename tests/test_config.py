@@ -1,0 +1,56 @@
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from reclaim.config import InsecureSettingsError, Settings, load_settings
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+
+
+def test_every_setting_is_documented() -> None:
+    documented = set(re.findall(r"`(RECLAIM_[A-Z0-9_]+)`", DOCS.read_text(encoding="utf-8")))
+    expected = {f"RECLAIM_{name.upper()}" for name in Settings.model_fields}
+    assert expected - documented == set(), "undocumented settings"
+    # The settings file variable is read by load_settings, not a field.
+    assert documented - expected <= {"RECLAIM_SETTINGS_FILE"}, (
+        "documented settings that do not exist"
+    )
+
+
+def test_default_secret_is_refused_outside_development() -> None:
+    with pytest.raises(ValidationError, match="RECLAIM_SECRET_KEY"):
+        load_settings(environment="production")
+    with pytest.raises(ValidationError):
+        load_settings(environment="test")
+    assert issubclass(InsecureSettingsError, ValueError)
+
+
+def test_development_mode_accepts_the_default_secret() -> None:
+    assert load_settings(environment="development").is_development
+
+
+def test_environment_variables_and_settings_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings_file = tmp_path / "reclaim.env"
+    settings_file.write_text("RECLAIM_PORT=9001\nRECLAIM_SECRET_KEY=from-the-file-0123456789\n")
+    monkeypatch.setenv("RECLAIM_SETTINGS_FILE", str(settings_file))
+    monkeypatch.setenv("RECLAIM_MAX_IMAGE_PIXELS", "1234")
+    settings = load_settings()
+    assert settings.port == 9001
+    assert settings.max_image_pixels == 1234  # environment wins over the file
+    assert settings.secret_key.get_secret_value() == "from-the-file-0123456789"
+    assert "from-the-file" not in repr(settings)
+
+
+def test_bad_values_are_refused_with_the_setting_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECLAIM_PORT", "not-a-port")
+    with pytest.raises(ValidationError, match="port"):
+        load_settings(environment="development")
+
+
+def test_unknown_setting_names_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        load_settings(environment="development", no_such_setting=1)
