@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     max_video_frames: int = Field(default=20_000, gt=0)
     hash_timeout_seconds: float = Field(default=120.0, gt=0)
 
+    # --- banks and matching -----------------------------------------------------
+    bank_min_pdq_quality: int = Field(default=50, ge=0, le=100)
+    match_max_distance: int = Field(default=31, ge=0, le=63)
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "development":
@@ -93,6 +97,11 @@ class Settings(BaseSettings):
     @property
     def queue_file(self) -> Path:
         return self.queue_path or self.data_dir / "queue.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the match engine saves its index between restarts."""
+        return self.data_dir / "index"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -22,6 +22,8 @@ from reclaim.domain.clock import Clock, system_clock
 from reclaim.storage import counters
 from reclaim.storage.models import AuditEvent, Counter
 
+__all__ = ["SYSTEM", "Actor", "AuditTag", "ChainCheck", "record", "verify_chain"]
+
 GENESIS = "0" * 64
 
 

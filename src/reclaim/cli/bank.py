@@ -1,0 +1,181 @@
+"""`reclaim bank list|create|stats|import|export`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from reclaim.cli.app import app
+from reclaim.cli.context import console, database, errors, fail, settings
+from reclaim.services import audit
+from reclaim.services.bank_formats import BankFormat, write_entries
+from reclaim.services.bank_import import import_file
+from reclaim.services.banking import (
+    BankError,
+    active_entries,
+    bank_stats,
+    create_bank,
+    ensure_builtin_banks,
+    get_bank,
+)
+from reclaim.storage.db import make_engine, make_session_factory
+
+bank_app = typer.Typer(help="Hash banks: lists of signals with provenance.", no_args_is_help=True)
+app.add_typer(bank_app, name="bank")
+
+OPERATOR = audit.Actor("operator")
+
+
+@bank_app.command("list")
+def bank_list() -> None:
+    """List the banks and how many active signals each holds."""
+    with database(settings()) as session:
+        ensure_builtin_banks(session)
+        stats = bank_stats(session)
+    table = Table("bank", "signals", "verified", "withdrawn", "description")
+    for bank in stats:
+        table.add_row(
+            bank.name,
+            str(bank.total_active),
+            str(bank.verified),
+            str(bank.withdrawn),
+            bank.description,
+        )
+    console.print(table)
+
+
+@bank_app.command("create")
+def bank_create(
+    name: str, description: str = typer.Option("", help="What the list is and where it is from.")
+) -> None:
+    """Create a bank (e.g. for a list received from another hotline)."""
+    try:
+        with database(settings()) as session:
+            create_bank(session, name, description, actor=OPERATOR)
+    except BankError as exc:
+        raise fail(str(exc)) from None
+    console.print(f"created bank {name}")
+
+
+@bank_app.command("stats")
+def bank_stats_command(
+    name: str | None = typer.Argument(None, help="One bank (default: all)."),
+) -> None:
+    """Signals per type, verified and withdrawn counts, last change."""
+    with database(settings()) as session:
+        ensure_builtin_banks(session)
+        stats = bank_stats(session)
+    if name is not None:
+        stats = [s for s in stats if s.name == name]
+        if not stats:
+            raise fail(f"no bank named {name!r}")
+    for bank in stats:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(bank.active.items())) or "empty"
+        last = bank.last_change.isoformat(timespec="seconds") if bank.last_change else "never"
+        console.print(
+            f"[bold]{bank.name}[/bold]: {kinds}; verified {bank.verified}; "
+            f"withdrawn {bank.withdrawn}; last change {last}"
+        )
+
+
+@bank_app.command("import")
+def bank_import(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    bank: str = typer.Option(..., "--bank", help="Bank to import into."),
+    file_format: BankFormat = typer.Option(None, "--format", help="Default: from the file name."),
+    strict: bool = typer.Option(False, help="Import nothing if any line is bad."),
+) -> None:
+    """Import signals; bad lines are reported by number, the rest imported."""
+    config = settings()
+    chosen = file_format or _guess_format(file)
+    total = _count_lines(file)
+    engine = make_engine(config.database_url)
+    try:
+        with Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            disable=not errors.is_terminal,
+        ) as bar:
+            task = bar.add_task("import", total=total)
+            report = import_file(
+                make_session_factory(engine),
+                bank_name=bank,
+                path=file,
+                file_format=chosen,
+                strict=strict,
+                min_pdq_quality=config.bank_min_pdq_quality,
+                actor=OPERATOR,
+                progress=lambda lines: bar.update(task, completed=lines),
+            )
+    except BankError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    for error in report.errors:
+        errors.print(f"{file.name}: {error}")
+    if report.error_count > len(report.errors):
+        errors.print(f"... and {report.error_count - len(report.errors)} more bad lines")
+    for signal, reason in report.outcome.rejected[:100]:
+        errors.print(f"not banked: {signal}: {reason}")
+    if not report.imported:
+        raise fail(f"--strict: {report.error_count} bad lines, nothing imported")
+    outcome = report.outcome
+    console.print(
+        f"{report.lines} lines: {outcome.added} added, {outcome.reactivated} re-added, "
+        f"{outcome.unchanged} already banked, {len(outcome.rejected)} below quality, "
+        f"{report.error_count} bad"
+    )
+    if report.error_count:
+        raise typer.Exit(1)
+
+
+@bank_app.command("export")
+def bank_export(
+    bank: str = typer.Option(..., "--bank"),
+    file_format: BankFormat = typer.Option(BankFormat.LOCAL_FILE, "--format"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Default: standard output."),
+) -> None:
+    """Export a bank's active signals."""
+    with database(settings()) as session:
+        try:
+            target = get_bank(session, bank)
+        except BankError as exc:
+            raise fail(str(exc)) from None
+        stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            for piece in write_entries(active_entries(session, target), file_format):
+                stream.write(piece)
+        finally:
+            if output:
+                stream.close()
+        audit.record(
+            session,
+            audit.AuditTag.BANK_EXPORTED,
+            actor=OPERATOR,
+            target=("bank", target.id),
+            details={"format": file_format.value},
+        )
+
+
+def _guess_format(path: Path) -> BankFormat:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return BankFormat.CSV
+    if suffix in {".jsonl", ".ndjson", ".json"}:
+        return BankFormat.JSONL
+    return BankFormat.LOCAL_FILE
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    with path.open("rb") as source:
+        while chunk := source.read(1 << 20):
+            count += chunk.count(b"\n")
+    return count

@@ -1,0 +1,39 @@
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+import reclaim.cli.commands  # noqa: F401 - registers every command on the app
+from reclaim.cli import app
+from reclaim.storage.db import make_engine
+from reclaim.storage.migrate import upgrade
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for a command run against the per-test database."""
+    env = {
+        "RECLAIM_ENVIRONMENT": "test",
+        "RECLAIM_SECRET_KEY": "test-secret-key-0123456789abcdef",
+        "RECLAIM_DATABASE_URL": database_url,
+        "RECLAIM_DATA_DIR": str(tmp_path / "data"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    return env
+
+
+@pytest.fixture
+def reclaim(cli_env: dict[str, str]) -> Invoke:
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Result:  # noqa: A002
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return invoke

@@ -1,0 +1,135 @@
+import csv
+import json
+from pathlib import Path
+
+from tests.cli.conftest import Invoke
+
+PDQ_A = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+MD5 = "d35c785545392755e7e4164457657269"
+SHA = "b5b0799616df52d475a3968dc7e54f1d0724c912244ffa6175bc786375dd7298"
+
+
+def pdq_values(count: int, start: int = 1) -> list[str]:
+    return [f"{(i * 0x9E3779B97F4A7C15) % (1 << 256):064x}" for i in range(start, start + count)]
+
+
+def test_list_shows_the_builtin_banks(reclaim: Invoke) -> None:
+    result = reclaim("bank", "list")
+    assert result.exit_code == 0
+    assert "self-reported" in result.output and "confirmed" in result.output
+
+
+def test_create_then_refuse_a_duplicate(reclaim: Invoke) -> None:
+    assert reclaim("bank", "create", "hotline-x", "--description", "from X").exit_code == 0
+    again = reclaim("bank", "create", "hotline-x")
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+
+
+def test_import_local_file_is_idempotent(reclaim: Invoke, tmp_path: Path) -> None:
+    source = tmp_path / "list.txt"
+    lines = [f"pdq {v}" for v in pdq_values(500)] + [f"video_md5 {MD5}", f"sha256 {SHA}"]
+    source.write_text("\n".join(lines) + "\n")
+    reclaim("bank", "create", "imported")
+    first = reclaim("bank", "import", str(source), "--bank", "imported")
+    assert first.exit_code == 0, first.output
+    assert "502 added" in first.output
+    second = reclaim("bank", "import", str(source), "--bank", "imported")
+    assert "0 added" in second.output and "502 already banked" in second.output
+    stats = reclaim("bank", "stats", "imported").output
+    assert "pdq 500" in stats and "md5 1" in stats and "sha256 1" in stats
+
+
+def test_bad_lines_are_named_and_the_rest_imported(reclaim: Invoke, tmp_path: Path) -> None:
+    source = tmp_path / "list.txt"
+    good = pdq_values(3)
+    source.write_text(
+        f"pdq {good[0]}\npdq nothex\nfoo {good[1]}\n\npdq {good[2]}\npdq {good[2][:-1]}\n"
+    )
+    reclaim("bank", "create", "mixed")
+    result = reclaim("bank", "import", str(source), "--bank", "mixed")
+    assert result.exit_code == 1
+    assert "line 2:" in result.output and "line 3:" in result.output and "line 6:" in result.output
+    assert "unknown signal type 'foo'" in result.output
+    assert "2 added" in result.output and "3 bad" in result.output
+
+
+def test_strict_imports_nothing_when_a_line_is_bad(reclaim: Invoke, tmp_path: Path) -> None:
+    source = tmp_path / "list.txt"
+    source.write_text("\n".join(f"pdq {v}" for v in pdq_values(10)) + "\npdq bad\n")
+    reclaim("bank", "create", "strict")
+    result = reclaim("bank", "import", str(source), "--bank", "strict", "--strict")
+    assert result.exit_code == 1
+    assert "line 11:" in result.output and "nothing imported" in result.output
+    assert "empty" in reclaim("bank", "stats", "strict").output
+
+
+def test_csv_import_honours_quality_and_verified(reclaim: Invoke, tmp_path: Path) -> None:
+    values = pdq_values(3)
+    source = tmp_path / "list.csv"
+    source.write_text(
+        "signal_type,value,quality,verified,added_at\n"
+        f"pdq,{values[0]},90,true,2026-01-01T00:00:00Z\n"
+        f"pdq,{values[1]},20,false,\n"
+        f"md5,{MD5},,,\n"
+        f"pdq,{values[2]},101,false,\n"
+    )
+    reclaim("bank", "create", "csvbank")
+    result = reclaim("bank", "import", str(source), "--bank", "csvbank")
+    assert "line 5: quality must be 0–100" in result.output
+    assert "below the banking threshold 50" in result.output
+    stats = reclaim("bank", "stats", "csvbank").output
+    assert "pdq 1" in stats and "md5 1" in stats and "verified 1" in stats
+
+
+def test_export_round_trips_in_all_three_formats(reclaim: Invoke, tmp_path: Path) -> None:
+    source = tmp_path / "list.jsonl"
+    values = pdq_values(20)
+    source.write_text(
+        "".join(
+            json.dumps({"signal_type": "pdq", "value": v, "quality": 80, "verified": i % 2 == 0})
+            + "\n"
+            for i, v in enumerate(values)
+        )
+    )
+    reclaim("bank", "create", "origin")
+    assert reclaim("bank", "import", str(source), "--bank", "origin").exit_code == 0
+
+    local = tmp_path / "out.txt"
+    reclaim("bank", "export", "--bank", "origin", "--format", "local_file", "-o", str(local))
+    assert local.read_text().splitlines() == [f"pdq {v}" for v in values]
+
+    table = tmp_path / "out.csv"
+    reclaim("bank", "export", "--bank", "origin", "--format", "csv", "-o", str(table))
+    with table.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["value"] for r in rows] == values
+    assert [r["verified"] for r in rows[:2]] == ["true", "false"]
+    assert rows[0]["quality"] == "80" and rows[0]["added_at"].endswith("Z")
+
+    lines = tmp_path / "out.jsonl"
+    reclaim("bank", "export", "--bank", "origin", "--format", "jsonl", "-o", str(lines))
+    records = [json.loads(line) for line in lines.read_text().splitlines()]
+    assert [r["value"] for r in records] == values
+
+    # Each export imports back into a new bank unchanged.
+    for name, path in (("copy-local", local), ("copy-csv", table), ("copy-jsonl", lines)):
+        reclaim("bank", "create", name)
+        assert "20 added" in reclaim("bank", "import", str(path), "--bank", name).output
+
+
+def test_local_file_export_uses_threatexchange_type_names(reclaim: Invoke, tmp_path: Path) -> None:
+    source = tmp_path / "list.txt"
+    source.write_text(f"md5 {MD5}\nsha256 {SHA}\n")
+    reclaim("bank", "create", "names")
+    reclaim("bank", "import", str(source), "--bank", "names")
+    output = reclaim("bank", "export", "--bank", "names").output.splitlines()
+    assert output == [f"video_md5 {MD5}", f"video_sha256 {SHA}"]
+
+
+def test_import_into_an_unknown_bank_is_refused(reclaim: Invoke, tmp_path: Path) -> None:
+    source = tmp_path / "list.txt"
+    source.write_text(f"pdq {PDQ_A}\n")
+    result = reclaim("bank", "import", str(source), "--bank", "missing")
+    assert result.exit_code == 1
+    assert "no bank named 'missing'" in result.output
