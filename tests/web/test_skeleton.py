@@ -83,3 +83,37 @@ def test_the_language_switch_remembers_the_choice(client: TestClient) -> None:
 def test_the_language_switch_is_not_an_open_redirect(client: TestClient, target: str) -> None:
     response = client.get("/language/en", params={"next": target}, follow_redirects=False)
     assert response.headers["location"] == "/"
+
+
+def test_the_match_engine_is_saved_at_shutdown_and_reloaded(tmp_path: Path) -> None:
+    from reclaim.domain.banks import EntrySource
+    from reclaim.domain.signals import Signal
+    from reclaim.services.banking import NewEntry, add_signals, get_bank
+    from reclaim.storage.db import make_engine
+    from reclaim.storage.migrate import upgrade
+
+    settings = make_settings(tmp_path)
+    database = make_engine(settings.database_url)
+    upgrade(database)
+    value = "ab" * 32
+    app = create_app(settings, huey=MemoryHuey("t"))
+    with TestClient(app):
+        state = app.state.reclaim
+        with state.sessions.begin() as session:
+            bank = get_bank(session, "confirmed")
+            add_signals(
+                session,
+                bank,
+                [NewEntry(Signal.parse("pdq", value))],
+                source=EntrySource.IMPORT,
+                source_ref=None,
+                min_pdq_quality=50,
+            )
+        with state.sessions() as session:
+            assert len(state.match_engine().match(session, [Signal.parse("pdq", value)])) == 1
+    assert (settings.index_dir / "meta.json").exists()
+    again = create_app(settings, huey=MemoryHuey("t"))
+    with TestClient(again):
+        engine = again.state.reclaim.match_engine()
+        assert engine.position == 1 and len(engine) == 1
+    database.dispose()

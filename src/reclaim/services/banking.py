@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from reclaim.domain.audit import AuditTag
@@ -144,14 +144,14 @@ def add_signals(
         elif entry.signal not in wanted:
             wanted[entry.signal] = entry
     signal_ids = _signal_ids(session, list(wanted))
-    existing = _entries_by_signal(session, bank.id, list(signal_ids.values()))
+    existing = _entry_states(session, bank.id, list(signal_ids.values()))
     now = clock()
     to_insert: list[dict[str, object]] = []
-    to_reactivate: list[BankEntry] = []
+    withdrawn: list[int] = []
     for signal, entry in wanted.items():
         signal_id = signal_ids[signal]
-        current = existing.get(signal_id)
-        if current is None:
+        state = existing.get(signal_id)
+        if state is None:
             to_insert.append(
                 {
                     "bank_id": bank.id,
@@ -163,11 +163,12 @@ def add_signals(
                     "added_at": now,
                 }
             )
-        elif current.withdrawn_at is not None:
-            to_reactivate.append(current)
-        else:
+        elif state[1]:
             outcome.unchanged += 1
-            outcome.entry_ids.append(current.id)
+            outcome.entry_ids.append(state[0])
+        else:
+            withdrawn.append(state[0])
+    to_reactivate = list(session.scalars(select(BankEntry).where(BankEntry.id.in_(withdrawn))))
     changes = len(to_insert) + len(to_reactivate)
     if changes == 0:
         return outcome
@@ -186,8 +187,7 @@ def add_signals(
     outcome.added = len(to_insert)
     outcome.reactivated = len(to_reactivate)
     inserted_ids = [signal_ids[s] for s in wanted if signal_ids[s] not in existing]
-    inserted = _entries_by_signal(session, bank.id, inserted_ids)
-    outcome.entry_ids.extend(e.id for e in inserted.values())
+    outcome.entry_ids.extend(e[0] for e in _entry_states(session, bank.id, inserted_ids).values())
     outcome.entry_ids.extend(e.id for e in to_reactivate)
     return outcome
 
@@ -264,14 +264,35 @@ def _signal_ids(session: Session, signals: list[Signal]) -> dict[Signal, int]:
 
 def _existing_signal_ids(session: Session, signals: list[Signal]) -> dict[Signal, int]:
     found: dict[Signal, int] = {}
-    for part in chunked(signals):
+    by_type: dict[SignalType, list[str]] = {}
+    for signal in signals:
+        by_type.setdefault(signal.type, []).append(signal.value)
+    # One signal type per query keeps the (type, value) index usable on every backend.
+    for kind, values in by_type.items():
+        for part in chunked(values):
+            rows = session.execute(
+                select(SignalRow.id, SignalRow.value).where(
+                    SignalRow.type == kind, SignalRow.value.in_(part)
+                )
+            )
+            for signal_id, value in rows:
+                found[Signal(kind, value)] = signal_id
+    return found
+
+
+def _entry_states(
+    session: Session, bank_id: int, signal_ids: list[int]
+) -> dict[int, tuple[int, bool]]:
+    """signal id -> (entry id, active) for this bank's entries of these signals."""
+    found: dict[int, tuple[int, bool]] = {}
+    for part in chunked(signal_ids):
         rows = session.execute(
-            select(SignalRow.id, SignalRow.type, SignalRow.value).where(
-                tuple_(SignalRow.type, SignalRow.value).in_([(s.type, s.value) for s in part])
+            select(BankEntry.signal_id, BankEntry.id, BankEntry.withdrawn_at.is_(None)).where(
+                BankEntry.bank_id == bank_id, BankEntry.signal_id.in_(part)
             )
         )
-        for signal_id, kind, value in rows:
-            found[Signal(SignalType(kind), value)] = signal_id
+        for signal_id, entry_id, active in rows:
+            found[signal_id] = (entry_id, bool(active))
     return found
 
 

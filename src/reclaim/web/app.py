@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reclaim import __version__
 from reclaim.config import Settings
 from reclaim.jobs.queue import make_huey, queue_status
+from reclaim.services.matching import MatchEngine
 from reclaim.storage.db import make_engine, make_session_factory
 from reclaim.web.i18n import LANGUAGES, Catalogs
 from reclaim.web.security import SecurityHeadersMiddleware
@@ -37,6 +38,14 @@ class AppState:
     huey: Huey
     catalogs: Catalogs
     templates: Jinja2Templates
+    matcher: MatchEngine | None = None
+
+    def match_engine(self) -> MatchEngine:
+        """The in-memory engine, loaded from the saved index on first use."""
+        if self.matcher is None:
+            with self.sessions() as session:
+                self.matcher = MatchEngine.load(self.settings.index_dir, session)
+        return self.matcher
 
 
 def create_app(
@@ -58,6 +67,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        if state.matcher is not None:
+            # The next start loads this and syncs only what changed meanwhile.
+            state.matcher.save(settings.index_dir)
         if owns_engine:
             database.dispose()
 
