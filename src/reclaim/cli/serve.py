@@ -18,16 +18,30 @@ def serve(
 
     from reclaim.web.app import create_app
 
+    from reclaim.jobs.worker import InProcessWorker
+
     config = settings()
     application = create_app(config)
     bind_host = host or config.host
     bind_port = port or config.port
-    console.print(f"Reclaim is serving on http://{bind_host}:{bind_port}/")
-    uvicorn.run(
-        application,
-        host=bind_host,
-        port=bind_port,
-        log_level=config.log_level.lower(),
-        proxy_headers=False,
-        server_header=False,
-    )
+    base = f"http://{bind_host}:{bind_port}"
+    console.print(f"Reclaim is serving on {base}/")
+    console.print(f"  reporting portal  {base}/")
+    console.print(f"  health            {base}/healthz")
+    in_process = None
+    if config.run_worker_in_process:
+        in_process = InProcessWorker(application.state.reclaim.huey)
+        in_process.start()
+        console.print("  background jobs   running in this process")
+    try:
+        uvicorn.run(
+            application,
+            host=bind_host,
+            port=bind_port,
+            log_level=config.log_level.lower(),
+            proxy_headers=False,
+            server_header=False,
+        )
+    finally:
+        if in_process is not None:
+            in_process.stop()

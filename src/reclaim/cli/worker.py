@@ -1,0 +1,22 @@
+"""`reclaim worker`: the background job consumer."""
+
+from __future__ import annotations
+
+import typer
+
+from reclaim.cli.app import app
+from reclaim.cli.context import console, settings
+
+
+@app.command("worker")
+def worker(workers: int = typer.Option(2, min=1, max=32, help="Worker threads.")) -> None:
+    """Run background jobs (notices, verification, purges) until interrupted."""
+    from reclaim.jobs.queue import make_huey
+    from reclaim.jobs.worker import make_consumer
+
+    config = settings()
+    huey = make_huey(config)
+    console.print(
+        f"worker: {workers} threads on the {'Redis' if config.redis_url else 'SQLite'} queue"
+    )
+    make_consumer(huey, workers).run()
