@@ -7,6 +7,7 @@ under CI=true a missing or unreachable server fails the run instead of skipping.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import shutil
@@ -27,6 +28,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("RECLAIM_TEST_POSTGRES_URL", "")
 REPO = Path(__file__).resolve().parents[1]
 TESTDATA = REPO.parent / "shared" / "testdata"
+TEST_QUARANTINE_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def require_or_skip(reason: str) -> None:
@@ -55,6 +57,8 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "test",
         "secret_key": secrets.token_urlsafe(32),
+        "quarantine_keys": {"k1": TEST_QUARANTINE_KEY},
+        "quarantine_current_key_id": "k1",
         "database_url": f"sqlite:///{tmp_path / 'reclaim.sqlite3'}",
         "data_dir": tmp_path / "data",
     }

@@ -5,6 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from reclaim.config import InsecureSettingsError, Settings, load_settings
+from tests.conftest import TEST_QUARANTINE_KEY
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -35,7 +36,11 @@ def test_environment_variables_and_settings_file(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     settings_file = tmp_path / "reclaim.env"
-    settings_file.write_text("RECLAIM_PORT=9001\nRECLAIM_SECRET_KEY=from-the-file-0123456789\n")
+    settings_file.write_text(
+        "RECLAIM_PORT=9001\nRECLAIM_SECRET_KEY=from-the-file-0123456789\n"
+        f'RECLAIM_QUARANTINE_KEYS={{"k1": "{TEST_QUARANTINE_KEY}"}}\n'
+        "RECLAIM_QUARANTINE_CURRENT_KEY_ID=k1\n"
+    )
     monkeypatch.setenv("RECLAIM_SETTINGS_FILE", str(settings_file))
     monkeypatch.setenv("RECLAIM_MAX_IMAGE_PIXELS", "1234")
     settings = load_settings()
@@ -54,3 +59,18 @@ def test_bad_values_are_refused_with_the_setting_named(monkeypatch: pytest.Monke
 def test_unknown_setting_names_are_refused() -> None:
     with pytest.raises(ValidationError):
         load_settings(environment="development", no_such_setting=1)
+
+
+def test_the_development_quarantine_key_is_refused_outside_development() -> None:
+    with pytest.raises(ValidationError, match="RECLAIM_QUARANTINE_KEYS"):
+        load_settings(environment="production", secret_key="a-real-secret-0123456789abcdef")
+
+
+def test_the_current_quarantine_key_must_exist() -> None:
+    with pytest.raises(ValidationError, match="CURRENT_KEY_ID"):
+        load_settings(
+            environment="production",
+            secret_key="a-real-secret-0123456789abcdef",
+            quarantine_keys={"k1": TEST_QUARANTINE_KEY},
+            quarantine_current_key_id="k2",
+        )

@@ -65,6 +65,21 @@ class Settings(BaseSettings):
     max_video_frames: int = Field(default=20_000, gt=0)
     hash_timeout_seconds: float = Field(default=120.0, gt=0)
 
+    # --- safe fetching and the quarantine ---------------------------------------
+    fetch_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    fetch_total_timeout_seconds: float = Field(default=30.0, gt=0)
+    fetch_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    fetch_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    fetch_max_redirects: int = Field(default=5, ge=0, le=20)
+    fetch_allowlist: list[str] = Field(default_factory=list)
+    fetch_allowed_ports: list[int] | None = None
+    fetch_user_agent: str = "Reclaim-Verifier/0.1 (child-protection hotline; removal checks)"
+    quarantine_current_key_id: str = "dev"
+    quarantine_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev": SecretStr(_DEVELOPMENT_QUARANTINE_KEY)}
+    )
+    quarantine_retention_days: int = Field(default=30, ge=1)
+
     # --- banks and matching -----------------------------------------------------
     bank_min_pdq_quality: int = Field(default=50, ge=0, le=100)
     match_max_distance: int = Field(default=31, ge=0, le=63)
@@ -78,6 +93,21 @@ class Settings(BaseSettings):
                 "RECLAIM_SECRET_KEY still has its development default; set a long random "
                 "value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
                 "or set RECLAIM_ENVIRONMENT=development on a development machine."
+            )
+        if any(
+            key.get_secret_value() == _DEVELOPMENT_QUARANTINE_KEY
+            for key in self.quarantine_keys.values()
+        ):
+            raise InsecureSettingsError(
+                "RECLAIM_QUARANTINE_KEYS still holds the development key; set "
+                '{"<key id>": "<32 random bytes, base64>"} and RECLAIM_QUARANTINE_CURRENT_KEY_ID '
+                "(e.g. `python -c 'import os, base64; "
+                "print(base64.b64encode(os.urandom(32)).decode())'`)."
+            )
+        if self.quarantine_current_key_id not in self.quarantine_keys:
+            raise InsecureSettingsError(
+                f"RECLAIM_QUARANTINE_CURRENT_KEY_ID {self.quarantine_current_key_id!r} is not "
+                "one of the ids in RECLAIM_QUARANTINE_KEYS"
             )
         return self
 

@@ -1,3 +1,4 @@
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import reclaim.cli.commands  # noqa: F401 - registers every command on the app
 from reclaim.cli import app
 from reclaim.storage.db import make_engine
 from reclaim.storage.migrate import upgrade
+from tests.conftest import TEST_QUARANTINE_KEY
 
 Invoke = Callable[..., Result]
 
@@ -20,6 +22,8 @@ def cli_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
         "RECLAIM_SECRET_KEY": "test-secret-key-0123456789abcdef",
         "RECLAIM_DATABASE_URL": database_url,
         "RECLAIM_DATA_DIR": str(tmp_path / "data"),
+        "RECLAIM_QUARANTINE_KEYS": json.dumps({"k1": TEST_QUARANTINE_KEY}),
+        "RECLAIM_QUARANTINE_CURRENT_KEY_ID": "k1",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

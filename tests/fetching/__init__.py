@@ -1,0 +1,1 @@
+"""Tests for reclaim.fetching: the safe fetcher and the encrypted quarantine."""
