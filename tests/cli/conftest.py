@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-import reclaim.cli.commands  # noqa: F401 - registers every command on the app
+import reclaim.cli.commands
 from reclaim.cli import app
 from reclaim.storage.db import make_engine
 from reclaim.storage.migrate import upgrade
@@ -37,7 +37,7 @@ def cli_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
 def reclaim(cli_env: dict[str, str]) -> Invoke:
     runner = CliRunner()
 
-    def invoke(*args: str, input: str | None = None) -> Result:  # noqa: A002
+    def invoke(*args: str, input: str | None = None) -> Result:
         return runner.invoke(app, list(args), input=input, catch_exceptions=False)
 
     return invoke

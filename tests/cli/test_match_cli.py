@@ -11,7 +11,9 @@ from tests.cli.conftest import Invoke
 def reference(testdata: Path) -> dict[str, dict[str, str]]:
     table = (testdata / "threatexchange" / "pdq" / "reference.tsv").read_text().splitlines()
     header = table[0].split("\t")
-    return {row.split("\t")[0]: dict(zip(header, row.split("\t"), strict=True)) for row in table[1:]}
+    return {
+        row.split("\t")[0]: dict(zip(header, row.split("\t"), strict=True)) for row in table[1:]
+    }
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 import os
 from pathlib import Path
 
-import pytest
 from huey import Huey
 
 from reclaim.jobs.queue import make_huey, queue_status

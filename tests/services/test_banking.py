@@ -32,8 +32,13 @@ def pdq(value: str, quality: int | None = 100) -> NewEntry:
 def add(session: Session, bank_name: str, entries: list[NewEntry], **kwargs: object):  # type: ignore[no-untyped-def]
     bank = get_bank(session, bank_name)
     return add_signals(
-        session, bank, entries, source=EntrySource.REPORT, source_ref="case:1",
-        min_pdq_quality=50, **kwargs,  # type: ignore[arg-type]
+        session,
+        bank,
+        entries,
+        source=EntrySource.REPORT,
+        source_ref="case:1",
+        min_pdq_quality=50,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 

@@ -16,9 +16,8 @@ def serve(
     """Serve the portal, the staff console and the partner API."""
     import uvicorn
 
-    from reclaim.web.app import create_app
-
     from reclaim.jobs.worker import InProcessWorker
+    from reclaim.web.app import create_app
 
     config = settings()
     application = create_app(config)
