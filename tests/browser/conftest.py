@@ -1,0 +1,165 @@
+"""Playwright fixtures for tests that drive Debian's Chromium.
+
+Reusable by any browser test: ``browser`` (one Chromium per session), ``page`` (a fresh
+context and page per test, closed afterwards) and ``StaticSite``, a loopback HTTP
+server for static files that sends the portal's strict Content-Security-Policy.
+
+Chromium is never downloaded (no ``playwright install``): the system's is launched,
+``/usr/bin/chromium`` unless ``RECLAIM_CHROMIUM`` names another. Without it the tests
+are skipped, except under CI (``CI=true``), where a missing browser is a failure
+(``require_or_skip``).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.conftest import require_or_skip
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+REPO = Path(__file__).resolve().parents[2]
+STATIC_DIR = REPO / "src" / "reclaim" / "web" / "static"
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
+
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # The test machine has no internet; without these Chromium keeps dialling out.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+# What the portal will send: scripts, workers and fetches from our own origin only, so
+# no inline script, eval or new Function can run.
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; worker-src 'self'; connect-src 'self'; "
+    "img-src 'self' blob: data:; style-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+CONTENT_TYPES = {
+    ".js": "text/javascript; charset=utf-8",  # module scripts are refused without it
+    ".mjs": "text/javascript; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".tsv": "text/tab-separated-values; charset=utf-8",
+    ".webp": "image/webp",
+}
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> Path:
+    path = Path(os.environ.get("RECLAIM_CHROMIUM", "/usr/bin/chromium"))
+    if not path.is_file():
+        require_or_skip(
+            f"Chromium not found at {path}; install Debian's chromium or set RECLAIM_CHROMIUM"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_executable: Path) -> Iterator[Browser]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_or_skip("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(chromium_executable), args=list(CHROMIUM_ARGS)
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+class StaticSite:
+    """Serve directories on 127.0.0.1, each under a URL prefix, with a strict CSP.
+
+    ``StaticSite({"/static/": STATIC_DIR})`` serves ``STATIC_DIR/app.js`` at
+    ``site.url("/static/app.js")``. Use as a context manager; the port is random.
+    """
+
+    def __init__(self, mounts: Mapping[str, Path], csp: str = STRICT_CSP) -> None:
+        self.mounts = {prefix: root.resolve() for prefix, root in mounts.items()}
+        handler = type("Handler", (_StaticHandler,), {"site": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self.csp = csp
+        self.requests: list[str] = []
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def origin(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+    def resolve(self, url_path: str) -> Path | None:
+        """The file a URL path names, or None (outside every mount, or missing)."""
+        for prefix, root in self.mounts.items():
+            if url_path.startswith(prefix):
+                candidate = (root / url_path[len(prefix) :]).resolve()
+                if candidate.is_relative_to(root) and candidate.is_file():
+                    return candidate
+        return None
+
+    def __enter__(self) -> StaticSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+class _StaticHandler(BaseHTTPRequestHandler):
+    site: StaticSite
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        self.site.requests.append(path)
+        file = self.site.resolve(path)
+        if file is None:
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        content_type = CONTENT_TYPES.get(file.suffix) or (
+            mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        )
+        body = file.read_bytes()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Security-Policy", self.site.csp)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep test output quiet."""
