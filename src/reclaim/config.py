@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     # --- hashing limits ---------------------------------------------------------
     max_file_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     max_video_bytes: int = Field(default=2 * 1024 * 1024 * 1024, gt=0)
-    max_image_pixels: int = Field(default=50_000_000, gt=0)
+    # Capped at Pillow's own warning threshold, above which it warns for every image.
+    max_image_pixels: int = Field(default=50_000_000, gt=0, le=89_478_485)
     max_video_seconds: float = Field(default=3 * 60 * 60, gt=0)
     max_video_frames: int = Field(default=20_000, gt=0)
     hash_timeout_seconds: float = Field(default=120.0, gt=0)
@@ -122,6 +123,7 @@ class Settings(BaseSettings):
             max_image_pixels=self.max_image_pixels,
             max_video_seconds=self.max_video_seconds,
             max_video_frames=self.max_video_frames,
+            timeout_seconds=self.hash_timeout_seconds,
         )
 
     @property

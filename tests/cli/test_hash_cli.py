@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from rich.console import Console
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from reclaim.cli import commands  # noqa: F401 - registers every command, as `reclaim` does
 from reclaim.cli.app import app
@@ -21,7 +21,7 @@ DEVELOPMENT = {"RECLAIM_ENVIRONMENT": "development"}
 BRIDGE = PDQ_IMAGES / "bridge-mods" / "aaa-orig.jpg"
 
 
-def reclaim_hash(*args: str | Path, env: dict[str, str | None] = DEVELOPMENT) -> Result:
+def reclaim_hash(*args: str | Path, env: Mapping[str, str | None] = DEVELOPMENT) -> Result:
     return CliRunner().invoke(app, ["hash", *map(str, args)], env=env)
 
 
@@ -105,29 +105,45 @@ def test_videos_print_their_frame_hashes() -> None:
     assert set(every["vpdq"][0]) == {"frame", "timestamp", "hash", "quality"}
 
 
-def test_readable_output_without_json(tmp_path: Path) -> None:
-    result = reclaim_hash(BRIDGE, PDQ_IMAGES / "misc-images" / "modes" / "P.png", tmp_path)
+@pytest.mark.parametrize("value", ["-1", "nan", "inf"])
+def test_seconds_per_hash_is_checked(value: str) -> None:
+    result = reclaim_hash("--seconds-per-hash", value, VIDEOS / "pattern-sd-grey-bar.mp4")
 
-    assert result.exit_code == 1  # the folder itself has nothing to hash... and is fine;
-    # the failure is that a folder given explicitly with no media is not an error:
-    assert "aaa-orig.jpg" in result.stdout
-    assert "pdq     f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22" in (
-        result.stdout
-    )
-    assert "pdq-tx  70f870eee8f4ea458a178a3002cf67f0b32e27f597223e9533a4e38d4a9d9a2a" in (
-        result.stdout
-    )
-    assert "md5     d35c785545392755e7e4164457657269" in result.stdout
+    assert result.exit_code == 2
+    assert "--seconds-per-hash" in result.stderr
+
+
+def test_readable_output_without_json() -> None:
+    result = reclaim_hash(BRIDGE, PDQ_IMAGES / "misc-images" / "modes" / "P.png")
+
+    assert result.exit_code == 0
+    assert str(BRIDGE) in result.stdout
+    assert "image   JPEG, 1600 x 1004" in result.stdout
+    for line in (
+        "pdq     f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22  quality 100",
+        "md5     d35c785545392755e7e4164457657269",
+        "pdq-tx  70f870eee8f4ea458a178a3002cf67f0b32e27f597223e9533a4e38d4a9d9a2a  quality 100",
+    ):
+        assert line in result.stdout
+    assert "2 of 2 files hashed." in result.stderr
 
 
 def test_settings_that_are_not_usable_stop_the_command() -> None:
     result = reclaim_hash(
-        BRIDGE, env={"RECLAIM_ENVIRONMENT": "production", "RECLAIM_SECRET_KEY": None}
+        BRIDGE, env={"RECLAIM_ENVIRONMENT": "production", "RECLAIM_MAX_IMAGE_PIXELS": "lots"}
     )
 
     assert result.exit_code == 2
-    assert "RECLAIM_SECRET_KEY" in result.stderr
+    assert "RECLAIM_MAX_IMAGE_PIXELS" in result.stderr
     assert result.stdout == ""
+
+
+def test_hashing_needs_no_configured_secret_but_honours_limits() -> None:
+    unset = {"RECLAIM_ENVIRONMENT": "production", "RECLAIM_SECRET_KEY": None}
+    assert reclaim_hash(BRIDGE, env=unset).exit_code == 0
+    tiny = reclaim_hash("--json", BRIDGE, env={**unset, "RECLAIM_MAX_IMAGE_PIXELS": "100"})
+    assert tiny.exit_code == 1
+    assert "limit" in json_lines(tiny)[0]["error"]
 
 
 @pytest.mark.parametrize(("terminal", "files", "shown"), [(True, 12, True), (True, 3, False)])

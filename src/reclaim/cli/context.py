@@ -17,13 +17,29 @@ console = Console()
 errors = Console(stderr=True)
 
 
-def settings() -> Settings:
-    """Load settings or stop with a message an operator can act on."""
+def settings(*, needs_secrets: bool = True) -> Settings:
+    """Load settings or stop with a message an operator can act on.
+
+    Commands that touch no secret (hashing files) pass ``needs_secrets=False``: on a
+    laptop without a configured secret they still honour the operator's limits.
+    """
     try:
         return load_settings()
-    except (InsecureSettingsError, ValidationError) as exc:
+    except ValidationError as exc:
+        if not needs_secrets and _only_insecure(exc):
+            return load_settings(environment="development")
         errors.print(f"[red]Settings are not usable:[/red] {_first_line(exc)}")
         raise typer.Exit(2) from None
+    except InsecureSettingsError as exc:
+        errors.print(f"[red]Settings are not usable:[/red] {_first_line(exc)}")
+        raise typer.Exit(2) from None
+
+
+def _only_insecure(exc: ValidationError) -> bool:
+    """True when the only complaint is a default secret (pydantic keeps the original)."""
+    return all(
+        isinstance(e.get("ctx", {}).get("error"), InsecureSettingsError) for e in exc.errors()
+    )
 
 
 def _first_line(exc: Exception) -> str:

@@ -8,6 +8,7 @@ is what scripts and platform engineers consume; otherwise a readable summary.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -56,13 +57,14 @@ def hash_files(
 ) -> None:
     """Hash images (MD5, SHA-256, PDQ) and videos (MD5, SHA-256, vPDQ frame hashes).
 
-    Directories are searched recursively, in sorted order, for files with an image or
-    video extension (hidden files are skipped); files named explicitly are always
-    hashed.  A file that cannot be hashed is reported, the others are still hashed,
-    and the command then exits with status 1.
+    Folders are searched recursively, in sorted order, for image and video files.
+    Hidden files are skipped there; files named explicitly are always hashed.
+    A file that cannot be hashed is reported, the rest are hashed, and the exit status is 1.
     """
     from reclaim.hashing import HashingError, hash_file
 
+    if not math.isfinite(seconds_per_hash):
+        raise typer.BadParameter("must be a finite number", param_hint="--seconds-per-hash")
     limits = _limits()
     files = list(_expand(paths))
     out = Console(highlight=False, soft_wrap=True)
@@ -95,7 +97,7 @@ def _limits() -> HashingLimits:
     # Settings, not defaults: an operator's limits apply to the CLI as to the server.
     from reclaim.cli.context import settings
 
-    return settings().hashing_limits()
+    return settings(needs_secrets=False).hashing_limits()
 
 
 def _expand(paths: Sequence[Path]) -> Iterator[Path]:
