@@ -73,7 +73,9 @@ def chromium_executable() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the
+# main thread while it is open, which would break asyncio.run() in tests after these.
+@pytest.fixture(scope="package")
 def browser(chromium_executable: Path) -> Iterator[Browser]:
     try:
         from playwright.sync_api import sync_playwright

@@ -255,3 +255,25 @@ def test_a_redirect_loop_is_refused_as_a_loop(
     with pytest.raises(RedirectLoopError, match="redirect loop"):
         make_fetcher(allow=[LOOPBACK], max_redirects=10).fetch_sync(server.url("/a"))
     assert len(server.requests) == 2
+
+
+def test_the_blocking_call_works_inside_a_running_event_loop(
+    resolver: ScriptedResolver, guard: LoopbackOnlyBackend
+) -> None:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    fetcher = SafeFetcher(FetchPolicy(), resolver=resolver, network_backend=guard)
+
+    async def caller() -> type[BaseException] | None:
+        try:
+            fetcher.fetch_sync("http://169.254.169.254/latest/meta-data/")
+        except BlockedAddressError as exc:
+            return type(exc)
+        return None
+
+    # A thread of its own: this test's thread may already run a loop (Playwright's).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        refused = pool.submit(asyncio.run, caller()).result()
+    assert refused is BlockedAddressError
+    assert guard.attempts == []

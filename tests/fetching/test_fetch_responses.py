@@ -75,16 +75,6 @@ def test_the_async_core_gives_the_same_result(
     assert asyncio.run(fetch_two()) == [png, png]
 
 
-def test_fetch_sync_refuses_to_run_inside_an_event_loop(make_fetcher: FetcherFactory) -> None:
-    fetcher = make_fetcher()
-
-    async def misuse() -> None:
-        fetcher.fetch_sync("http://example.com/")
-
-    with pytest.raises(RuntimeError, match="await fetch"):
-        asyncio.run(misuse())
-
-
 def test_dns_answers_are_pinned_against_rebinding(
     server: LoopbackServer, make_fetcher: FetcherFactory, resolver: ScriptedResolver
 ) -> None:

@@ -13,6 +13,7 @@ thin wrapper for huey worker threads, which have no event loop of their own.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -173,12 +174,18 @@ class SafeFetcher:
         self._network_backend = network_backend
 
     def fetch_sync(self, url: str) -> FetchResult:
-        """Blocking :meth:`fetch`, for threads without a running event loop."""
+        """Blocking :meth:`fetch`, for job threads and the command line.
+
+        When the calling thread already runs an event loop (a sync library driving one,
+        such as Playwright's), the fetch runs on a loop of its own in a helper thread:
+        blocking is what the caller asked for, and nesting loops is not possible.
+        """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             return asyncio.run(self.fetch(url))
-        raise RuntimeError("fetch_sync() called inside a running event loop; await fetch()")
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, self.fetch(url)).result()
 
     async def fetch(self, url: str) -> FetchResult:
         """Fetch ``url``; raise a :class:`FetchError` subclass if it is refused or fails."""
