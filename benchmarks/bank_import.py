@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reclaim.matching.pdq_index import PdqIndex
+from reclaim.matching import PdqIndex
 from reclaim.services import audit
 from reclaim.services.bank_formats import BankFormat
 from reclaim.services.bank_import import import_file

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim.domain.signals import Signal, SignalType
-from reclaim.matching.pdq_index import PdqIndex
+from reclaim.matching import PdqIndex
 from reclaim.storage import counters
 from reclaim.storage.models import Bank, BankEntry, Counter
 from reclaim.storage.models import Signal as SignalRow
