@@ -67,36 +67,29 @@ def import_file(
     source_ref = f"import:{path.name}"
     with path.open(encoding="utf-8", newline="") as stream:
         batches = _batches(stream, file_format, report, progress)
-        if strict:
+
+        def add(session: Session, batch: list[NewEntry]) -> None:
+            report.outcome.merge(
+                add_signals(
+                    session,
+                    get_bank(session, bank_name),
+                    batch,
+                    source=EntrySource.IMPORT,
+                    source_ref=source_ref,
+                    min_pdq_quality=min_pdq_quality,
+                    clock=clock,
+                )
+            )
+            report.outcome.entry_ids.clear()  # not needed by callers; keeps memory flat
+
+        if strict:  # one transaction: all or nothing
             with sessions.begin() as session:
-                bank = get_bank(session, bank_name)
                 for batch in batches:
-                    report.outcome.merge(
-                        add_signals(
-                            session,
-                            bank,
-                            batch,
-                            source=EntrySource.IMPORT,
-                            source_ref=source_ref,
-                            min_pdq_quality=min_pdq_quality,
-                            clock=clock,
-                        )
-                    )
-        else:
+                    add(session, batch)
+        else:  # one transaction per batch: a crash keeps what was done; re-run to finish
             for batch in batches:
                 with sessions.begin() as session:
-                    bank = get_bank(session, bank_name)
-                    report.outcome.merge(
-                        add_signals(
-                            session,
-                            bank,
-                            batch,
-                            source=EntrySource.IMPORT,
-                            source_ref=source_ref,
-                            min_pdq_quality=min_pdq_quality,
-                            clock=clock,
-                        )
-                    )
+                    add(session, batch)
     report.outcome.entry_ids.clear()  # not needed by callers; keeps memory flat
     with sessions.begin() as session:
         bank = get_bank(session, bank_name)
