@@ -52,6 +52,20 @@ def test_build_and_hex_digests() -> None:
     assert index.lookup(hex_to_digests([md5s[1]], MD5_BYTES)).rows() == {(0, 1, 0), (0, 2, 0)}
 
 
+def test_items_rebuild_the_same_index() -> None:
+    digests = hex_to_digests([f"{i:032x}" for i in (5, 6, 5, 7)], MD5_BYTES)
+    index = ExactIndex.build([10, 11, 12, 13], digests)
+    index.remove([11])
+    index.add([14], hex_to_digests([f"{8:032x}"], MD5_BYTES))  # pending, not yet merged
+    ids, saved = index.items()
+    assert sorted(ids.tolist()) == [10, 12, 13, 14]
+    copy = ExactIndex.build(ids, saved)
+    queries = hex_to_digests([f"{i:032x}" for i in (5, 6, 7, 8)], MD5_BYTES)
+    assert copy.lookup(queries).rows() == index.lookup(queries).rows()
+    empty_ids, empty = ExactIndex(MD5_BYTES).items()
+    assert empty_ids.shape == (0,) and empty.shape == (0, MD5_BYTES)
+
+
 def test_wrong_digest_size_is_refused() -> None:
     index = ExactIndex(SHA256_BYTES)
     with pytest.raises(ValueError, match="shape"):

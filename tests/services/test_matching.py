@@ -134,12 +134,17 @@ def test_save_and_load_resume_from_the_saved_position(
         (0, CONFIRMED_BANK),
         (1, SELF_REPORTED_BANK),
     ]
+    # Saving over the directory it was loaded from, then loading again, keeps it all.
+    loaded.save(tmp_path / "index")
+    again = MatchEngine.load(tmp_path / "index", banks)
+    assert again.position == loaded.position
+    assert len(again) == len(loaded) == 2
 
 
 def test_a_saved_index_from_another_database_is_rebuilt(banks: Session, tmp_path: Path) -> None:
     bank(banks, CONFIRMED_BANK, ("pdq", BASE))
     (tmp_path / "index").mkdir()
-    (tmp_path / "index" / "meta.json").write_text('{"format": 1, "position": 999999}')
+    (tmp_path / "index" / "meta.json").write_text('{"format": 2, "position": 999999}')
     loaded = MatchEngine.load(tmp_path / "index", banks)
     assert len(loaded.match(banks, [Signal.parse("pdq", BASE)])) == 1
 

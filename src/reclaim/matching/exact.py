@@ -104,6 +104,15 @@ class ExactIndex:
             ids = np.concatenate((ids, [id_ for _, id_ in extra]))
         return SearchResult.from_rows(query, ids, np.zeros(ids.shape[0], dtype=np.int32))
 
+    def items(self) -> tuple[IdArray, npt.NDArray[np.uint8]]:
+        """Every live (id, digest) as ``(ids, digests)`` arrays, e.g. for saving.
+
+        ``ExactIndex.build(*index.items())`` gives an index with the same contents.
+        """
+        self.merge()
+        digests = self._keys.view(np.uint8).reshape(-1, self.digest_size)
+        return self._ids.copy(), digests.copy()
+
     def merge(self) -> None:
         """Fold recent additions and removals into the sorted arrays."""
         live = np.flatnonzero(self._live)

@@ -1,9 +1,10 @@
 """The server's match engine: the banks' active signals in memory, kept in step.
 
 One engine holds every active entry of every bank: PDQ hashes in the exact
-:class:`~reclaim.matching.PdqIndex` and MD5/SHA-256 values in hash maps, all keyed by
-bank-entry id.  Restricting a lookup to a set of banks is a filter on the (few)
-matches, so one index serves every bank set without holding a hash twice.
+:class:`~reclaim.matching.PdqIndex` and MD5/SHA-256 digests in
+:class:`~reclaim.matching.ExactIndex`, all keyed by bank-entry id.  Restricting a
+lookup to a set of banks is a filter on the (few) matches, so one index serves every
+bank set without holding a hash twice.
 
 The engine follows the bank feed: every add and withdrawal carries a `change_seq`, so
 `sync` reads the changes after the last one it applied and adds or removes exactly
@@ -14,7 +15,6 @@ them back and syncs only what changed since, instead of rebuilding from the data
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,14 +25,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim.domain.signals import Signal, SignalType
-from reclaim.matching import PdqIndex
+from reclaim.matching import MD5_BYTES, SHA256_BYTES, ExactIndex, PdqIndex
 from reclaim.storage import counters
 from reclaim.storage.models import Bank, BankEntry, Counter
 from reclaim.storage.models import Signal as SignalRow
 
 SYNC_BATCH = 50_000
 _META = "meta.json"
-_FORMAT = 1
+_FORMAT = 2
+_DIGEST_BYTES = {SignalType.MD5: MD5_BYTES, SignalType.SHA256: SHA256_BYTES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +53,7 @@ class MatchEngine:
 
     def __init__(self) -> None:
         self._pdq = PdqIndex.build(np.empty(0, np.int64), np.empty((0, 32), np.uint8))
-        self._exact: dict[tuple[SignalType, bytes], set[int]] = {}
-        self._exact_keys: dict[int, tuple[SignalType, bytes]] = {}
+        self._exact = {kind: ExactIndex(size) for kind, size in _DIGEST_BYTES.items()}
         self._position = 0
         self._lock = threading.RLock()
 
@@ -63,7 +63,7 @@ class MatchEngine:
         return self._position
 
     def __len__(self) -> int:
-        return len(self._pdq) + len(self._exact_keys)
+        return len(self._pdq) + sum(len(index) for index in self._exact.values())
 
     # --- following the feed --------------------------------------------------------
 
@@ -95,40 +95,30 @@ class MatchEngine:
                 self._position = rows[-1][1]
 
     def _apply(self, rows: Sequence[tuple[int, int, bool, str, str]]) -> None:
-        add_ids: list[int] = []
-        add_hashes: list[bytes] = []
-        remove_ids: list[int] = []
+        """Add active entries and remove withdrawn ones, per signal type.
+
+        Rows carry each entry's current state, so applying a change twice (after a
+        save that was interrupted before its position was written) is harmless.
+        """
+        added: dict[SignalType, tuple[list[int], list[bytes]]] = {}
+        removed: dict[SignalType, list[int]] = {}
         for entry_id, _seq, active, kind, value in rows:
             signal_type = SignalType(kind)
-            if signal_type is SignalType.PDQ:
-                if active:
-                    add_ids.append(entry_id)
-                    add_hashes.append(bytes.fromhex(value))
-                else:
-                    remove_ids.append(entry_id)
-            elif active:
-                self._add_exact(entry_id, signal_type, bytes.fromhex(value))
+            if active:
+                ids, values = added.setdefault(signal_type, ([], []))
+                ids.append(entry_id)
+                values.append(bytes.fromhex(value))
             else:
-                self._remove_exact(entry_id)
-        if remove_ids:
-            self._pdq.remove(np.array(remove_ids, np.int64))
-        if add_ids:
-            hashes = np.frombuffer(b"".join(add_hashes), np.uint8).reshape(-1, 32)
-            self._pdq.add(np.array(add_ids, np.int64), hashes)
+                removed.setdefault(signal_type, []).append(entry_id)
+        for signal_type, entry_ids in removed.items():
+            self._index_for(signal_type).remove(np.array(entry_ids, np.int64))
+        for signal_type, (entry_ids, values) in added.items():
+            width = 32 if signal_type is SignalType.PDQ else _DIGEST_BYTES[signal_type]
+            rows_array = np.frombuffer(b"".join(values), np.uint8).reshape(-1, width)
+            self._index_for(signal_type).add(np.array(entry_ids, np.int64), rows_array)
 
-    def _add_exact(self, entry_id: int, signal_type: SignalType, value: bytes) -> None:
-        self._remove_exact(entry_id)
-        key = (signal_type, value)
-        self._exact.setdefault(key, set()).add(entry_id)
-        self._exact_keys[entry_id] = key
-
-    def _remove_exact(self, entry_id: int) -> None:
-        key = self._exact_keys.pop(entry_id, None)
-        if key is not None:
-            holders = self._exact[key]
-            holders.discard(entry_id)
-            if not holders:
-                del self._exact[key]
+    def _index_for(self, signal_type: SignalType) -> PdqIndex | ExactIndex:
+        return self._pdq if signal_type is SignalType.PDQ else self._exact[signal_type]
 
     # --- matching ------------------------------------------------------------------
 
@@ -153,10 +143,8 @@ class MatchEngine:
         with self._lock:
             if pdq_positions:
                 hits.extend(self._match_pdq(signals, pdq_positions, max_distance, dihedral))
-            for i, signal in enumerate(signals):
-                if signal.type is not SignalType.PDQ:
-                    key = (signal.type, bytes.fromhex(signal.value))
-                    hits.extend((i, entry_id, 0) for entry_id in self._exact.get(key, ()))
+            for signal_type, index in self._exact.items():
+                hits.extend(_lookup_exact(index, signals, signal_type))
         return _describe(session, hits, banks)
 
     def _match_pdq(
@@ -184,22 +172,22 @@ class MatchEngine:
     # --- persistence ---------------------------------------------------------------
 
     def save(self, directory: Path) -> None:
-        """Write the index and the feed position it reflects (atomically replaced)."""
+        """Write the indexes, then the feed position they reflect.
+
+        The position is written last: if saving stops half-way, the files on disk are
+        at least as new as the recorded position, and the next `load` re-applies the
+        changes after it, which `_apply` tolerates.  `PdqIndex.save` replaces its files
+        by renaming, so saving over the directory an engine was loaded from is safe.
+        """
         with self._lock:
             directory.mkdir(parents=True, exist_ok=True)
-            staging = directory / "pdq.new"
-            self._pdq.save(staging)
-            exact = sorted(self._exact_keys.items())
-            kinds = np.array([SignalType(k[0]).value for _, k in exact], dtype="U8")
-            values = np.array([k[1].hex() for _, k in exact], dtype="U64")
-            np.savez(
-                directory / "exact.new.npz",
-                ids=np.array([i for i, _ in exact], np.int64),
-                kinds=kinds,
-                values=values,
-            )
-            _replace_dir(staging, directory / "pdq")
-            (directory / "exact.new.npz").replace(directory / "exact.npz")
+            self._pdq.save(directory / "pdq")
+            for signal_type, index in self._exact.items():
+                ids, digests = index.items()
+                staging = directory / f"{signal_type.value}.new.npz"
+                with staging.open("wb") as out:
+                    np.savez(out, ids=ids, digests=digests)
+                staging.replace(directory / f"{signal_type.value}.npz")
             meta = {"format": _FORMAT, "position": self._position}
             (directory / _META).write_text(json.dumps(meta), encoding="utf-8")
 
@@ -213,14 +201,11 @@ class MatchEngine:
             # A position beyond the database's counter means another database: rebuild.
             if meta.get("format") == _FORMAT and meta["position"] <= (latest or 0):
                 engine._pdq = PdqIndex.load(directory / "pdq")
-                with np.load(directory / "exact.npz") as exact:
-                    for entry_id, kind, value in zip(
-                        exact["ids"].tolist(),
-                        exact["kinds"].tolist(),
-                        exact["values"].tolist(),
-                        strict=True,
-                    ):
-                        engine._add_exact(entry_id, SignalType(kind), bytes.fromhex(value))
+                for signal_type in _DIGEST_BYTES:
+                    with np.load(directory / f"{signal_type.value}.npz") as saved:
+                        engine._exact[signal_type] = ExactIndex.build(
+                            saved["ids"], saved["digests"]
+                        )
                 engine._position = int(meta["position"])
         except (OSError, ValueError, KeyError):
             engine = cls()
@@ -228,13 +213,18 @@ class MatchEngine:
         return engine
 
 
-def _replace_dir(source: Path, target: Path) -> None:
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    source.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+def _lookup_exact(
+    index: ExactIndex, signals: Sequence[Signal], signal_type: SignalType
+) -> Iterable[tuple[int, int, int]]:
+    positions = [i for i, s in enumerate(signals) if s.type is signal_type]
+    if not positions:
+        return []
+    digests = np.frombuffer(b"".join(signals[i].to_bytes() for i in positions), np.uint8)
+    result = index.lookup(digests.reshape(len(positions), index.digest_size))
+    return [
+        (positions[q], entry_id, 0)
+        for q, entry_id in zip(result.query_index.tolist(), result.ids.tolist(), strict=True)
+    ]
 
 
 def _describe(
