@@ -13,8 +13,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reclaim.domain.audit import AuditTag
@@ -143,9 +144,9 @@ def add_signals(
             outcome.rejected.append((entry.signal, reason))
         elif entry.signal not in wanted:
             wanted[entry.signal] = entry
-    signal_ids = _signal_ids(session, list(wanted))
-    existing = _entry_states(session, bank.id, list(signal_ids.values()))
     now = clock()
+    signal_ids = _signal_ids(session, list(wanted), now)
+    existing = _entry_states(session, bank.id, list(signal_ids.values()))
     to_insert: list[dict[str, object]] = []
     withdrawn: list[int] = []
     for signal, entry in wanted.items():
@@ -210,14 +211,12 @@ def withdraw_signals(
     clock: Clock = system_clock,
 ) -> list[BankEntry]:
     """Withdraw active entries; they stay as tombstones for the hash feed."""
-    counters.next_values(session, counters.BANK_FEED, 0)
     signal_ids = _existing_signal_ids(session, list(set(signals)))
-    entries = [
-        e
-        for e in _entries_by_signal(session, bank.id, list(signal_ids.values())).values()
-        if e.withdrawn_at is None
-    ]
-    return _withdraw(session, entries, clock)
+    states = _entry_states(session, bank.id, list(signal_ids.values()))
+    # withdraw_entries takes the lock and skips any withdrawn meanwhile.
+    return withdraw_entries(
+        session, [entry_id for entry_id, _active in states.values()], clock=clock
+    )
 
 
 def withdraw_entries(
@@ -245,7 +244,7 @@ def _withdraw(session: Session, entries: list[BankEntry], clock: Clock) -> list[
     return entries
 
 
-def _signal_ids(session: Session, signals: list[Signal]) -> dict[Signal, int]:
+def _signal_ids(session: Session, signals: list[Signal], now: datetime) -> dict[Signal, int]:
     """Ids of these signals, creating the rows that do not exist yet."""
     found = _existing_signal_ids(session, signals)
     missing = [s for s in signals if s not in found]
@@ -253,10 +252,7 @@ def _signal_ids(session: Session, signals: list[Signal]) -> dict[Signal, int]:
         insert_ignoring_duplicates(
             session,
             SignalRow.__table__,  # type: ignore[arg-type]
-            [
-                {"type": s.type.value, "value": s.value, "created_at": system_clock()}
-                for s in missing
-            ],
+            [{"type": s.type.value, "value": s.value, "created_at": now} for s in missing],
         )
         found.update(_existing_signal_ids(session, missing))
     return found
@@ -296,20 +292,6 @@ def _entry_states(
     return found
 
 
-def _entries_by_signal(
-    session: Session, bank_id: int, signal_ids: list[int]
-) -> dict[int, BankEntry]:
-    found: dict[int, BankEntry] = {}
-    for part in chunked(signal_ids):
-        for entry in session.scalars(
-            select(BankEntry).where(
-                and_(BankEntry.bank_id == bank_id, BankEntry.signal_id.in_(part))
-            )
-        ):
-            found[entry.signal_id] = entry
-    return found
-
-
 # --- reading -----------------------------------------------------------------------
 
 
@@ -344,14 +326,15 @@ def bank_stats(session: Session) -> list[BankStats]:
             BankEntry.bank_id, SignalRow.type, BankEntry.withdrawn_at.is_(None), BankEntry.verified
         )
     ).all()
+    by_bank: dict[int, list[Any]] = {}
+    for row in rows:
+        by_bank.setdefault(row[0], []).append(row)
     stats = []
     for bank in banks:
         active: dict[str, int] = {}
         verified = withdrawn = 0
         last: datetime | None = None
-        for bank_id, kind, is_active, is_verified, count, latest in rows:
-            if bank_id != bank.id:
-                continue
+        for _bank_id, kind, is_active, is_verified, count, latest in by_bank.get(bank.id, []):
             if is_active:
                 key = SignalType(kind).value
                 active[key] = active.get(key, 0) + count

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,15 @@ class AppState:
     catalogs: Catalogs
     templates: Jinja2Templates
     matcher: MatchEngine | None = None
+    _matcher_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def match_engine(self) -> MatchEngine:
-        """The in-memory engine, loaded from the saved index on first use."""
-        if self.matcher is None:
-            with self.sessions() as session:
-                self.matcher = MatchEngine.load(self.settings.index_dir, session)
-        return self.matcher
+        """The in-memory engine, loaded from the saved index on first use (once)."""
+        with self._matcher_lock:
+            if self.matcher is None:
+                with self.sessions() as session:
+                    self.matcher = MatchEngine.load(self.settings.index_dir, session)
+            return self.matcher
 
 
 def create_app(
