@@ -7,6 +7,9 @@ PYTHON ?= python3
 # Use the local PostgreSQL for the PostgreSQL suite when one answers (CI requires it).
 RECLAIM_TEST_POSTGRES_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postgresql://postgres@127.0.0.1:5432/test)
 export RECLAIM_TEST_POSTGRES_URL
+# Likewise the local Redis for the Redis queue test.
+RECLAIM_TEST_REDIS_URL ?= $(shell redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && echo redis://127.0.0.1:6379/15)
+export RECLAIM_TEST_REDIS_URL
 
 DEV := RECLAIM_ENVIRONMENT=development
 
