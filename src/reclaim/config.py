@@ -81,6 +81,33 @@ class Settings(BaseSettings):
     )
     quarantine_retention_days: int = Field(default=30, ge=1)
 
+    # --- the public portal ------------------------------------------------------
+    # Who to call, shown on the home page and after an urgent report.
+    protection_line_phone: str = "113"
+    emergency_phone: str = "110"
+    hotline_phone: str = ""
+    hotline_hours: str = ""
+    hotline_email: str = ""
+    # Case number + PIN checks: failures allowed per case and per client in the window.
+    pin_max_failures_per_case: int = Field(default=5, ge=1)
+    pin_max_failures_per_client: int = Field(default=20, ge=1)
+    pin_lockout_minutes: int = Field(default=15, ge=1)
+    # Where reporters' own hashes go (an unverified bank, shared through the feed).
+    self_reported_bank: str = "self-reported"
+    report_max_urls: int = Field(default=50, ge=1, le=500)
+    report_max_files: int = Field(default=50, ge=1, le=500)
+
+    # --- staff accounts and sessions --------------------------------------------
+    password_min_length: int = Field(default=12, ge=8)
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_client: int = Field(default=20, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    enrolment_link_hours: int = Field(default=72, ge=1)
+    # Require a second analyst's agreement before a confirming decision takes effect.
+    require_second_analyst: bool = False
+
     # --- banks and matching -----------------------------------------------------
     bank_min_pdq_quality: int = Field(default=50, ge=0, le=100)
     match_max_distance: int = Field(default=31, ge=0, le=63)
@@ -125,6 +152,11 @@ class Settings(BaseSettings):
             max_video_frames=self.max_video_frames,
             timeout_seconds=self.hash_timeout_seconds,
         )
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry ``Secure`` whenever the service is reached over https."""
+        return self.base_url.startswith("https://")
 
     @property
     def queue_file(self) -> Path:

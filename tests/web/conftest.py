@@ -1,4 +1,7 @@
-from collections.abc import Iterator
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi import FastAPI
@@ -6,7 +9,13 @@ from fastapi.testclient import TestClient
 from huey import MemoryHuey
 
 from reclaim.config import Settings
+from reclaim.domain.accounts import Role
+from reclaim.services import audit, staff_sessions
+from reclaim.services.accounts import create_user
+from reclaim.services.staff_sessions import SessionPolicy
+from reclaim.storage.models import User
 from reclaim.web.app import create_app
+from reclaim.web.csrf import STAFF_COOKIE
 
 
 @pytest.fixture
@@ -18,3 +27,51 @@ def app(db_settings: Settings) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://127.0.0.1") as client:
         yield client
+
+
+# --- staff sessions and CSRF --------------------------------------------------------
+
+STAFF_PASSWORD = "a long staff password for tests"
+
+
+@pytest.fixture
+def login_as(app: FastAPI, client: TestClient) -> Callable[..., User]:
+    """Log the test client in as a new, fully enrolled staff user of a role.
+
+    The session is started through the sessions service (the login pages have their
+    own tests); the cookie is the one the login page would set.
+    """
+    state = app.state.reclaim
+
+    def login(role: Role, email: str | None = None) -> User:
+        with state.sessions() as session:
+            user = create_user(
+                session,
+                email=email or f"{role.value}-{secrets.token_hex(3)}@staff.reclaim.test",
+                role=role,
+                display_name=f"Test {role.value}",
+                password=STAFF_PASSWORD,
+                actor=audit.SYSTEM,
+            )
+            user.totp_enabled_at = datetime.now(UTC)
+            policy = SessionPolicy.of(
+                state.settings.session_idle_minutes, state.settings.session_absolute_hours
+            )
+            started = staff_sessions.start(session, user, policy, mfa_passed=True)
+            session.commit()
+            session.refresh(user)
+            session.expunge(user)
+        client.cookies.set(STAFF_COOKIE, started.token)
+        return user
+
+    return login
+
+
+_CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token in a rendered form."""
+    match = _CSRF_INPUT.search(html)
+    assert match is not None, "the page has no CSRF field"
+    return match.group(1)

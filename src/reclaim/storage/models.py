@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from reclaim.domain.accounts import Role
 from reclaim.domain.banks import EntrySource
 from reclaim.domain.cases import AgeGroup, CaseStatus, ItemKind, MediaKind, ReporterRole, Situation
+from reclaim.domain.decisions import Classification, DecisionStatus
 from reclaim.domain.signals import SignalType
 from reclaim.storage.types import UtcDateTime, enum_column, utcnow
 
@@ -55,9 +56,14 @@ class User(Base):
     role: Mapped[Role] = mapped_column(enum_column(Role))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     totp_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted
+    # Set when the user proved their authenticator works; until then they cannot log in.
+    totp_enabled_at: Mapped[datetime | None]
+    # The last TOTP time step accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
 
 
 class Case(Base):
@@ -93,7 +99,7 @@ class Report(Base):
     age_group: Mapped[AgeGroup] = mapped_column(enum_column(AgeGroup))
     situation: Mapped[Situation] = mapped_column(enum_column(Situation))
     description: Mapped[str | None] = mapped_column(Text)
-    contact: Mapped[str | None] = mapped_column(String(320))
+    contact: Mapped[str | None] = mapped_column(String(1024))  # encrypted (FieldCipher)
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -146,6 +152,10 @@ class Item(Base):
     media_kind: Mapped[MediaKind | None] = mapped_column(enum_column(MediaKind))
     platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The decision in force (see Decision for the history), denormalised for the queue.
+    classification: Mapped[Classification | None] = mapped_column(enum_column(Classification))
+    # The reporter withdrew this item (its hashes became tombstones in the feed).
+    withdrawn_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship(back_populates="items")
     signals: Mapped[list[ItemSignal]] = relationship(
@@ -248,3 +258,122 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ThrottleFailure(Base):
+    """One failed attempt (a wrong PIN, a wrong password) counted against a key.
+
+    ``bucket`` names what is throttled (``pin-case``, ``pin-client``, ``login-account``,
+    ``login-client``); ``key`` is a case number, a client address or an account, stored
+    as a keyed hash so the table holds no addresses in clear.
+    """
+
+    __tablename__ = "throttle_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_throttle_failures_lookup", "bucket", "key", "created_at"),)
+
+
+class StaffSession(Base):
+    """A server-side staff session.  The cookie holds a random token; we keep its hash."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # False between the password and the second factor: such a session reaches nothing
+    # but the second-factor (or enrolment) page.
+    mfa_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]  # the absolute timeout
+    revoked_at: Mapped[datetime | None]
+    client: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    user: Mapped[User] = relationship()
+
+
+class EnrolmentToken(Base):
+    """A one-time link that lets a new (or reset) staff user set a password and TOTP."""
+
+    __tablename__ = "enrolment_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """A single-use second-factor recovery code, stored hashed (argon2)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class CaseNote(Base):
+    """An analyst's internal note on a case.  Never shown to the reporter."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)  # encrypted (FieldCipher)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+
+class Decision(Base):
+    """An analyst's classification of one item; the history of them, newest last."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    analyst_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    classification: Mapped[Classification] = mapped_column(enum_column(Classification))
+    reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[DecisionStatus] = mapped_column(enum_column(DecisionStatus))
+    second_analyst_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    agreed_at: Mapped[datetime | None]
+
+    item: Mapped[Item] = relationship()
+    analyst: Mapped[User] = relationship(foreign_keys=[analyst_id])
+    second_analyst: Mapped[User | None] = relationship(foreign_keys=[second_analyst_id])
+
+
+class QuarantinedMedia(Base):
+    """Media fetched for review, kept encrypted in the quarantine store until purged."""
+
+    __tablename__ = "quarantined_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    object_id: Mapped[str] = mapped_column(String(64), unique=True)  # in QuarantineStore
+    final_url: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    fetched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    purged_at: Mapped[datetime | None]
+
+    item: Mapped[Item] = relationship()

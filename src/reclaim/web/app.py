@@ -16,12 +16,16 @@ from fastapi.templating import Jinja2Templates
 from huey import Huey
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reclaim import __version__
 from reclaim.config import Settings
 from reclaim.jobs.queue import make_huey, queue_status
 from reclaim.services.matching import MatchEngine
 from reclaim.storage.db import make_engine, make_session_factory
+from reclaim.web import console, portal
+from reclaim.web.console.auth import LoginRequiredError
+from reclaim.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
 from reclaim.web.i18n import LANGUAGES, Catalogs
 from reclaim.web.security import SecurityHeadersMiddleware
 
@@ -88,6 +92,9 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware, https=settings.base_url.startswith("https://"))
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     _add_core_routes(app)
+    _add_error_pages(app)
+    app.include_router(portal.router)
+    app.include_router(console.router)
     return app
 
 
@@ -101,12 +108,23 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     state = state_of(request)
     language = language_of(request)
     translator = state.catalogs.get(language)
-    return state.templates.TemplateResponse(
+    response = state.templates.TemplateResponse(
         request,
         template,
-        {**translator.template_globals(), "languages": LANGUAGES, **context},
+        {
+            **translator.template_globals(),
+            "languages": LANGUAGES,
+            "csrf_token": csrf_token(request),
+            "csrf_field": CSRF_FIELD,
+            "settings": state.settings,
+            **context,
+        },
         status_code=status,
     )
+    set_csrf_cookie(request, response)
+    # Pages may show case numbers, PINs or case details: never keep them in caches.
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 def language_of(request: Request) -> str:
@@ -115,6 +133,28 @@ def language_of(request: Request) -> str:
         request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE),
         request.headers.get("accept-language"),
     )
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    """People get a page in their language; the partner API gets JSON."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"error": {"code": f"http_{exc.status_code}", "message": str(exc.detail)}},
+                status_code=exc.status_code,
+                headers=exc.headers,
+            )
+        context = {"status": exc.status_code, "detail": exc.detail}
+        response = render(request, "error.html", context, exc.status_code)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(LoginRequiredError)
+    async def login_required(_request: Request, exc: LoginRequiredError) -> Response:
+        return RedirectResponse(exc.location, status_code=303)
 
 
 def _add_core_routes(app: FastAPI) -> None:

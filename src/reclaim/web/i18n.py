@@ -1,7 +1,10 @@
 """Translations: Babel catalogs (zh_TW default, en), chosen per request.
 
 Catalogs are kept as .po files only and compiled in memory at start-up, so there is no
-binary .mo file to forget to rebuild.
+binary .mo file to forget to rebuild.  Each language's ``LC_MESSAGES`` folder holds one
+.po file per part of the application (``messages.po`` for the shared frame,
+``portal.po``, ``console.po``); they are merged into one catalog, and a message id
+may appear in only one of them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -21,12 +25,28 @@ LANGUAGES: Mapping[str, str] = {"zh_TW": "繁體中文", "en": "English"}
 DOMAIN = "messages"
 
 
+def catalog_files(language: str) -> list[Path]:
+    return sorted((TRANSLATIONS_DIR / language / "LC_MESSAGES").glob("*.po"))
+
+
+def read_catalog(language: str) -> Catalog:
+    """Every .po file of a language, merged."""
+    merged = Catalog(locale=language, domain=DOMAIN)
+    for path in catalog_files(language):
+        with path.open("rb") as source:
+            part = read_po(source, locale=language)
+        for message in part:
+            if not message.id:
+                continue
+            if message.id in merged:
+                raise ValueError(f"{path.name}: {message.id!r} is already in another catalog")
+            merged[message.id] = message
+    return merged
+
+
 def load_catalog(language: str) -> Translations:
-    path = TRANSLATIONS_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as source:
-        catalog = read_po(source, locale=language)
     compiled = io.BytesIO()
-    write_mo(compiled, catalog)
+    write_mo(compiled, read_catalog(language))
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
 

@@ -1,0 +1,63 @@
+"""Encryption of sensitive database fields: reporters' contacts, TOTP seeds, notes.
+
+AES-256-GCM with the quarantine keyring (so one key rotation covers both), a fresh
+96-bit nonce per value, and the field's purpose as associated data, so a value copied
+from one column to another fails to decrypt.  Stored form:
+``v1.<key id>.<base64url(nonce + ciphertext)>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from reclaim.config import Settings
+from reclaim.fetching.quarantine.keys import Keyring
+
+_PREFIX = "v1"
+_NONCE_BYTES = 12
+
+
+class FieldDecryptionError(ValueError):
+    """A stored value could not be decrypted (wrong key, wrong purpose, or altered)."""
+
+
+class FieldCipher:
+    def __init__(self, keyring: Keyring) -> None:
+        self._keyring = keyring
+
+    def encrypt(self, plaintext: str, *, purpose: str) -> str:
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        sealed = AESGCM(self._keyring.current_key).encrypt(
+            nonce, plaintext.encode("utf-8"), purpose.encode()
+        )
+        body = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+        return f"{_PREFIX}.{self._keyring.current_key_id}.{body}"
+
+    def decrypt(self, stored: str, *, purpose: str) -> str:
+        try:
+            prefix, key_id, body = stored.split(".", 2)
+        except ValueError:
+            raise FieldDecryptionError("not an encrypted field value") from None
+        key = self._keyring.keys.get(key_id)
+        if prefix != _PREFIX or key is None:
+            raise FieldDecryptionError(f"unknown format or key id {key_id!r}")
+        try:
+            blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            plain = AESGCM(key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], purpose.encode())
+        except (InvalidTag, ValueError):
+            raise FieldDecryptionError("the value was altered or belongs elsewhere") from None
+        return plain.decode("utf-8")
+
+
+def field_cipher(settings: Settings) -> FieldCipher:
+    """The cipher for the configured keyring."""
+    return FieldCipher(
+        Keyring.from_base64(
+            settings.quarantine_current_key_id,
+            {kid: key.get_secret_value() for kid, key in settings.quarantine_keys.items()},
+        )
+    )

@@ -1,0 +1,13 @@
+"""The staff console under /console: every route needs a staff session (see auth.py)
+and every state-changing request a CSRF token (attached here, once, for all)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from reclaim.web.console import accounts, audit_trail, cases, queue, review, users
+from reclaim.web.csrf import csrf_protect
+
+router = APIRouter(prefix="/console", dependencies=[Depends(csrf_protect)])
+for _module in (accounts, users, audit_trail, queue, cases, review):
+    router.include_router(_module.router)

@@ -1,0 +1,7 @@
+"""Console routes: audit_trail."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

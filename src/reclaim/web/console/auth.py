@@ -1,0 +1,89 @@
+"""Who is asking: the staff session behind a console request, and what their role allows.
+
+Console routes declare ``staff: Annotated[Staff, require(Role.ANALYST, ...)]``.  Anyone
+without a live session is redirected to the login page; a session that has passed the
+password but not yet the second factor reaches only the second-factor pages; a role
+that is not listed gets 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from reclaim.domain.accounts import Role
+from reclaim.services import staff_sessions
+from reclaim.services.staff_sessions import SessionPolicy
+from reclaim.storage.models import StaffSession, User
+from reclaim.web.csrf import STAFF_COOKIE
+from reclaim.web.deps import DbSession
+
+LOGIN_PATH = "/console/login"
+SECOND_FACTOR_PATH = "/console/login/second-factor"
+ALL_ROLES = tuple(Role)
+
+
+class LoginRequiredError(Exception):
+    """No live staff session: the handler in app.py redirects to the login page."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    user: User
+    session: StaffSession
+    db: Session
+
+    @property
+    def role(self) -> Role:
+        return self.user.role
+
+
+def session_policy(request: Request) -> SessionPolicy:
+    settings = request.app.state.reclaim.settings
+    return SessionPolicy.of(settings.session_idle_minutes, settings.session_absolute_hours)
+
+
+def _login_redirect(request: Request) -> LoginRequiredError:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return LoginRequiredError(f"{LOGIN_PATH}?next={quote(target, safe='')}")
+
+
+def _resolve(request: Request, session: Session) -> StaffSession | None:
+    record = staff_sessions.resolve(
+        session, request.cookies.get(STAFF_COOKIE), session_policy(request)
+    )
+    session.commit()  # the touch (or the expiry) of the session
+    return record
+
+
+def half_logged_in(request: Request, session: DbSession) -> Staff:
+    """A session that passed the password, with or without the second factor yet."""
+    record = _resolve(request, session)
+    if record is None:
+        raise _login_redirect(request)
+    return Staff(record.user, record, session)
+
+
+def require(*roles: Role) -> Any:
+    """Dependency: a fully logged-in staff member whose role is one of ``roles``."""
+    allowed = frozenset(roles or ALL_ROLES)
+
+    def dependency(request: Request, session: DbSession) -> Staff:
+        record = _resolve(request, session)
+        if record is None:
+            raise _login_redirect(request)
+        if not record.mfa_passed:
+            raise LoginRequiredError(SECOND_FACTOR_PATH)
+        if record.user.role not in allowed:
+            raise HTTPException(403, "your role does not allow this")
+        request.state.staff = record.user
+        return Staff(record.user, record, session)
+
+    return Depends(dependency)

@@ -1,0 +1,7 @@
+"""Console routes: cases."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

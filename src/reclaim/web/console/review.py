@@ -1,0 +1,7 @@
+"""Console routes: review."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

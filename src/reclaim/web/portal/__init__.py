@@ -1,0 +1,10 @@
+"""The public portal: home, report, confirmation, check my case.  Every state-changing
+request carries a CSRF token (attached here, once, for all routes)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from reclaim.web.csrf import csrf_protect
+
+router = APIRouter(dependencies=[Depends(csrf_protect)])
