@@ -165,3 +165,64 @@ class _StaticHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         """Keep test output quiet."""
+
+
+# --- a live Reclaim server ----------------------------------------------------------
+
+
+class LiveServer:
+    """Reclaim served by uvicorn on a loopback port, in a thread, on a migrated SQLite
+    database of its own.  ``app`` and ``settings`` are the running instance's."""
+
+    def __init__(self, tmp_path: Path, **overrides: object) -> None:
+        import socket
+
+        import uvicorn
+        from huey import MemoryHuey
+
+        from reclaim.storage.db import make_engine
+        from reclaim.storage.migrate import upgrade
+        from reclaim.web.app import create_app
+        from tests.conftest import make_settings
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.settings = make_settings(
+            tmp_path, base_url=f"http://127.0.0.1:{port}", port=port, **overrides
+        )
+        engine = make_engine(self.settings.database_url)
+        upgrade(engine)
+        engine.dispose()
+        self.app = create_app(self.settings, huey=MemoryHuey("live", immediate=True))
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def sessions(self) -> object:
+        """A database session on the server's database (``with live.sessions() as s``)."""
+        return self.app.state.reclaim.sessions()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path) as server:
+        yield server
