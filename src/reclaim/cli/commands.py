@@ -1,4 +1,4 @@
 """Imports every command module so that each registers its commands on the app."""
 
-from reclaim.cli import bank, db, demo, match, serve, worker  # noqa: F401
+from reclaim.cli import bank, db, demo, match, platform, serve, worker  # noqa: F401
 from reclaim.cli import hash as hash_command  # noqa: F401

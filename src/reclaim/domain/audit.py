@@ -23,7 +23,7 @@ class AuditTag(enum.StrEnum):
     LOGIN_LOCKED = "account:login:locked"
     SECOND_FACTOR_FAILED = "account:second_factor:failed"
     ENROLMENT_LINK_CREATED = "account:enrolment:created"
-    PASSWORD_CHANGED = "account:password:changed"
+    PASSWORD_CHANGED = "account:password:changed"  # noqa: S105 - an audit tag
     RECOVERY_CODES_ISSUED = "account:recovery_codes:issued"
     RECOVERY_CODE_USED = "account:recovery_code:used"
     # reports and cases
