@@ -108,9 +108,47 @@ class Settings(BaseSettings):
     # Require a second analyst's agreement before a confirming decision takes effect.
     require_second_analyst: bool = False
 
+    # --- triage -----------------------------------------------------------------
+    # An open case waiting longer than this is overdue (urgent cases: the second).
+    triage_overdue_hours: int = Field(default=24, ge=1)
+    triage_urgent_overdue_hours: int = Field(default=2, ge=1)
+
+    # --- takedown ---------------------------------------------------------------
+    hotline_name: str = "Reclaim"
+    notice_deadline_hours_minor: int = Field(default=24, ge=1)
+    notice_deadline_hours_adult: int = Field(default=72, ge=1)
+    notice_reminder_hours: int = Field(default=24, ge=1)
+    notice_follow_up_days: int = Field(default=30, ge=1)
+    legal_basis_minor: str = (
+        "Child and Youth Sexual Exploitation Prevention Act (Taiwan), Article 8"
+    )
+    legal_basis_adult: str = (
+        "Sexual Assault Crime Prevention Act (Taiwan), Article 13: sexual images "
+        "shared without consent"
+    )
+
     # --- banks and matching -----------------------------------------------------
     bank_min_pdq_quality: int = Field(default=50, ge=0, le=100)
     match_max_distance: int = Field(default=31, ge=0, le=63)
+
+    # --- delivery ---------------------------------------------------------------
+    # Notices by email.  STARTTLS (with a verified certificate) is required by
+    # default: a notice names URLs of abuse material and must not cross a network in
+    # clear; "none" is for a relay on this machine.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    smtp_local_hostname: str | None = None
+    mail_from: str = "Reclaim <notices@reclaim.invalid>"
+    # Notices by signed webhook; the fetch allow-list and ports apply to them too.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Failed deliveries: exponential backoff with full jitter up to the cap.
+    delivery_retry_base_seconds: float = Field(default=60.0, gt=0)
+    delivery_retry_cap_seconds: float = Field(default=6 * 60 * 60.0, gt=0)
+    delivery_max_attempts: int = Field(default=10, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -47,6 +47,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             route(self)
 
+    def do_POST(self) -> None:
+        # Webhooks leave through SafeFetcher.post; routes answer POSTs as they do GETs.
+        self.server.bodies.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        self.do_GET()
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
@@ -88,6 +93,7 @@ class LoopbackServer(http.server.ThreadingHTTPServer):
         self.routes: dict[str, Route] = {}
         self.connections = 0
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.bodies: list[bytes] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self.serve_forever, args=(0.02,), daemon=True)

@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import ssl
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import httpcore
 
@@ -180,19 +181,38 @@ class SafeFetcher:
         such as Playwright's), the fetch runs on a loop of its own in a helper thread:
         blocking is what the caller asked for, and nesting loops is not possible.
         """
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.fetch(url))
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, self.fetch(url)).result()
+        return _run_blocking(self.fetch(url))
 
     async def fetch(self, url: str) -> FetchResult:
         """Fetch ``url``; raise a :class:`FetchError` subclass if it is refused or fails."""
         target = SafeUrl.parse(url)
+        return await self._within_deadline(target, self._fetch(target))
+
+    def post_sync(self, url: str, content: bytes, *, headers: Mapping[str, str]) -> FetchResult:
+        """Blocking :meth:`post`, for job threads (see :meth:`fetch_sync`)."""
+        return _run_blocking(self.post(url, content, headers=headers))
+
+    async def post(self, url: str, content: bytes, *, headers: Mapping[str, str]) -> FetchResult:
+        """POST a small body to ``url`` once, through the same gate as :meth:`fetch`.
+
+        This is how webhooks leave Reclaim.  Parsing, address checks, pinning, the
+        deadline and the error types are the fetch's own.  What differs follows from a
+        POST not being safe to repeat or to move: a redirect is never followed (it comes
+        back as the result), and the response body is kept only up to ``max_bytes``,
+        the rest discarded rather than refused, because the status is the answer.
+        ``headers`` are added to Host, User-Agent and Content-Length, which the fetcher
+        sets itself.
+        """
+        target = SafeUrl.parse(url)
+        extra = _request_headers(headers)
+        return await self._within_deadline(target, self._post(target, content, extra))
+
+    async def _within_deadline(
+        self, target: SafeUrl, exchange: Coroutine[Any, Any, FetchResult]
+    ) -> FetchResult:
         try:
             async with asyncio.timeout(self.policy.total_timeout):
-                return await self._fetch(target)
+                return await exchange
         except TimeoutError:
             raise FetchTimeoutError(
                 f"fetching {target} took longer than the {self.policy.total_timeout:g}-second "
@@ -206,9 +226,7 @@ class SafeFetcher:
         visited = {str(target)}
         hops: list[RedirectHop] = []
         current = target
-        async with httpcore.AsyncConnectionPool(
-            ssl_context=self._ssl_context, network_backend=backend, retries=0, http2=False
-        ) as pool:
+        async with self._pool(backend) as pool:
             while True:
                 addresses = await self._checked_addresses(current, resolved)
                 backend.pin(current.host, current.port, addresses)
@@ -225,6 +243,49 @@ class SafeFetcher:
                             return await self._result(target, current, response, hops, address)
                 hops.append(RedirectHop(str(current), response.status, address))
                 current = self._next_hop(current, location, visited, len(hops))
+
+    async def _post(
+        self, target: SafeUrl, content: bytes, extra: list[tuple[bytes, bytes]]
+    ) -> FetchResult:
+        backend = PinnedBackend(self._network_backend)
+        backend.pin(target.host, target.port, await self._checked_addresses(target, {}))
+        headers = [
+            (b"Host", target.authority.encode("ascii")),
+            (b"User-Agent", self.policy.user_agent.encode("ascii", "replace")),
+            (b"Content-Length", str(len(content)).encode("ascii")),
+            (b"Accept-Encoding", b"identity"),
+            *extra,
+        ]
+        async with self._pool(backend) as pool:
+            with _translated_errors(target):
+                async with pool.stream(
+                    "POST",
+                    _core_url(target),
+                    headers=headers,
+                    content=content,
+                    extensions={"timeout": self._timeouts()},
+                ) as response:
+                    address = backend.connected_address(target.host, target.port)
+                    body = await _read_prefix(response.aiter_stream(), self.policy.max_bytes)
+        response_headers = _header_map(response.headers)
+        declared = declared_type(response_headers.get("content-type")) or None
+        return FetchResult(
+            url=str(target),
+            final_url=str(target),
+            status_code=response.status,
+            headers=MappingProxyType(response_headers),
+            content_type=declared,
+            declared_content_type=declared,
+            kind=None,
+            content=body,
+            redirects=(),
+            address=address,
+        )
+
+    def _pool(self, backend: PinnedBackend) -> httpcore.AsyncConnectionPool:
+        return httpcore.AsyncConnectionPool(
+            ssl_context=self._ssl_context, network_backend=backend, retries=0, http2=False
+        )
 
     def _next_hop(self, current: SafeUrl, location: str, visited: set[str], hops: int) -> SafeUrl:
         following = current.join(location)
@@ -315,6 +376,46 @@ class SafeFetcher:
             redirects=tuple(hops),
             address=address,
         )
+
+
+def _run_blocking(exchange: Coroutine[Any, Any, FetchResult]) -> FetchResult:
+    """Run a fetcher coroutine to completion from synchronous code.
+
+    When the calling thread already runs an event loop (a sync library driving one,
+    such as Playwright's), the coroutine runs on a loop of its own in a helper thread:
+    blocking is what the caller asked for, and nesting loops is not possible.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(exchange)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, exchange).result()
+
+
+# Framing and routing headers are the fetcher's to set; a caller's would contradict them.
+_FETCHER_HEADERS = frozenset({"host", "user-agent", "content-length", "transfer-encoding"})
+
+
+def _request_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    extra: list[tuple[bytes, bytes]] = []
+    for name, value in headers.items():
+        if name.lower() in _FETCHER_HEADERS:
+            raise ValueError(f"the fetcher sets the {name} header itself")
+        if any(ch in name + value for ch in "\r\n\0"):
+            raise ValueError(f"the {name} header contains a line break")
+        extra.append((name.encode("ascii"), value.encode("ascii")))
+    return extra
+
+
+async def _read_prefix(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The first ``limit`` bytes of a body; the rest is never read (the connection closes)."""
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk[: limit - len(body)]
+        if len(body) >= limit:
+            break
+    return bytes(body)
 
 
 def _core_url(url: SafeUrl) -> httpcore.URL:
