@@ -126,15 +126,14 @@ def test_a_notice_email_goes_out_once_and_starts_the_clock(
     assert notice.deadline_at - notice.sent_at == timedelta(hours=24)
 
 
-@pytest.mark.parametrize(("crash_at", "emails"), [("after-send", 1), ("claimed", 1)])
-def test_a_worker_killed_mid_delivery_never_sends_twice(
+@pytest.mark.parametrize("crash_at", ["after-send", "claimed"])
+def test_a_worker_killed_mid_delivery_never_sends_twice(  # noqa: PLR0917 - fixtures
     engine: Engine,
     session: Session,
     outbox_settings: Settings,
     database_url: str,
     mailbox: tuple[LoopbackSmtp, RecordingHandler],
     crash_at: str,
-    emails: int,
 ) -> None:
     notice_id, (delivery_id,) = _queued_notice(engine, outbox_settings)
     env = {
@@ -167,7 +166,7 @@ def test_a_worker_killed_mid_delivery_never_sends_twice(
     outbox = make_outbox(outbox_settings, engine, clock=clock)
     outbox.run_due()
     outbox.run_due()
-    assert len(mailbox[1].received) == emails
+    assert len(mailbox[1].received) == 1  # exactly one email, whatever the crash point
     delivery = session.get_one(Delivery, delivery_id)
     assert delivery.status == ("unconfirmed" if crash_at == "after-send" else "sent")
     assert session.get_one(Notice, notice_id).status == NoticeStatus.SENT
@@ -223,7 +222,7 @@ def test_signed_webhook_delivery_and_reminders(
 ) -> None:
     receiver = WebhookReceiver().start()
     try:
-        notice_id, deliveries = _queued_notice(
+        notice_id, _deliveries = _queued_notice(
             engine, outbox_settings, email=None, webhook=receiver.url(), language="en"
         )
         clock = Clock()
