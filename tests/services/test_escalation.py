@@ -1,0 +1,89 @@
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from reclaim.domain.case_numbers import new_case_number
+from reclaim.domain.cases import ItemKind
+from reclaim.domain.decisions import Classification
+from reclaim.domain.notices import VerificationOutcome
+from reclaim.services import audit
+from reclaim.services.escalation import (
+    build_report,
+    overdue_by_platform,
+    overdue_notices,
+    to_csv,
+    to_html,
+    to_pdf,
+)
+from reclaim.services.notices import NoticePolicy, draft_notices, mark_sent, queue_notice
+from reclaim.storage.models import Case, Item, Platform, Verification
+from tests.conftest import make_settings
+
+ACTOR = audit.Actor("user", None)
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def _sent_notice(session: Session, tmp_path: Path, name: str, url: str, classification):  # type: ignore[no-untyped-def]
+    platform = Platform(name=name, abuse_email="abuse@example.org")
+    session.add(platform)
+    case = Case(number=new_case_number(), pin_hash="x")
+    session.add(case)
+    session.flush()
+    session.add(
+        Item(
+            case_id=case.id,
+            kind=ItemKind.URL,
+            url=url,
+            platform_id=platform.id,
+            classification=classification,
+        )
+    )
+    session.flush()
+    session.refresh(case)
+    policy = NoticePolicy.from_settings(make_settings(tmp_path))
+    (notice,) = draft_notices(session, case, policy, actor=ACTOR, clock=lambda: T0)
+    queue_notice(session, notice, actor=ACTOR, clock=lambda: T0)
+    mark_sent(session, notice, policy, clock=lambda: T0)
+    return notice
+
+
+def test_overdue_notices_and_the_report(session: Session, tmp_path: Path) -> None:
+    minor = _sent_notice(
+        session,
+        tmp_path,
+        "Fast Site",
+        "https://fast.example/=cmd|1",
+        Classification.SELF_GENERATED_MINOR,
+    )
+    adult = _sent_notice(
+        session, tmp_path, "論壇", "https://forum.example/p/9", Classification.ADULT_NCII
+    )
+    session.add(
+        Verification(
+            notice_item_id=minor.items[0].id,
+            checked_at=T0 + timedelta(hours=1),
+            outcome=VerificationOutcome.STILL_UP,
+            http_status=200,
+        )
+    )
+    session.flush()
+
+    now = T0 + timedelta(hours=30)  # past the minor's 24 h, not the adult's 72 h
+    assert overdue_notices(session, now) == [minor]
+    assert [(p.name, n) for p, n in overdue_by_platform(session, now)] == [("Fast Site", 1)]
+    later = T0 + timedelta(hours=80)
+    assert overdue_notices(session, later) == [minor, adult]
+
+    report = build_report(session, overdue_notices(session, later), now=later, hotline="熱線")
+    html = to_html(report)
+    assert minor.reference in html and adult.reference in html and "論壇" in html
+    assert "still_up (HTTP 200)" in html
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert [r["notice"] for r in rows] == [minor.reference, adult.reference]
+    assert rows[0]["overdue_hours"] == "56.0" and rows[0]["checks"] == "1"
+    assert rows[0]["url"] == "https://fast.example/=cmd|1"  # not a formula: starts with h
+    pdf = to_pdf(report)
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
