@@ -87,3 +87,33 @@ def test_overdue_notices_and_the_report(session: Session, tmp_path: Path) -> Non
     assert rows[0]["url"] == "https://fast.example/=cmd|1"  # not a formula: starts with h
     pdf = to_pdf(report)
     assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
+
+
+def test_platform_figures_and_the_reporters_progress(session: Session, tmp_path: Path) -> None:
+    from reclaim.domain.notices import ItemOutcome
+    from reclaim.services.takedown_stats import case_progress, platform_figures
+
+    fast = _sent_notice(
+        session,
+        tmp_path,
+        "Fast Site",
+        "https://fast.example/1",
+        Classification.SELF_GENERATED_MINOR,
+    )
+    slow = _sent_notice(
+        session,
+        tmp_path,
+        "Slow Site",
+        "https://slow.example/1",
+        Classification.SELF_GENERATED_MINOR,
+    )
+    fast.items[0].outcome = ItemOutcome.REMOVED
+    fast.items[0].removed_at = T0 + timedelta(hours=3)
+    session.flush()
+    figures = {f.platform: f for f in platform_figures(session, T0 + timedelta(hours=30))}
+    assert figures["Fast Site"].median_hours_to_removal == 3.0
+    assert figures["Fast Site"].compliance == 1.0 and figures["Fast Site"].overdue == 0
+    assert figures["Slow Site"].overdue == 1 and figures["Slow Site"].compliance is None
+    progress = case_progress(session, fast.case_id)
+    assert (progress.sites, progress.items, progress.removed) == (1, 1, 1)
+    assert case_progress(session, slow.case_id).removed == 0
