@@ -90,7 +90,8 @@ def test_overdue_notices_and_the_report(session: Session, tmp_path: Path) -> Non
 
 
 def test_platform_figures_and_the_reporters_progress(session: Session, tmp_path: Path) -> None:
-    from reclaim.domain.notices import ItemOutcome
+    from reclaim.domain.notices import ItemOutcome, NoticeStatus
+    from reclaim.services.notices import move
     from reclaim.services.takedown_stats import case_progress, platform_figures
 
     fast = _sent_notice(
@@ -109,6 +110,7 @@ def test_platform_figures_and_the_reporters_progress(session: Session, tmp_path:
     )
     fast.items[0].outcome = ItemOutcome.REMOVED
     fast.items[0].removed_at = T0 + timedelta(hours=3)
+    move(session, fast, NoticeStatus.REMOVED, actor=ACTOR)
     session.flush()
     figures = {f.platform: f for f in platform_figures(session, T0 + timedelta(hours=30))}
     assert figures["Fast Site"].median_hours_to_removal == 3.0
