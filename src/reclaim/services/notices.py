@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from reclaim.config import Settings
 from reclaim.domain.audit import AuditTag
 from reclaim.domain.case_numbers import ALPHABET
+from reclaim.domain.cases import IllegalTransitionError
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.decisions import Classification
 from reclaim.domain.notices import (
@@ -154,6 +155,8 @@ def queue_notice(
     session: Session, notice: Notice, *, actor: audit.Actor, clock: Clock = system_clock
 ) -> list[Delivery]:
     """Move a draft to queued and commit its deliveries with it (the outbox)."""
+    if notice.status != NoticeStatus.DRAFT:
+        raise IllegalTransitionError(notice.status, NoticeStatus.QUEUED)
     channels = channels_of(notice.platform)
     if not channels:
         raise NoticeError(
