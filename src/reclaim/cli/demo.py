@@ -5,6 +5,7 @@ from __future__ import annotations
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, fail, settings
 from reclaim.services.demo import load_demo
+from reclaim.services.field_crypto import field_cipher
 
 
 @app.command("demo")
@@ -14,11 +15,24 @@ def demo() -> None:
     if not config.is_development:
         raise fail("demo data is only for development (RECLAIM_ENVIRONMENT=development)")
     with database(config) as session:
-        data = load_demo(session)
+        data = load_demo(session, cipher=field_cipher(config))
     console.print("[bold]Demo data loaded.[/bold]")
-    console.print(f"Staff accounts (password: [bold]{data.password}[/bold]):")
-    for email, role in data.staff:
-        console.print(f"  {role.value:<12} {email}")
+    console.print(f"Staff accounts (password: [bold]{data.password}[/bold]).")
+    console.print(
+        "The second step asks for a code from an authenticator app set up with the "
+        "account's TOTP secret (fixed for demo accounts; development only)."
+    )
+    for person in data.staff:
+        # soft_wrap: a secret broken over two lines cannot be copied.
+        console.print(f"  {person.role.value:<12} {person.email}", soft_wrap=True)
+        console.print(f"  {'':<12} TOTP {person.totp_secret}", soft_wrap=True)
+    console.print("A current code without an app:")
+    console.print(
+        "  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print("Demo cases (case number / PIN, for 'check my case'):")
     for case in data.cases:
         console.print(f"  {case.number}  PIN {case.pin}")

@@ -5,25 +5,25 @@ Everything here is synthetic: example.* URLs and made-up hashes, never real cont
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from reclaim.domain.accounts import Role
 from reclaim.domain.audit import AuditTag
-from reclaim.domain.case_numbers import new_case_number, new_pin
-from reclaim.domain.cases import (
-    AgeGroup,
-    CaseStatus,
-    ItemKind,
-    ReporterRole,
-    Situation,
-)
-from reclaim.services import audit
-from reclaim.services.accounts import create_user, find_user, hash_secret
+from reclaim.domain.banks import SELF_REPORTED_BANK
+from reclaim.domain.cases import AgeGroup, ReporterRole, Situation
+from reclaim.services import accounts, audit, totp
+from reclaim.services.accounts import create_user, find_user
 from reclaim.services.banking import ensure_builtin_banks
-from reclaim.storage.models import Case, Item, Report
+from reclaim.services.field_crypto import FieldCipher, FieldDecryptionError
+from reclaim.services.intake import IntakePolicy, submit_report
+from reclaim.services.report_input import ReportInput
+from reclaim.storage.models import User
 
 DEMO_PASSWORD = "reclaim-demo-password"  # noqa: S105 - development mode only, printed
 DEMO_STAFF = (
@@ -33,6 +33,14 @@ DEMO_STAFF = (
 )
 
 
+def demo_totp_secret(email: str) -> str:
+    """A fixed TOTP secret per demo account, so a developer's authenticator keeps
+    working across `reclaim demo` runs.  Derived from the public email: development
+    only, like the demo password (`reclaim demo` refuses to run elsewhere)."""
+    digest = hashlib.sha256(f"reclaim-demo-totp:{email}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
 @dataclass(frozen=True, slots=True)
 class DemoCase:
     number: str
@@ -40,25 +48,28 @@ class DemoCase:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoStaff:
+    email: str
+    role: Role
+    totp_secret: str
+
+
+@dataclass(frozen=True, slots=True)
 class DemoData:
-    staff: tuple[tuple[str, Role], ...]
+    staff: tuple[DemoStaff, ...]
     password: str
     cases: tuple[DemoCase, ...]
 
 
-def load_demo(session: Session) -> DemoData:
+def load_demo(session: Session, *, cipher: FieldCipher) -> DemoData:
     """Idempotent for accounts and banks; adds two fresh demo cases each time."""
     ensure_builtin_banks(session)
-    for email, role, name in DEMO_STAFF:
-        if find_user(session, email) is None:
-            create_user(
-                session,
-                email=email,
-                role=role,
-                display_name=name,
-                password=DEMO_PASSWORD,
-                actor=audit.SYSTEM,
-            )
+    staff = tuple(_demo_account(session, cipher, *entry) for entry in DEMO_STAFF)
+    # Demo cases go through intake like any report.  They hold no files (so no bank is
+    # written) and their PINs are printed, so a throwaway secret is enough here.
+    policy = IntakePolicy(
+        bank=SELF_REPORTED_BANK, min_pdq_quality=0, pin_secret=secrets.token_bytes(32)
+    )
     cases = (
         _demo_case(
             session,
@@ -66,6 +77,8 @@ def load_demo(session: Session) -> DemoData:
             age=AgeGroup.UNDER_18,
             urls=(),
             description="Someone I met in a game says he will post my photos.",
+            policy=policy,
+            cipher=cipher,
         ),
         _demo_case(
             session,
@@ -73,14 +86,36 @@ def load_demo(session: Session) -> DemoData:
             age=AgeGroup.UNSURE,
             urls=("https://forum.example.net/t/1234", "https://img.example.org/a/5678.jpg"),
             description="My classmate's photos were posted on a forum.",
+            policy=policy,
+            cipher=cipher,
         ),
     )
     audit.record(session, AuditTag.DEMO_LOADED, actor=audit.SYSTEM)
-    return DemoData(
-        staff=tuple((email, role) for email, role, _ in DEMO_STAFF),
-        password=DEMO_PASSWORD,
-        cases=cases,
+    return DemoData(staff=staff, password=DEMO_PASSWORD, cases=cases)
+
+
+def _demo_account(
+    session: Session, cipher: FieldCipher, email: str, role: Role, name: str
+) -> DemoStaff:
+    """A fully enrolled demo account (password and TOTP), as left by enrolment."""
+    user = find_user(session, email) or create_user(
+        session, email=email, role=role, display_name=name, password=None, actor=audit.SYSTEM
     )
+    secret = demo_totp_secret(email)
+    if not accounts.is_enrolled(user) or _stored_secret(cipher, user) != secret:
+        user.is_active = True
+        accounts.set_password(user, DEMO_PASSWORD)
+        user.totp_secret = totp.seal(cipher, secret)
+        user.totp_enabled_at = datetime.now(UTC)
+        user.totp_last_step = None
+    return DemoStaff(email, role, secret)
+
+
+def _stored_secret(cipher: FieldCipher, user: User) -> str | None:
+    try:
+        return totp.unseal(cipher, user.totp_secret) if user.totp_secret else None
+    except FieldDecryptionError:  # sealed under a key this machine no longer has
+        return None
 
 
 def _demo_case(
@@ -90,28 +125,20 @@ def _demo_case(
     age: AgeGroup,
     urls: tuple[str, ...],
     description: str,
+    policy: IntakePolicy,
+    cipher: FieldCipher,
 ) -> DemoCase:
-    number, pin = new_case_number(), new_pin()
-    case = Case(
-        number=number,
-        pin_hash=hash_secret(pin),
-        status=CaseStatus.NEW,
-        urgent=situation.is_threat,
-    )
-    session.add(case)
-    session.flush()
-    report = Report(
-        case_id=case.id,
-        idempotency_key=secrets.token_hex(16),
+    report = ReportInput(
+        idempotency_key=secrets.token_urlsafe(24),
         reporter_role=ReporterRole.SELF,
         age_group=age,
         situation=situation,
+        urls=urls,
+        files=(),
         description=description,
+        contact=None,
+        contact_consent=False,
         language="en",
     )
-    session.add(report)
-    session.flush()
-    for url in urls:
-        session.add(Item(case_id=case.id, report_id=report.id, kind=ItemKind.URL, url=url))
-    session.flush()
-    return DemoCase(number, pin)
+    receipt = submit_report(session, report, policy=policy, cipher=cipher)
+    return DemoCase(receipt.case_number, receipt.pin or "")  # a new report has its PIN

@@ -38,10 +38,11 @@ class FieldCipher:
         return f"{_PREFIX}.{self._keyring.current_key_id}.{body}"
 
     def decrypt(self, stored: str, *, purpose: str) -> str:
-        try:
-            prefix, key_id, body = stored.split(".", 2)
-        except ValueError:
-            raise FieldDecryptionError("not an encrypted field value") from None
+        # Key ids may contain dots; the base64url body never does, so split from the right.
+        head, _, body = stored.rpartition(".")
+        prefix, _, key_id = head.partition(".")
+        if not body or not key_id:
+            raise FieldDecryptionError("not an encrypted field value")
         key = self._keyring.keys.get(key_id)
         if prefix != _PREFIX or key is None:
             raise FieldDecryptionError(f"unknown format or key id {key_id!r}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -133,7 +133,11 @@ def end_all(
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def live_sessions(session: Session, user_id: int, *, now: datetime) -> list[StaffSession]:
+def live_sessions(
+    session: Session, user_id: int, policy: SessionPolicy, *, clock: Clock = system_clock
+) -> list[StaffSession]:
+    """The user's sessions that ``resolve`` would still accept, newest first."""
+    now = clock()
     return list(
         session.scalars(
             select(StaffSession)
@@ -141,6 +145,8 @@ def live_sessions(session: Session, user_id: int, *, now: datetime) -> list[Staf
                 StaffSession.user_id == user_id,
                 StaffSession.revoked_at.is_(None),
                 StaffSession.expires_at > now,
+                # Idle ones are only marked ended when next presented; they are dead now.
+                StaffSession.last_seen_at > now - policy.idle,
             )
             .order_by(StaffSession.created_at.desc())
         )

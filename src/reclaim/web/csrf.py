@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, Response
@@ -48,8 +49,13 @@ def csrf_token(request: Request) -> str:
     binding = request.cookies.get(STAFF_COOKIE, "")
     if getattr(request.state, "staff_token", None):
         binding = request.state.staff_token  # a session started during this request
-    message = f"csrf\0{_seed(request)}\0{binding}".encode()
-    return hmac.new(_secret(request), message, hashlib.sha256).hexdigest()
+    return token_for(_secret(request), _seed(request), binding)
+
+
+def token_for(secret: bytes, seed: str, binding: str) -> str:
+    """The token for one browser's CSRF cookie (``seed``) and staff session token."""
+    message = f"csrf\0{seed}\0{binding}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def set_csrf_cookie(request: Request, response: Response) -> None:
@@ -76,14 +82,28 @@ def _same_origin(request: Request, origin: str) -> bool:
     return f"{parts.scheme}://{parts.netloc}" in allowed
 
 
-async def csrf_protect(request: Request) -> None:
+async def csrf_protect(request: Request) -> AsyncIterator[None]:
     """Router dependency: refuse an unsafe request without a valid token."""
+    try:
+        await _check(request)
+        yield
+    finally:
+        # Uploaded parts are spooled to temporary files, which a route without file
+        # parameters would never close.
+        form = getattr(request.state, "csrf_form", None)
+        if form is not None:
+            await form.close()
+
+
+async def _check(request: Request) -> None:
     if request.method not in _UNSAFE:
         return
     origin = request.headers.get("origin")
+    # Pages are served with Referrer-Policy: no-referrer, under which browsers send
+    # "Origin: null" with every POST, even from our own pages; a "null" origin proves
+    # nothing either way, and the SameSite=Strict cookie and the token below still stop
+    # cross-site requests.
     if origin is not None and origin != "null" and not _same_origin(request, origin):
-        raise HTTPException(403, "cross-origin request refused")
-    if origin == "null":
         raise HTTPException(403, "cross-origin request refused")
     if CSRF_COOKIE not in request.cookies:
         raise HTTPException(403, "missing CSRF cookie; reload the page and try again")
@@ -92,7 +112,10 @@ async def csrf_protect(request: Request) -> None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             form = await request.form()
+            request.state.csrf_form = form
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
-    if not sent or not hmac.compare_digest(sent, csrf_token(request)):
+    # Bytes: compare_digest raises TypeError on str with non-ASCII characters.
+    expected = csrf_token(request).encode()
+    if not sent or not hmac.compare_digest(sent.encode("utf-8", "replace"), expected):
         raise HTTPException(403, "invalid CSRF token; reload the page and try again")

@@ -1,7 +1,154 @@
-"""Console routes: audit_trail."""
+"""Console routes: the audit trail, for supervisors and admins.
+
+Looking at the trail is itself audited (``audit:trail:viewed``), and so is every
+export (``audit:trail:exported``), with the filters used.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from reclaim.domain.audit import AuditTag
+from reclaim.services import audit, audit_trail
+from reclaim.services.audit_trail import TrailFilter
+from reclaim.web.console.auth import Staff
+from reclaim.web.console.permissions import permitted
+from reclaim.web.console.responses import app_state, render
 
 router = APIRouter()
+
+#: Spreadsheet programs run a cell that starts like a formula; such cells get a quote.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _filter(request: Request, staff: Staff) -> TrailFilter:
+    query = request.query_params
+    return audit_trail.resolve_filter(
+        staff.db,
+        case_number=query.get("case", "")[:64],
+        user_email=query.get("user", "")[:254],
+        tag=query.get("tag", "")[:64],
+    )
+
+
+def _page_number(request: Request) -> int:
+    text = request.query_params.get("page", "1")
+    return int(text) if text.isdigit() and len(text) < 9 else 1
+
+
+@router.get("/audit", name="console.audit")
+def audit_page(request: Request, staff: Annotated[Staff, permitted("console.audit")]) -> Response:
+    trail = _filter(request, staff)
+    found = audit_trail.search(staff.db, trail, page=_page_number(request))
+    labels = audit_trail.labels_for(staff.db, found.events)
+    rows = [
+        {
+            "event": event,
+            "actor": labels.actor(event),
+            "target": labels.target(event),
+            "case_number": labels.case_number(event),
+            "details": audit_trail.details_text(event.details),
+        }
+        for event in found.events
+    ]
+    audit.record(
+        staff.db,
+        AuditTag.AUDIT_VIEWED,
+        actor=audit.Actor.user(staff.user.id),
+        details={**trail.as_details(), "page": found.page},
+    )
+    staff.db.commit()
+    context: dict[str, Any] = {
+        "active": "audit",
+        "trail": trail,
+        "found": found,
+        "rows": rows,
+        "tags": [tag.value for tag in AuditTag],
+        "query": trail.as_details(),
+    }
+    return render(request, "console/audit.html", context)
+
+
+def _start_export(staff: Staff, trail: TrailFilter, fmt: str) -> tuple[int, int]:
+    """Record the export (committed before the first byte) and fix its extent."""
+    up_to = audit_trail.last_id(staff.db)
+    rows = audit_trail.count(staff.db, trail, up_to=up_to)
+    audit.record(
+        staff.db,
+        AuditTag.AUDIT_EXPORTED,
+        actor=audit.Actor.user(staff.user.id),
+        details={**trail.as_details(), "format": fmt, "rows": rows, "up_to": up_to},
+    )
+    staff.db.commit()
+    return up_to, rows
+
+
+def _download_name(fmt: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f'attachment; filename="reclaim-audit-{stamp}.{fmt}"'
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = audit_trail.details_text(value) if isinstance(value, dict) else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+@router.get("/audit/export.csv", name="console.audit.export_csv")
+def export_csv(
+    request: Request, staff: Annotated[Staff, permitted("console.audit.export_csv")]
+) -> Response:
+    trail = _filter(request, staff)
+    up_to, _ = _start_export(staff, trail, "csv")
+    factory = app_state(request).sessions
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(audit_trail.EXPORT_FIELDS)
+        for batch in audit_trail.export_batches(factory, trail, up_to=up_to):
+            for row in batch:
+                writer.writerow([_csv_cell(row[name]) for name in audit_trail.EXPORT_FIELDS])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": _download_name("csv"), "cache-control": "no-store"},
+    )
+
+
+@router.get("/audit/export.json", name="console.audit.export_json")
+def export_json(
+    request: Request, staff: Annotated[Staff, permitted("console.audit.export_json")]
+) -> Response:
+    trail = _filter(request, staff)
+    up_to, _ = _start_export(staff, trail, "json")
+    factory = app_state(request).sessions
+
+    def chunks() -> Iterator[str]:
+        yield "["
+        separator = "\n"
+        for batch in audit_trail.export_batches(factory, trail, up_to=up_to):
+            for row in batch:
+                yield separator + json.dumps(row, ensure_ascii=False, sort_keys=True)
+                separator = ",\n"
+        yield "\n]\n"
+
+    return StreamingResponse(
+        chunks(),
+        media_type="application/json",
+        headers={"content-disposition": _download_name("json"), "cache-control": "no-store"},
+    )

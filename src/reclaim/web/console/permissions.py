@@ -1,0 +1,137 @@
+"""Who may open which console route: one table, read by the routes and by the tests.
+
+Every route under /console is named here (by its route name) with the access it
+grants: open to anyone (the login and enrolment pages), to a session that has passed
+the password but not yet the second factor, or to fully logged-in staff of some
+roles.  Routes declare their access with :func:`permitted`, so the table is what is
+enforced; ``tests/web/test_console_access.py`` requests every console route of the
+app as every role, as a half-logged-in session and anonymously, and fails for a route
+that is missing here or that answers differently from what the table says.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from fastapi import Depends
+
+from reclaim.domain.accounts import Role
+from reclaim.web.console.auth import half_logged_in, require
+
+
+class Gate(enum.Enum):
+    PUBLIC = "public"  # no session needed
+    HALF = "half"  # a session past the password, with or without the second factor
+    STAFF = "staff"  # a fully logged-in staff member whose role is listed
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    gate: Gate
+    roles: frozenset[Role] = frozenset()
+
+    def allows(self, role: Role) -> bool:
+        return self.gate is not Gate.STAFF or role in self.roles
+
+
+PUBLIC = Access(Gate.PUBLIC)
+PASSWORD_PASSED = Access(Gate.HALF)
+
+
+def staff(*roles: Role) -> Access:
+    return Access(Gate.STAFF, frozenset(roles))
+
+
+EVERY_ROLE = staff(*Role)
+SUPERVISORS = staff(Role.SUPERVISOR, Role.ADMIN)
+ADMINS = staff(Role.ADMIN)
+# Case work: admins manage accounts and see no case content; social workers and police
+# liaisons may read a case page (without contacts, media or decisions).
+CASE_WORKERS = staff(Role.ANALYST, Role.SUPERVISOR)
+CASE_READERS = staff(Role.ANALYST, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.POLICE_LIAISON)
+CASE_SUPERVISORS = staff(Role.SUPERVISOR)
+
+ROUTES: Mapping[str, Access] = MappingProxyType(
+    {
+        # logging in and out (web/console/login.py)
+        "console.login": PUBLIC,
+        "console.login.submit": PUBLIC,
+        "console.second_factor": PASSWORD_PASSED,
+        "console.second_factor.submit": PASSWORD_PASSED,
+        "console.logout": PUBLIC,  # ends whatever session the browser has, if any
+        # enrolment through a one-time link (web/console/enrolment.py)
+        "console.enrol": PUBLIC,
+        "console.enrol.password": PUBLIC,
+        "console.enrol.authenticator": PUBLIC,
+        "console.enrol.authenticator.submit": PUBLIC,
+        # one's own account (web/console/accounts.py)
+        "console.account": EVERY_ROLE,
+        "console.account.password": EVERY_ROLE,
+        "console.account.recovery_codes": EVERY_ROLE,
+        "console.account.end_session": EVERY_ROLE,
+        "console.account.end_all_sessions": EVERY_ROLE,
+        # user administration (web/console/users.py)
+        "console.users": ADMINS,
+        "console.users.create": ADMINS,
+        "console.user": ADMINS,
+        "console.user.role": ADMINS,
+        "console.user.deactivate": ADMINS,
+        "console.user.reactivate": ADMINS,
+        "console.user.reset": ADMINS,
+        "console.user.revoke_sessions": ADMINS,
+        # the audit trail (web/console/audit_trail.py)
+        "console.audit": SUPERVISORS,
+        "console.audit.export_csv": SUPERVISORS,
+        "console.audit.export_json": SUPERVISORS,
+        # the queue, cases, safe review and decisions (queue.py, cases.py, review.py)
+        "console.queue": CASE_WORKERS,
+        "console.case": CASE_READERS,
+        "console.case.claim": CASE_WORKERS,
+        "console.case.assign": CASE_SUPERVISORS,
+        "console.case.status": CASE_WORKERS,
+        "console.case.notes": CASE_WORKERS,
+        "console.item.fetch": CASE_WORKERS,
+        "console.item.decide": CASE_WORKERS,
+        "console.decision.agree": CASE_WORKERS,
+        "console.media": CASE_WORKERS,
+        "console.media.preview": CASE_WORKERS,
+        "console.media.reveal": CASE_WORKERS,
+        # takedown: notices, the platform directory, the dashboard (takedown.py)
+        "console.case.notices": CASE_WORKERS,
+        "console.case.notices.draft": CASE_WORKERS,
+        "console.item.platform": CASE_WORKERS,
+        "console.notice": CASE_WORKERS,
+        "console.notice.send": CASE_SUPERVISORS,
+        "console.takedown": CASE_SUPERVISORS,
+        "console.takedown.escalation": CASE_SUPERVISORS,
+        "console.platforms": CASE_SUPERVISORS,
+        "console.platform": CASE_SUPERVISORS,
+        "console.platform.update": CASE_SUPERVISORS,
+    }
+)
+
+
+def access(route_name: str) -> Access:
+    try:
+        return ROUTES[route_name]
+    except KeyError:
+        raise LookupError(
+            f"console route {route_name!r} is not in web/console/permissions.py ROUTES"
+        ) from None
+
+
+def permitted(route_name: str) -> Any:
+    """The dependency for a route's ``staff`` parameter, as the table says.
+
+    ``staff: Annotated[Staff, permitted("console.audit")]``
+    """
+    granted = access(route_name)
+    if granted.gate is Gate.HALF:
+        return Depends(half_logged_in)
+    if granted.gate is Gate.PUBLIC:
+        raise ValueError(f"{route_name} is public: it takes no staff parameter")
+    return require(*granted.roles)

@@ -1,0 +1,108 @@
+"""What the account, user and audit pages share: rendering, redirects, the staff cookie,
+and the collaborators built from settings (field cipher, login throttle)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from reclaim.config import Settings
+from reclaim.domain.accounts import Role
+from reclaim.services.field_crypto import FieldCipher, field_cipher
+from reclaim.services.login import Guard, LoginLimits
+from reclaim.services.throttle import Throttle
+from reclaim.web.console import permissions
+from reclaim.web.console.auth import LOGIN_PATH
+from reclaim.web.csrf import STAFF_COOKIE
+from reclaim.web.deps import client_address
+
+if TYPE_CHECKING:
+    from reclaim.web.app import AppState
+
+HOME = "/console/"
+QUEUE_ROUTE = "console.queue"
+#: The staff cookie goes only to console pages: portal pages never see it.
+STAFF_COOKIE_PATH = "/console"
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.reclaim
+    return state
+
+
+def settings_of(request: Request) -> Settings:
+    return app_state(request).settings
+
+
+def cipher_of(request: Request) -> FieldCipher:
+    return field_cipher(settings_of(request))
+
+
+def login_guard(request: Request) -> Guard:
+    settings = settings_of(request)
+    limits = LoginLimits.of(
+        per_account=settings.login_max_failures_per_account,
+        per_client=settings.login_max_failures_per_client,
+        lockout_minutes=settings.login_lockout_minutes,
+    )
+    throttle = Throttle(settings.secret_key.get_secret_value().encode())
+    return Guard(throttle, limits, client_address(request))
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    # web.app imports the console package to mount its routers: reach it at call time.
+    from reclaim.web.app import render as render_page
+
+    return render_page(request, template, context, status)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def local_target(target: str | None) -> str:
+    """Where to go after logging in: a console path of ours, never another site ("" if
+    ``target`` is not one; see :func:`home_for`)."""
+    if not target or not target.startswith("/console") or "\\" in target:
+        return ""
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path.startswith(LOGIN_PATH):
+        return ""
+    return target
+
+
+def home_for(role: Role) -> str:
+    """The first page after login: the queue for those who work it, else what they may use."""
+    for route_name, path in ((QUEUE_ROUTE, HOME), ("console.users", "/console/users")):
+        granted = permissions.ROUTES.get(route_name)
+        if granted is not None and granted.allows(role):
+            return path
+    return "/console/account"
+
+
+def set_staff_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        STAFF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=settings_of(request).secure_cookies,
+        path=STAFF_COOKIE_PATH,
+    )
+    # Forms rendered later in this same request bind their CSRF token to the new session.
+    request.state.staff_token = token
+
+
+def clear_staff_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        STAFF_COOKIE,
+        path=STAFF_COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=settings_of(request).secure_cookies,
+    )

@@ -1,0 +1,54 @@
+"""`reclaim demo`: demo staff can log in on a development machine (password + TOTP)."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from reclaim.config import load_settings
+from reclaim.services import accounts, totp
+from reclaim.services.demo import DEMO_PASSWORD, DEMO_STAFF
+from reclaim.services.field_crypto import field_cipher
+from reclaim.storage.db import make_engine, make_session_factory
+from reclaim.storage.models import User
+from tests.cli.conftest import Invoke
+
+
+@pytest.fixture
+def development(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECLAIM_ENVIRONMENT", "development")
+
+
+def printed_secrets(output: str) -> dict[str, str]:
+    return dict(re.findall(r"(\S+@demo\.reclaim\.test)\n\s+TOTP ([A-Z2-7]{32})\n", output))
+
+
+def test_demo_staff_are_enrolled_with_the_printed_secrets(
+    reclaim: Invoke, development: None, cli_env: dict[str, str]
+) -> None:
+    result = reclaim("demo")
+    assert result.exit_code == 0, result.output
+    shown = printed_secrets(result.output)
+    assert set(shown) == {email for email, _, _ in DEMO_STAFF}
+    assert DEMO_PASSWORD in result.output
+
+    again = printed_secrets(reclaim("demo").output)
+    assert again == shown  # fixed per account: a developer's authenticator keeps working
+
+    cipher = field_cipher(load_settings())
+    engine = make_engine(cli_env["RECLAIM_DATABASE_URL"])
+    with make_session_factory(engine)() as session:
+        for user in session.scalars(select(User)):
+            assert accounts.is_enrolled(user)
+            assert user.password_hash and accounts.verify_secret(user.password_hash, DEMO_PASSWORD)
+            secret = totp.unseal(cipher, user.totp_secret or "")
+            assert secret == shown[user.email]
+            assert pyotp.TOTP(secret).now().isdigit()
+    engine.dispose()
+
+
+def test_demo_refuses_outside_development(reclaim: Invoke) -> None:
+    assert reclaim("demo").exit_code == 1
