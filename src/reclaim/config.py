@@ -150,6 +150,16 @@ class Settings(BaseSettings):
     delivery_retry_cap_seconds: float = Field(default=6 * 60 * 60.0, gt=0)
     delivery_max_attempts: int = Field(default=10, ge=1)
 
+    # --- partner API --------------------------------------------------------------
+    # Per-key token bucket, in memory in each server process (see docs/partners.md).
+    api_rate_per_second: float = Field(default=100.0, gt=0)
+    api_burst: int = Field(default=200, ge=1)
+    # Largest request body the partner API reads (a 1,000-signal batch with dihedral
+    # variants is about 700 KB).
+    api_max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # Largest page of the hash feed a partner may ask for.
+    api_feed_max_limit: int = Field(default=10_000, ge=1)
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "development":

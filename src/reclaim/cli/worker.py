@@ -12,10 +12,13 @@ from reclaim.cli.context import console, settings
 def worker(workers: int = typer.Option(2, min=1, max=32, help="Worker threads.")) -> None:
     """Run background jobs (notices, verification, purges) until interrupted."""
     from reclaim.jobs.queue import make_huey
+    from reclaim.jobs.tasks import register_tasks
     from reclaim.jobs.worker import make_consumer
+    from reclaim.storage.db import make_engine, make_session_factory
 
     config = settings()
     huey = make_huey(config)
+    register_tasks(huey, config, make_session_factory(make_engine(config.database_url)))
     console.print(
         f"worker: {workers} threads on the {'Redis' if config.redis_url else 'SQLite'} queue"
     )

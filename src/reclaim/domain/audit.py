@@ -53,9 +53,14 @@ class AuditTag(enum.StrEnum):
     # platforms, notices, partners
     PLATFORM_CHANGED = "takedown:platform:changed"
     NOTICE_CHANGED = "takedown:notice:changed"
+    ESCALATION_EXPORTED = "takedown:escalation:exported"
     PARTNER_CHANGED = "partner:partner:changed"
     PARTNER_KEY_CREATED = "partner:key:created"
     PARTNER_KEY_REVOKED = "partner:key:revoked"
+    # what partners do through the API (actor: the partner)
+    PARTNER_FEEDBACK_RECEIVED = "partner:feedback:received"
+    PARTNER_NOTICE_ACKNOWLEDGED = "partner:notice:acknowledged"
+    PARTNER_NOTICE_RESOLVED = "partner:notice:resolved"
     # operations
     SETTINGS_CHANGED = "system:settings:changed"
     AUDIT_VIEWED = "audit:trail:viewed"

@@ -1,7 +1,183 @@
-"""Console routes: cases."""
+"""Console routes: the case page, status changes and internal notes.
+
+Who may do what is in web/console/permissions.py (see also docs/analysts.md):
+analysts and supervisors work cases; social workers and police liaisons may read a
+case page, without reporters' contact details, media or decisions; admins manage
+accounts and see no case content.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from reclaim.domain.accounts import Role
+from reclaim.domain.cases import CaseStatus, IllegalTransitionError
+from reclaim.domain.decisions import Classification
+from reclaim.services import cases
+from reclaim.services.field_crypto import field_cipher
+from reclaim.services.review import has_preview
+from reclaim.storage.models import Case
+from reclaim.web.console import permissions
+from reclaim.web.console.auth import Staff
+from reclaim.web.console.permissions import permitted
+
+if TYPE_CHECKING:
+    from reclaim.web.app import AppState
 
 router = APIRouter()
+
+#: Roles that see reporters' contact details.  Social workers and police liaisons get
+#: them through a referral, with the reporter's consent, not from the case page.
+CONTACT_READERS = frozenset({Role.ANALYST, Role.SUPERVISOR})
+
+
+def may(staff: Staff, route_name: str) -> bool:
+    """Whether the permission table lets this staff member use a route (for links and
+    forms: the route itself enforces it)."""
+    return permissions.access(route_name).allows(staff.role)
+
+
+#: Messages after a change (?notice=...), shown once on the page that follows.
+NOTICES = frozenset(
+    {
+        "claimed",
+        "assigned",
+        "status_changed",
+        "note_added",
+        "fetched",
+        "fetch_failed",
+        "decided",
+        "awaiting_second",
+        "agreed",
+    }
+)
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.reclaim
+    return state
+
+
+def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    # web.app imports this package to mount its routers, so its helpers are reached
+    # at call time, not at import time.
+    from reclaim.web.app import render
+
+    return render(request, template, context, status)
+
+
+def case_or_404(staff: Staff, number: str) -> Case:
+    case = cases.find_case(staff.db, number)
+    if case is None:
+        raise HTTPException(404, "no such case")
+    return case
+
+
+def case_url(case: Case, notice: str | None = None, anchor: str | None = None) -> str:
+    url = f"/console/cases/{case.number}"
+    if notice:
+        url += f"?notice={notice}"
+    if anchor:
+        url += f"#{anchor}"
+    return url
+
+
+def redirect_to(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def render_case(
+    request: Request,
+    staff: Staff,
+    case: Case,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    error_item: int | None = None,
+) -> Response:
+    state = app_state(request)
+    settings = state.settings
+    view = cases.load_case_view(
+        staff.db,
+        case,
+        cipher=field_cipher(settings),
+        matcher=state.match_engine(),
+        max_distance=settings.match_max_distance,
+        show_contact=staff.role in CONTACT_READERS,
+    )
+    notice = request.query_params.get("notice")
+    context: dict[str, Any] = {
+        "active": "queue",
+        "view": view,
+        "case": case,
+        "staff": staff.user,
+        "can_work": may(staff, "console.case.status"),
+        "can_review": may(staff, "console.media"),
+        "can_decide": may(staff, "console.item.decide"),
+        "can_assign": may(staff, "console.case.assign"),
+        "assignable": cases.assignable_staff(staff.db) if may(staff, "console.case.assign") else [],
+        "classifications": list(Classification),
+        "notice": notice if notice in NOTICES else None,
+        "error": error,
+        "error_item": error_item,
+        "has_preview": has_preview,
+        "require_second": settings.require_second_analyst,
+        "now": datetime.now(UTC),
+    }
+    return page(request, "console/case.html", context, status)
+
+
+@router.get("/cases/{number}", name="console.case")
+def case_page(
+    request: Request, number: str, staff: Annotated[Staff, permitted("console.case")]
+) -> Response:
+    case = case_or_404(staff, number)
+    cases.record_view(staff.db, case, viewer_id=staff.user.id)
+    staff.db.commit()
+    return render_case(request, staff, case)
+
+
+@router.post("/cases/{number}/status", name="console.case.status")
+def change_status(
+    request: Request,
+    number: str,
+    staff: Annotated[Staff, permitted("console.case.status")],
+    status: Annotated[str, Form()] = "",
+) -> Response:
+    case = case_or_404(staff, number)
+    try:
+        requested = CaseStatus(status)
+        cases.change_status(staff.db, case, requested, actor_id=staff.user.id)
+    except ValueError as exc:  # IllegalTransitionError is a ValueError too
+        staff.db.rollback()
+        code = "illegal_transition" if isinstance(exc, IllegalTransitionError) else "bad_status"
+        return render_case(request, staff, case, status=409, error=code)
+    staff.db.commit()
+    return redirect_to(case_url(case, "status_changed"))
+
+
+@router.post("/cases/{number}/notes", name="console.case.notes")
+def add_note(
+    request: Request,
+    number: str,
+    staff: Annotated[Staff, permitted("console.case.notes")],
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    case = case_or_404(staff, number)
+    try:
+        cases.add_note(
+            staff.db,
+            case,
+            body,
+            author_id=staff.user.id,
+            cipher=field_cipher(app_state(request).settings),
+        )
+    except cases.CaseError as exc:
+        staff.db.rollback()
+        return render_case(request, staff, case, status=400, error=exc.code)
+    staff.db.commit()
+    return redirect_to(case_url(case, "note_added", "notes"))

@@ -1,7 +1,131 @@
-"""Console routes: queue."""
+"""Console routes: the triage queue, claiming and assigning cases."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from reclaim.domain.audit import AuditTag
+from reclaim.domain.cases import CaseStatus
+from reclaim.services import audit, cases, triage
+from reclaim.storage.models import User
+from reclaim.web.console.auth import Staff
+from reclaim.web.console.cases import (
+    app_state,
+    case_or_404,
+    case_url,
+    page,
+    redirect_to,
+    render_case,
+)
+from reclaim.web.console.permissions import permitted
 
 router = APIRouter()
+
+ASSIGNEE_FILTERS: tuple[triage.AssigneeFilter, ...] = ("anyone", "me", "unassigned")
+
+
+def _filters(
+    status: str | None, urgent: str | None, platform: str | None, assignee: str | None
+) -> triage.QueueFilters:
+    """Filters from the query string; anything unrecognised means "no filter"."""
+    chosen_status = CaseStatus(status) if status in set(CaseStatus) else None
+    chosen_assignee: triage.AssigneeFilter = "anyone"
+    for known in ASSIGNEE_FILTERS:
+        if known == assignee:
+            chosen_assignee = known
+    return triage.QueueFilters(
+        status=chosen_status,
+        urgent_only=urgent == "1",
+        platform=(platform or "").strip() or None,
+        assignee=chosen_assignee,
+    )
+
+
+@router.get("/", name="console.queue")
+def queue_page(
+    request: Request,
+    staff: Annotated[Staff, permitted("console.queue")],
+    *,
+    status: str | None = None,
+    urgent: str | None = None,
+    platform: str | None = None,
+    assignee: str | None = None,
+) -> Response:
+    state = app_state(request)
+    filters = _filters(status, urgent, platform, assignee)
+    queue = triage.build_queue(
+        staff.db,
+        viewer_id=staff.user.id,
+        filters=filters,
+        policy=triage.TriagePolicy.from_settings(state.settings),
+        matcher=state.match_engine(),
+        now=datetime.now(UTC),
+    )
+    audit.record(
+        staff.db,
+        AuditTag.QUEUE_VIEWED,
+        actor=audit.Actor.user(staff.user.id),
+        details={
+            "status": filters.status.value if filters.status else None,
+            "urgent": filters.urgent_only,
+            "platform": filters.platform,
+            "assignee": filters.assignee,
+            "shown": len(queue.entries),
+        },
+    )
+    staff.db.commit()
+    context = {
+        "active": "queue",
+        "queue": queue,
+        "filters": filters,
+        "statuses": list(CaseStatus),
+        "assignee_filters": ASSIGNEE_FILTERS,
+        "staff": staff.user,
+        "points": triage.POINTS,
+        "policy": triage.TriagePolicy.from_settings(state.settings),
+        "next_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+    }
+    return page(request, "console/queue.html", context)
+
+
+def _back(next_url: str, fallback: str) -> str:
+    """Return to a console page the form came from; never to another site."""
+    if next_url.startswith("/console/") and not next_url.startswith("//"):
+        return next_url
+    return fallback
+
+
+@router.post("/cases/{number}/claim", name="console.case.claim")
+def claim(
+    number: str,
+    staff: Annotated[Staff, permitted("console.case.claim")],
+    next_url: Annotated[str, Form(alias="next")] = "",
+) -> Response:
+    case = case_or_404(staff, number)
+    cases.assign(staff.db, case, staff.user, actor_id=staff.user.id)
+    staff.db.commit()
+    return redirect_to(_back(next_url, case_url(case, "claimed")))
+
+
+@router.post("/cases/{number}/assign", name="console.case.assign")
+def assign(
+    request: Request,
+    number: str,
+    staff: Annotated[Staff, permitted("console.case.assign")],
+    user_id: Annotated[int, Form()],
+) -> Response:
+    case = case_or_404(staff, number)
+    assignee = staff.db.get(User, user_id)
+    if assignee is None:
+        raise HTTPException(404, "no such user")
+    try:
+        cases.assign(staff.db, case, assignee, actor_id=staff.user.id)
+    except cases.CaseError as exc:
+        staff.db.rollback()
+        return render_case(request, staff, case, status=409, error=exc.code)
+    staff.db.commit()
+    return redirect_to(case_url(case, "assigned"))

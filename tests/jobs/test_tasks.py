@@ -1,0 +1,73 @@
+"""Scheduled tasks: registered once per queue, run by the consumer, call one service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from huey import MemoryHuey
+from sqlalchemy import Engine, select
+
+from reclaim.config import Settings
+from reclaim.domain.audit import AuditTag
+from reclaim.jobs.tasks import register_tasks
+from reclaim.services import review
+from reclaim.storage.db import make_session_factory
+from reclaim.storage.models import AuditEvent, QuarantinedMedia
+from reclaim.web.app import create_app
+from tests.casework import make_case
+
+
+def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings) -> None:
+    huey = MemoryHuey("tasks", immediate=True)
+    sessions = make_session_factory(engine)
+    tasks = register_tasks(huey, db_settings, sessions)
+    assert register_tasks(huey, db_settings, sessions) is tasks  # idempotent
+
+    # The purge at 7 past; deliveries every minute; follow-up every five minutes.
+    due = huey.read_periodic(datetime(2026, 3, 1, 10, 7))
+    assert sorted(task.name for task in due) == [
+        "reclaim.deliver_notices",
+        "reclaim.purge_quarantine",
+    ]
+    assert [t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 8))] == [
+        "reclaim.deliver_notices"
+    ]
+    assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 10))) == [
+        "reclaim.deliver_notices",
+        "reclaim.follow_up_notices",
+    ]
+
+    store = review.quarantine_store(db_settings)
+    store.put("expired-object", b"synthetic bytes")
+    with sessions.begin() as session:
+        case = make_case(session, urls=["https://img.example.org/a.jpg"])
+        session.add(
+            QuarantinedMedia(
+                item_id=case.items[0].id,
+                object_id="expired-object",
+                final_url="https://img.example.org/a.jpg",
+                content_type="image/png",
+                size=15,
+                sha256="0" * 64,
+                fetched_at=datetime.now(UTC) - timedelta(days=31),
+                expires_at=datetime.now(UTC) - timedelta(days=1),
+            )
+        )
+    tasks.purge_quarantine()  # enqueued and, on this immediate queue, run at once
+    assert not store.exists("expired-object")
+    with sessions() as session:
+        (media,) = session.scalars(select(QuarantinedMedia)).all()
+        assert media.purged_at is not None
+        tags = session.scalars(select(AuditEvent.tag)).all()
+    assert AuditTag.QUARANTINE_PURGED.value in tags
+    # (huey keeps no results for periodic tasks; the function itself reports counts.)
+    assert tasks.purge_quarantine.call_local() == {"purged": 0, "objects": 0, "orphans": 0}
+
+
+def test_the_web_app_registers_the_tasks_for_its_in_process_consumer(
+    db_settings: Settings,
+) -> None:
+    huey = MemoryHuey("app")
+    create_app(db_settings, huey=huey)
+    due = huey.read_periodic(datetime(2026, 3, 1, 23, 7))
+    assert "reclaim.purge_quarantine" in [task.name for task in due]
