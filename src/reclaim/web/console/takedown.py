@@ -1,0 +1,327 @@
+"""Console routes for takedown: the platform directory, a case's notices, sending, the
+supervisor's dashboard and the escalation report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from reclaim.domain.audit import AuditTag
+from reclaim.domain.platforms import InvalidDomainError, normalise_domain
+from reclaim.services import audit, escalation, notices, takedown_stats
+from reclaim.services.field_crypto import field_cipher
+from reclaim.services.notice_render import render_notice
+from reclaim.services.notices import NoticeError, NoticePolicy
+from reclaim.services.outbox import WEBHOOK_SECRET_PURPOSE
+from reclaim.services.platforms import LANGUAGES
+from reclaim.storage.models import (
+    Delivery,
+    Item,
+    Notice,
+    NoticeItem,
+    Platform,
+    PlatformDomain,
+    Verification,
+)
+from reclaim.web.console.auth import Staff
+from reclaim.web.console.cases import app_state, case_or_404, may, page, redirect_to
+from reclaim.web.console.permissions import permitted
+
+router = APIRouter()
+
+
+def _actor(staff: Staff) -> audit.Actor:
+    return audit.Actor.user(staff.user.id)
+
+
+def _policy(request: Request) -> NoticePolicy:
+    return NoticePolicy.from_settings(app_state(request).settings)
+
+
+# --- a case's notices ------------------------------------------------------------------
+
+
+@router.get("/cases/{number}/notices", name="console.case.notices")
+def case_notices(
+    request: Request, number: str, staff: Annotated[Staff, permitted("console.case.notices")]
+) -> Response:
+    case = case_or_404(staff, number)
+    policy = _policy(request)
+    existing = staff.db.scalars(
+        select(Notice).where(Notice.case_id == case.id).order_by(Notice.id)
+    ).all()
+    context: dict[str, Any] = {
+        "active": "queue",
+        "case": case,
+        "notices": existing,
+        "ready": [i for i in notices.noticeable_items(staff.db, case, policy) if i.platform_id],
+        "unassigned": notices.items_without_platform(staff.db, case, policy),
+        "platforms": staff.db.scalars(select(Platform).order_by(Platform.name)).all(),
+        "can_send": may(staff, "console.notice.send"),
+        "message": request.query_params.get("done"),
+    }
+    return page(request, "console/case_notices.html", context)
+
+
+@router.post("/cases/{number}/notices", name="console.case.notices.draft")
+def draft(
+    request: Request, number: str, staff: Annotated[Staff, permitted("console.case.notices.draft")]
+) -> Response:
+    case = case_or_404(staff, number)
+    drafts = notices.draft_notices(staff.db, case, _policy(request), actor=_actor(staff))
+    staff.db.commit()
+    return redirect_to(f"/console/cases/{case.number}/notices?done=drafted-{len(drafts)}")
+
+
+@router.post("/items/{item_id}/platform", name="console.item.platform")
+def assign_platform(
+    item_id: int,
+    staff: Annotated[Staff, permitted("console.item.platform")],
+    platform_id: Annotated[int, Form()],
+) -> Response:
+    item = staff.db.get(Item, item_id)
+    platform = staff.db.get(Platform, platform_id)
+    if item is None or platform is None:
+        raise HTTPException(404, "no such item or platform")
+    item.platform_id = platform.id
+    audit.record(
+        staff.db,
+        AuditTag.PLATFORM_CHANGED,
+        actor=_actor(staff),
+        target=("item", item.id),
+        details={"assigned_platform": platform.name},
+    )
+    staff.db.commit()
+    return redirect_to(f"/console/cases/{item.case.number}/notices")
+
+
+# --- one notice ------------------------------------------------------------------------
+
+
+def _notice_or_404(staff: Staff, notice_id: int) -> Notice:
+    notice = staff.db.get(Notice, notice_id)
+    if notice is None:
+        raise HTTPException(404, "no such notice")
+    return notice
+
+
+@router.get("/notices/{notice_id}", name="console.notice")
+def notice_page(
+    request: Request, notice_id: int, staff: Annotated[Staff, permitted("console.notice")]
+) -> Response:
+    notice = _notice_or_404(staff, notice_id)
+    settings = app_state(request).settings
+    rendered = render_notice(staff.db, notice, settings)
+    deliveries = staff.db.scalars(
+        select(Delivery).where(Delivery.notice_id == notice.id).order_by(Delivery.id)
+    ).all()
+    checks = staff.db.execute(
+        select(Verification, NoticeItem)
+        .join(NoticeItem, Verification.notice_item_id == NoticeItem.id)
+        .where(NoticeItem.notice_id == notice.id)
+        .order_by(Verification.checked_at)
+    ).all()
+    context: dict[str, Any] = {
+        "active": "takedown",
+        "notice": notice,
+        "rendered": rendered,
+        "deliveries": deliveries,
+        "checks": checks,
+        "channels": notices.channels_of(notice.platform),
+        "can_send": may(staff, "console.notice.send"),
+        "overdue": notices.is_overdue(notice, datetime.now(UTC)),
+        "error": request.query_params.get("error"),
+    }
+    return page(request, "console/notice.html", context)
+
+
+@router.post("/notices/{notice_id}/send", name="console.notice.send")
+def send_notice(
+    request: Request, notice_id: int, staff: Annotated[Staff, permitted("console.notice.send")]
+) -> Response:
+    notice = _notice_or_404(staff, notice_id)
+    try:
+        notices.queue_notice(staff.db, notice, actor=_actor(staff))
+    except (NoticeError, ValueError) as exc:
+        staff.db.rollback()
+        error = "no-contact" if isinstance(exc, NoticeError) else "not-draft"
+        return redirect_to(f"/console/notices/{notice_id}?error={error}")
+    staff.db.commit()
+    # Send now rather than at the next minute's run.
+    app_state(request).huey.reclaim_tasks.deliver_notices()
+    return redirect_to(f"/console/notices/{notice_id}")
+
+
+# --- the supervisor's dashboard and the escalation report ------------------------------
+
+
+@router.get("/takedown", name="console.takedown")
+def dashboard(request: Request, staff: Annotated[Staff, permitted("console.takedown")]) -> Response:
+    now = datetime.now(UTC)
+    open_notices = staff.db.scalars(
+        select(Notice)
+        .where(Notice.status.in_(["queued", "sent", "acknowledged", "partially_removed"]))
+        .options(selectinload(Notice.items))
+        .order_by(Notice.deadline_at.is_(None), Notice.deadline_at)
+    ).all()
+    troubled = staff.db.scalars(
+        select(Delivery).where(Delivery.status.in_(["failed", "unconfirmed"])).order_by(Delivery.id)
+    ).all()
+    context: dict[str, Any] = {
+        "active": "takedown",
+        "figures": takedown_stats.platform_figures(staff.db, now),
+        "open_notices": open_notices,
+        "overdue": [n for n in open_notices if notices.is_overdue(n, now)],
+        "troubled": troubled,
+        "now": now,
+    }
+    return page(request, "console/takedown.html", context)
+
+
+REPORT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "pdf": "application/pdf",
+}
+
+
+@router.get("/takedown/escalation.{fmt}", name="console.takedown.escalation")
+def escalation_report(
+    request: Request, fmt: str, staff: Annotated[Staff, permitted("console.takedown.escalation")]
+) -> Response:
+    if fmt not in REPORT_TYPES:
+        raise HTTPException(404, "formats: html, csv, pdf")
+    now = datetime.now(UTC)
+    settings = app_state(request).settings
+    overdue = escalation.overdue_notices(staff.db, now)
+    report = escalation.build_report(staff.db, overdue, now=now, hotline=settings.hotline_name)
+    body: str | bytes
+    if fmt == "html":
+        body = escalation.to_html(report)
+    elif fmt == "csv":
+        body = escalation.to_csv(report)
+    else:
+        body = escalation.to_pdf(report)
+    audit.record(
+        staff.db,
+        AuditTag.ESCALATION_EXPORTED,
+        actor=_actor(staff),
+        details={"format": fmt, "notices": [n.reference for n in report.notices]},
+    )
+    staff.db.commit()
+    filename = f"reclaim-escalation-{now:%Y%m%d-%H%M}.{fmt}"
+    return Response(
+        body,
+        media_type=REPORT_TYPES[fmt],
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+# --- the platform directory ------------------------------------------------------------
+
+
+@router.get("/platforms", name="console.platforms")
+def platform_list(
+    request: Request, staff: Annotated[Staff, permitted("console.platforms")]
+) -> Response:
+    platforms = staff.db.scalars(
+        select(Platform).options(selectinload(Platform.domains)).order_by(Platform.name)
+    ).all()
+    return page(request, "console/platforms.html", {"active": "platforms", "platforms": platforms})
+
+
+@router.get("/platforms/{platform_id}", name="console.platform")
+def platform_page(
+    request: Request, platform_id: int, staff: Annotated[Staff, permitted("console.platform")]
+) -> Response:
+    platform = staff.db.get(Platform, platform_id)
+    if platform is None:
+        raise HTTPException(404, "no such platform")
+    return _platform_form(request, platform)
+
+
+def _platform_form(
+    request: Request, platform: Platform, error: str | None = None, status: int = 200
+) -> Response:
+    context = {
+        "active": "platforms",
+        "platform": platform,
+        "notice_languages": LANGUAGES,
+        "error": error,
+        "saved": request.query_params.get("saved") == "1",
+    }
+    return page(request, "console/platform.html", context, status)
+
+
+@router.post("/platforms/{platform_id}", name="console.platform.update")
+def platform_update(
+    request: Request,
+    platform_id: int,
+    staff: Annotated[Staff, permitted("console.platform.update")],
+    *,
+    abuse_email: Annotated[str, Form(max_length=254)] = "",
+    webhook_url: Annotated[str, Form(max_length=2048)] = "",
+    webhook_secret: Annotated[str, Form(max_length=255)] = "",
+    language: Annotated[str, Form()] = "en",
+    jurisdiction: Annotated[str, Form(max_length=64)] = "",
+    notes: Annotated[str, Form(max_length=2000)] = "",
+    add_domain: Annotated[str, Form(max_length=253)] = "",
+) -> Response:
+    platform = staff.db.get(Platform, platform_id)
+    if platform is None:
+        raise HTTPException(404, "no such platform")
+    email, hook = abuse_email.strip(), webhook_url.strip()
+    error = None
+    if email and ("@" not in email or " " in email):
+        error = "email"
+    elif hook and not hook.startswith("https://"):
+        error = "webhook"
+    elif language not in LANGUAGES:
+        error = "language"
+    domain = None
+    if error is None and add_domain.strip():
+        try:
+            domain = normalise_domain(add_domain)
+        except InvalidDomainError:
+            error = "domain"
+        else:
+            owner = staff.db.scalar(select(PlatformDomain).where(PlatformDomain.domain == domain))
+            if owner is not None:
+                error = "domain-taken"
+    if error is not None:
+        return _platform_form(request, platform, error, 400)
+    changed = {
+        "abuse_email": email or None,
+        "webhook_url": hook or None,
+        "language": language,
+        "jurisdiction": jurisdiction.strip() or None,
+        "notes": notes.strip() or None,
+    }
+    for name, value in changed.items():
+        setattr(platform, name, value)
+    if webhook_secret:
+        cipher = field_cipher(app_state(request).settings)
+        platform.webhook_secret = cipher.encrypt(webhook_secret, purpose=WEBHOOK_SECRET_PURPOSE)
+    if domain:
+        platform.domains.append(PlatformDomain(domain=domain))
+    audit.record(
+        staff.db,
+        AuditTag.PLATFORM_CHANGED,
+        actor=_actor(staff),
+        target=("platform", platform.id),
+        details={
+            "fields": sorted(k for k, v in changed.items() if v),
+            "webhook_secret_set": bool(webhook_secret),
+            "domain_added": domain,
+        },
+    )
+    staff.db.commit()
+    return redirect_to(f"/console/platforms/{platform.id}?saved=1")
