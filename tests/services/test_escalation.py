@@ -89,10 +89,10 @@ def test_overdue_notices_and_the_report(session: Session, tmp_path: Path) -> Non
     assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
 
 
-def test_platform_figures(session: Session, tmp_path: Path) -> None:
+def test_platform_figures_and_the_reporters_progress(session: Session, tmp_path: Path) -> None:
     from reclaim.domain.notices import ItemOutcome, NoticeStatus
     from reclaim.services.notices import move
-    from reclaim.services.takedown_stats import platform_figures
+    from reclaim.services.takedown_stats import case_progress, platform_figures
 
     fast = _sent_notice(
         session,
@@ -116,3 +116,6 @@ def test_platform_figures(session: Session, tmp_path: Path) -> None:
     assert figures["Fast Site"].median_hours_to_removal == 3.0
     assert figures["Fast Site"].compliance == 1.0 and figures["Fast Site"].overdue == 0
     assert figures["Slow Site"].overdue == 1 and figures["Slow Site"].compliance is None
+    progress = case_progress(session, fast.case_id)
+    assert (progress.sites, progress.items, progress.removed) == (1, 1, 1)
+    assert case_progress(session, slow.case_id).removed == 0

@@ -75,3 +75,25 @@ def platform_figures(session: Session, now: datetime) -> list[PlatformFigures]:
             )
         )
     return sorted(figures, key=lambda f: (-f.overdue, f.platform))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseProgress:
+    """What the reporter may see: requests sent to N sites, removed from X of Y."""
+
+    sites: int
+    items: int
+    removed: int
+
+
+def case_progress(session: Session, case_id: int) -> CaseProgress:
+    rows = session.execute(
+        select(Notice.platform_id, NoticeItem.outcome)
+        .join(NoticeItem, NoticeItem.notice_id == Notice.id)
+        .where(Notice.case_id == case_id, Notice.status != NoticeStatus.DRAFT)
+    ).all()
+    return CaseProgress(
+        sites=len({platform for platform, _ in rows}),
+        items=len(rows),
+        removed=sum(outcome == ItemOutcome.REMOVED for _, outcome in rows),
+    )
