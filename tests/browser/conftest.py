@@ -226,3 +226,18 @@ class LiveServer:
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     with LiveServer(tmp_path) as server:
         yield server
+
+
+@pytest.fixture
+def portal(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A phone in Taiwan (360 px wide, zh-TW) on the live server; fails the test on any
+    script error."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-TW")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield page
+    context.close()
+    unexpected = [e for e in errors if "status of 4" not in e]  # 400/404/429 pages on purpose
+    assert unexpected == []

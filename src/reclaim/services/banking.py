@@ -244,6 +244,14 @@ def _withdraw(session: Session, entries: list[BankEntry], clock: Clock) -> list[
     return entries
 
 
+def signal_ids(
+    session: Session, signals: Iterable[Signal], *, clock: Clock = system_clock
+) -> dict[Signal, int]:
+    """Ids of these signals' rows, creating those that do not exist yet (items refer to
+    signals whether or not any bank holds them)."""
+    return _signal_ids(session, list(set(signals)), clock())
+
+
 def _signal_ids(session: Session, signals: list[Signal], now: datetime) -> dict[Signal, int]:
     """Ids of these signals, creating the rows that do not exist yet."""
     found = _existing_signal_ids(session, signals)

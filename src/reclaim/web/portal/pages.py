@@ -1,0 +1,75 @@
+"""What the portal's routes share: rendering, translation of problems, the policies
+built from the settings."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import Request, Response
+
+from reclaim.config import Settings
+from reclaim.services.field_crypto import FieldCipher, field_cipher
+from reclaim.services.intake import IntakePolicy
+from reclaim.services.report_input import InputLimits, Problem
+from reclaim.web.i18n import Translator
+
+
+def _(message: str) -> str:
+    """Mark a message id for the catalogs; :func:`messages` translates it when shown."""
+    return message
+
+
+# reclaim.web.app imports the portal to include its router, so the portal reaches back
+# into it at call time, not at import time.
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    from reclaim.web.app import render as render_page
+
+    return render_page(request, template, context, status)
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.reclaim.settings
+    return settings
+
+
+def translator(request: Request) -> Translator:
+    from reclaim.web.app import language_of
+
+    translated: Translator = request.app.state.reclaim.catalogs.get(language_of(request))
+    return translated
+
+
+def language(request: Request) -> str:
+    return translator(request).language
+
+
+def cipher(request: Request) -> FieldCipher:
+    return field_cipher(settings_of(request))
+
+
+def intake_policy(request: Request) -> IntakePolicy:
+    return IntakePolicy.from_settings(settings_of(request))
+
+
+def input_limits(request: Request) -> InputLimits:
+    settings = settings_of(request)
+    return InputLimits(max_urls=settings.report_max_urls, max_files=settings.report_max_files)
+
+
+def new_form_key() -> str:
+    """A fresh idempotency key for one rendering of a report form."""
+    return secrets.token_urlsafe(24)
+
+
+def messages(request: Request, problems: Iterable[Problem]) -> dict[str, list[str]]:
+    """Problems translated into the reporter's language, by form field."""
+    translate = translator(request)
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        text = translate.gettext(problem.message, **dict(problem.values))
+        found.setdefault(problem.field, []).append(text)
+    return found
