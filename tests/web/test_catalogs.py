@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 
+from reclaim.web import i18n
 from reclaim.web.i18n import LANGUAGES, read_catalog
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "reclaim"
@@ -47,3 +48,17 @@ def test_catalogs_carry_no_stale_strings(language: str) -> None:
     ids = (m.id if isinstance(m.id, str) else m.id[0] for m in read_catalog(language) if m.id)
     stale = sorted(str(i) for i in ids if str(i) not in extracted)  # plurals by their singular
     assert stale == [], f"in the {language} catalog but no longer in the code"
+
+
+def test_a_message_in_two_catalogs_must_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "en" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "a.po").write_text('msgid "Save"\nmsgstr "Save"\n', "utf-8")
+    (folder / "b.po").write_text('msgid "Save"\nmsgstr "Save"\n', "utf-8")
+    monkeypatch.setattr(i18n, "TRANSLATIONS_DIR", tmp_path)
+    assert i18n.read_catalog("en").get("Save").string == "Save"
+    (folder / "b.po").write_text('msgid "Save"\nmsgstr "Keep"\n', "utf-8")
+    with pytest.raises(ValueError, match="translated differently"):
+        i18n.read_catalog("en")

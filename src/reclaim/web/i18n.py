@@ -3,8 +3,8 @@
 Catalogs are kept as .po files only and compiled in memory at start-up, so there is no
 binary .mo file to forget to rebuild.  Each language's ``LC_MESSAGES`` folder holds one
 .po file per part of the application (``messages.po`` for the shared frame,
-``portal.po``, ``console.po``); they are merged into one catalog, and a message id
-may appear in only one of them.
+``portal.po``, ``console.po``, ...); they are merged into one catalog.  A message id in
+two files must have the same translation in both.
 """
 
 from __future__ import annotations
@@ -38,8 +38,13 @@ def read_catalog(language: str) -> Catalog:
         for message in part:
             if not message.id:
                 continue
-            if message.id in merged:
-                raise ValueError(f"{path.name}: {message.id!r} is already in another catalog")
+            earlier = merged.get(message.id)
+            if earlier is not None and earlier.string != message.string:
+                # The same words translated two ways: which one a page gets would depend
+                # on file order.  Refuse to start rather than guess.
+                raise ValueError(
+                    f"{path.name}: {message.id!r} is translated differently in another catalog"
+                )
             merged[message.id] = message
     return merged
 
