@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim.domain.accounts import Role
@@ -22,8 +23,9 @@ from reclaim.services.accounts import create_user, find_user
 from reclaim.services.banking import ensure_builtin_banks
 from reclaim.services.field_crypto import FieldCipher, FieldDecryptionError
 from reclaim.services.intake import IntakePolicy, submit_report
+from reclaim.services.platforms import import_records, seed_records
 from reclaim.services.report_input import ReportInput
-from reclaim.storage.models import User
+from reclaim.storage.models import Platform, User
 
 DEMO_PASSWORD = "reclaim-demo-password"  # noqa: S105 - development mode only, printed
 DEMO_STAFF = (
@@ -64,6 +66,8 @@ class DemoData:
 def load_demo(session: Session, *, cipher: FieldCipher) -> DemoData:
     """Idempotent for accounts and banks; adds two fresh demo cases each time."""
     ensure_builtin_banks(session)
+    if session.scalar(select(Platform.id).limit(1)) is None:
+        import_records(session, seed_records(), actor=audit.SYSTEM)
     staff = tuple(_demo_account(session, cipher, *entry) for entry in DEMO_STAFF)
     # Demo cases go through intake like any report.  They hold no files (so no bank is
     # written) and their PINs are printed, so a throwaway secret is enough here.
