@@ -159,6 +159,8 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     # Largest page of the hash feed a partner may ask for.
     api_feed_max_limit: int = Field(default=10_000, ge=1)
+    # A checked key is trusted this long in memory; a revoked key stops working within it.
+    api_key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -21,9 +21,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from reclaim import __version__
 from reclaim.config import Settings
 from reclaim.jobs.queue import make_huey, queue_status
+from reclaim.jobs.tasks import register_tasks
 from reclaim.services.matching import MatchEngine
 from reclaim.storage.db import make_engine, make_session_factory
-from reclaim.web import console, portal
+from reclaim.web import api, console, portal
 from reclaim.web.console.auth import LoginRequiredError
 from reclaim.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
 from reclaim.web.i18n import LANGUAGES, Catalogs
@@ -70,6 +71,8 @@ def create_app(
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
     )
     state.templates.env.autoescape = True
+    # The in-process consumer (reclaim serve) runs the same scheduled tasks as a worker.
+    register_tasks(state.huey, settings, state.sessions)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -93,6 +96,10 @@ def create_app(
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     _add_core_routes(app)
     _add_error_pages(app)
+    # The partner API first: its routes are matched on every API request, thousands a
+    # second; JSON errors (422 included) and its own OpenAPI description.
+    app.include_router(api.router)
+    api.add_error_handlers(app)
     app.include_router(portal.router)
     app.include_router(console.router)
     return app
@@ -189,7 +196,3 @@ def _add_core_routes(app: FastAPI) -> None:
                 LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax", httponly=True
             )
         return response
-
-    @app.get("/", include_in_schema=False)
-    def home(request: Request) -> Response:
-        return render(request, "home.html", {})

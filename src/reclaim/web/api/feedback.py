@@ -1,0 +1,95 @@
+"""``POST /api/v1/feedback`` (what the platform did) and ``GET`` (its own reports)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from reclaim.services import feedback as feedback_service
+from reclaim.services.hash_feed import CursorError, parse_cursor
+from reclaim.web.api.auth import FeedbackSender
+from reclaim.web.api.deps import ReadSession
+from reclaim.web.api.errors import ApiError, ErrorBody
+from reclaim.web.api.routing import ApiRoute
+from reclaim.web.api.schemas import (
+    FeedbackAccepted,
+    FeedbackOut,
+    FeedbackPage,
+    FeedbackRequest,
+    signal_type_name,
+)
+from reclaim.web.deps import DbSession
+
+router = APIRouter(tags=["feedback"], route_class=ApiRoute)
+
+
+@router.post(
+    "/feedback",
+    response_model=FeedbackAccepted,
+    summary="Report what you did about signals or matches",
+)
+def send_feedback(
+    session: DbSession, caller: FeedbackSender, body: FeedbackRequest
+) -> FeedbackAccepted:
+    """Per signal (`signal_type` + `value`) or per match (`entry_id`): `removed`,
+    `blocked_upload`, `not_violating` or `pending_review`.  All or nothing; a retried
+    request is counted once."""
+    reports = [
+        feedback_service.FeedbackReport(
+            outcome=item.outcome,
+            signal=item.signal(),
+            entry_id=item.entry_id,
+            url=item.url,
+            observed_at=item.observed_at,
+        )
+        for item in body.feedback
+    ]
+    try:
+        recorded = feedback_service.record_feedback(
+            session, caller.partner_id, reports, actor=caller.actor
+        )
+    except feedback_service.FeedbackError as exc:
+        session.rollback()
+        raise ApiError(422, exc.code, str(exc)) from None
+    session.commit()
+    return FeedbackAccepted(accepted=recorded.accepted, duplicates=recorded.duplicates)
+
+
+@router.get(
+    "/feedback",
+    response_model=FeedbackPage,
+    summary="Your own feedback, oldest first",
+    responses={400: {"model": ErrorBody, "description": "A cursor this API did not give out."}},
+)
+def list_feedback(
+    session: ReadSession,
+    caller: FeedbackSender,
+    cursor: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> FeedbackPage:
+    try:
+        after = parse_cursor(cursor)
+    except CursorError as exc:
+        raise ApiError(400, "invalid_cursor", str(exc)) from None
+    rows = feedback_service.list_feedback(
+        session, caller.partner_id, after_id=after, limit=limit + 1
+    )
+    page = rows[:limit]
+    return FeedbackPage(
+        feedback=[
+            FeedbackOut(
+                id=r.id,
+                signal_type=signal_type_name(r.signal.type),
+                value=r.signal.value,
+                entry_id=r.entry_id,
+                outcome=r.outcome,
+                url=r.url,
+                observed_at=r.observed_at,
+                created_at=r.created_at,
+            )
+            for r in page
+        ],
+        next_cursor=str(page[-1].id if page else after),
+        has_more=len(rows) > limit,
+    )

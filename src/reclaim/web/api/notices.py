@@ -1,0 +1,157 @@
+"""The notices inbox: ``GET /api/v1/notices``, ``POST …/{id}/acknowledge`` and ``…/resolve``.
+
+A partner only ever sees the notices sent to its own platform; any other id is 404.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy.orm import Session
+
+from reclaim.domain.cases import IllegalTransitionError
+from reclaim.domain.notices import NoticeStatus
+from reclaim.services import partner_notices
+from reclaim.services.hash_feed import CursorError, parse_cursor
+from reclaim.services.notices import NoticePolicy
+from reclaim.storage.models import Notice
+from reclaim.web.api.auth import NoticesReader
+from reclaim.web.api.deps import ReadSession
+from reclaim.web.api.errors import ApiError, ErrorBody
+from reclaim.web.api.routing import ApiRoute
+from reclaim.web.api.schemas import NoticeOut, NoticePage, NoticeStatusName, ResolveRequest
+from reclaim.web.deps import DbSession
+
+router = APIRouter(tags=["notices"], route_class=ApiRoute)
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such notice was sent to your platform."}
+}
+NoticeId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get(
+    "/notices",
+    response_model=NoticePage,
+    summary="Notices sent to your platform, oldest first",
+    responses={400: {"model": ErrorBody, "description": "A cursor this API did not give out."}},
+)
+def list_notices(
+    session: ReadSession,
+    caller: NoticesReader,
+    status: Annotated[
+        list[NoticeStatusName] | None, Query(description="Only these statuses (repeatable).")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> NoticePage:
+    try:
+        after = parse_cursor(cursor)
+    except CursorError as exc:
+        raise ApiError(400, "invalid_cursor", str(exc)) from None
+    rows = partner_notices.list_notices(
+        session,
+        caller.platform_id,
+        statuses=[NoticeStatus(s) for s in status] if status else None,
+        after_id=after,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    return NoticePage(
+        notices=[notice_out(n) for n in page],
+        next_cursor=str(page[-1].id if page else after),
+        has_more=len(rows) > limit,
+    )
+
+
+@router.get("/notices/{notice_id}", response_model=NoticeOut, responses=_NOT_FOUND)
+def get_notice(session: ReadSession, caller: NoticesReader, notice_id: NoticeId) -> NoticeOut:
+    return notice_out(_notice(session, caller.platform_id, notice_id))
+
+
+@router.post(
+    "/notices/{notice_id}/acknowledge",
+    response_model=NoticeOut,
+    summary="Say you received a notice",
+    responses=_NOT_FOUND,
+)
+def acknowledge(
+    request: Request, session: DbSession, caller: NoticesReader, notice_id: NoticeId
+) -> NoticeOut:
+    """Idempotent: a notice already acknowledged (or further along) is left as it is."""
+    notice = _notice(session, caller.platform_id, notice_id)
+    policy = NoticePolicy.from_settings(request.app.state.reclaim.settings)
+    partner_notices.acknowledge(session, notice, policy, actor=caller.actor)
+    session.commit()
+    return notice_out(notice)
+
+
+@router.post(
+    "/notices/{notice_id}/resolve",
+    response_model=NoticeOut,
+    summary="Say what you did with each item",
+    responses={
+        **_NOT_FOUND,
+        409: {"model": ErrorBody, "description": "The notice is closed."},
+    },
+)
+def resolve(
+    request: Request,
+    session: DbSession,
+    caller: NoticesReader,
+    notice_id: NoticeId,
+    body: ResolveRequest,
+) -> NoticeOut:
+    """`removed`, `not_found` or `refused` (with a reason) per item.  Reclaim records
+    your answer and checks removals itself at once: an item counts as removed when a
+    check finds it gone, not on your word alone."""
+    notice = _notice(session, caller.platform_id, notice_id)
+    policy = NoticePolicy.from_settings(request.app.state.reclaim.settings)
+    claims = [partner_notices.ItemClaim(item.id, item.outcome, item.reason) for item in body.items]
+    try:
+        partner_notices.resolve(session, notice, claims, policy, actor=caller.actor)
+    except partner_notices.NoticeActionError as exc:
+        session.rollback()
+        status = 409 if exc.code == "notice_closed" else 422
+        raise ApiError(status, exc.code, str(exc)) from None
+    except IllegalTransitionError as exc:
+        session.rollback()
+        raise ApiError(409, "illegal_transition", str(exc)) from None
+    session.commit()
+    return notice_out(notice)
+
+
+def _notice(session: Session, platform_id: int, notice_id: int) -> Notice:
+    try:
+        return partner_notices.get_notice(session, platform_id, notice_id)
+    except partner_notices.UnknownNoticeError as exc:
+        raise ApiError(404, "unknown_notice", str(exc)) from None
+
+
+def notice_out(notice: Notice) -> NoticeOut:
+    return NoticeOut.model_validate(
+        {
+            "id": notice.id,
+            "reference": notice.reference,
+            "status": notice.status.value,
+            "created_at": notice.created_at,
+            "sent_at": notice.sent_at,
+            "deadline": notice.deadline_at,
+            "acknowledged_at": notice.acknowledged_at,
+            "resolved_at": notice.resolved_at,
+            "items": [
+                {
+                    "id": item.id,
+                    "url": item.item.url or "",
+                    "category": item.classification.value,
+                    "outcome": item.outcome.value,
+                    "platform_outcome": item.platform_outcome.value
+                    if item.platform_outcome
+                    else None,
+                    "platform_reason": item.platform_reason,
+                    "removed_at": item.removed_at,
+                }
+                for item in notice.items
+            ],
+        }
+    )
