@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from reclaim.web.console import accounts, audit_trail, cases, queue, review, takedown, users
+from reclaim.web.console import (
+    accounts,
+    audit_trail,
+    cases,
+    partners,
+    queue,
+    review,
+    takedown,
+    users,
+)
 from reclaim.web.csrf import csrf_protect
 
 router = APIRouter(prefix="/console", dependencies=[Depends(csrf_protect)])
-for _module in (accounts, users, audit_trail, queue, cases, review, takedown):
+for _module in (accounts, users, audit_trail, queue, cases, review, takedown, partners):
     router.include_router(_module.router)

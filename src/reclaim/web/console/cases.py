@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from reclaim.domain.accounts import Role
 from reclaim.domain.cases import CaseStatus, IllegalTransitionError
 from reclaim.domain.decisions import Classification
-from reclaim.services import cases
+from reclaim.services import cases, feedback
 from reclaim.services.field_crypto import field_cipher
 from reclaim.services.review import has_preview
 from reclaim.storage.models import Case
@@ -126,6 +126,7 @@ def render_case(
         "error_item": error_item,
         "has_preview": has_preview,
         "require_second": settings.require_second_analyst,
+        "feedback": feedback.case_feedback_counts(staff.db, case.id),
         "now": datetime.now(UTC),
     }
     return page(request, "console/case.html", context, status)

@@ -111,6 +111,11 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.platforms": CASE_SUPERVISORS,
         "console.platform": CASE_SUPERVISORS,
         "console.platform.update": CASE_SUPERVISORS,
+        # partners and their API keys (partners.py)
+        "console.partners": ADMINS,
+        "console.partners.create": ADMINS,
+        "console.partner.key_create": ADMINS,
+        "console.partner.key_revoke": ADMINS,
     }
 )
 

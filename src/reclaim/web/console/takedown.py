@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from reclaim.domain.audit import AuditTag
 from reclaim.domain.platforms import InvalidDomainError, normalise_domain
-from reclaim.services import audit, escalation, notices, takedown_stats
+from reclaim.services import audit, escalation, feedback, notices, takedown_stats
 from reclaim.services.field_crypto import field_cipher
 from reclaim.services.notice_render import render_notice
 from reclaim.services.notices import NoticeError, NoticePolicy
@@ -178,6 +178,7 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
         "open_notices": open_notices,
         "overdue": [n for n in open_notices if notices.is_overdue(n, now)],
         "troubled": troubled,
+        "feedback": feedback.feedback_by_platform(staff.db),
         "now": now,
     }
     return page(request, "console/takedown.html", context)
