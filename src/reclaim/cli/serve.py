@@ -26,6 +26,8 @@ def serve(
     base = f"http://{bind_host}:{bind_port}"
     console.print(f"Reclaim is serving on {base}/")
     console.print(f"  reporting portal  {base}/")
+    console.print(f"  staff console     {base}/console/login")
+    console.print(f"  partner API       {base}/api/v1/  (description: /api/v1/openapi.json)")
     console.print(f"  health            {base}/healthz")
     in_process = None
     if config.run_worker_in_process:
