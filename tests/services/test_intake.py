@@ -270,3 +270,26 @@ def test_a_configured_bank_is_created_when_missing(session: Session, cipher: Fie
 
     assert len(bank_entries(session, "hotline-self-reports")) == 3
     assert session.scalar(select(Report.id)) is not None
+
+
+def test_reported_urls_are_matched_to_their_platforms(
+    session: Session, cipher: FieldCipher
+) -> None:
+    from reclaim.services.platforms import import_records, seed_records
+    from reclaim.storage.models import Platform
+
+    import_records(session, seed_records(), actor=audit.SYSTEM)
+    receipt = submit(
+        session,
+        cipher,
+        a_report(urls=("https://www.dcard.tw/f/x/p/1", "https://unknown.example/a.jpg")),
+    )
+    owners = {
+        item.url: session.get(Platform, item.platform_id).name if item.platform_id else None
+        for item in the_case(session, receipt).items
+        if item.kind == ItemKind.URL
+    }
+    assert owners == {
+        "https://www.dcard.tw/f/x/p/1": "Dcard",
+        "https://unknown.example/a.jpg": None,
+    }

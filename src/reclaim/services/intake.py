@@ -34,7 +34,7 @@ from reclaim.domain.case_numbers import new_case_number
 from reclaim.domain.cases import CaseStatus, ItemKind, check_case_transition
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import SignalType
-from reclaim.services import audit, banking
+from reclaim.services import audit, banking, platforms
 from reclaim.services.accounts import hash_secret, verify_secret
 from reclaim.services.field_crypto import FieldCipher
 from reclaim.services.report_input import FileHashes, Items, ReportInput
@@ -296,10 +296,13 @@ def _create_items(
 ) -> None:
     now = clock()
     report_id = report.id if report is not None else None
-    for url in items.urls:
-        session.add(
-            Item(case_id=case.id, report_id=report_id, kind=ItemKind.URL, url=url, created_at=now)
-        )
+    url_items = [
+        Item(case_id=case.id, report_id=report_id, kind=ItemKind.URL, url=url, created_at=now)
+        for url in items.urls
+    ]
+    session.add_all(url_items)
+    # Each URL's platform from its host; those no platform owns wait for an analyst.
+    platforms.assign_platforms(session, url_items)
     ids = banking.signal_ids(
         session, [s for f in items.files for s, _q in f.signals()], clock=clock
     )
