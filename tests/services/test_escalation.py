@@ -119,3 +119,29 @@ def test_platform_figures_and_the_reporters_progress(session: Session, tmp_path:
     progress = case_progress(session, fast.case_id)
     assert (progress.sites, progress.items, progress.removed) == (1, 1, 1)
     assert case_progress(session, slow.case_id).removed == 0
+
+
+def test_changed_content_is_listed_for_an_analyst(session: Session, tmp_path: Path) -> None:
+    from reclaim.services.takedown_stats import changed_content
+
+    notice = _sent_notice(
+        session, tmp_path, "Site", "https://site.example/1", Classification.ADULT_NCII
+    )
+    item = notice.items[0]
+    for hours, outcome in ((1, VerificationOutcome.STILL_UP), (6, VerificationOutcome.CHANGED)):
+        session.add(
+            Verification(
+                notice_item_id=item.id, checked_at=T0 + timedelta(hours=hours), outcome=outcome
+            )
+        )
+        session.flush()
+    assert changed_content(session) == [item]
+    session.add(
+        Verification(
+            notice_item_id=item.id,
+            checked_at=T0 + timedelta(hours=24),
+            outcome=VerificationOutcome.STILL_UP,
+        )
+    )
+    session.flush()
+    assert changed_content(session) == []

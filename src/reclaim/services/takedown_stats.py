@@ -7,11 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reclaim.domain.notices import ItemOutcome, NoticeStatus
-from reclaim.storage.models import Notice, NoticeItem, Platform
+from reclaim.domain.notices import ItemOutcome, NoticeStatus, VerificationOutcome
+from reclaim.storage.models import Notice, NoticeItem, Platform, Verification
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,4 +96,25 @@ def case_progress(session: Session, case_id: int) -> CaseProgress:
         sites=len({platform for platform, _ in rows}),
         items=len(rows),
         removed=sum(outcome == ItemOutcome.REMOVED for _, outcome in rows),
+    )
+
+
+def changed_content(session: Session) -> list[NoticeItem]:
+    """Noticed items whose latest check found different content: an analyst looks."""
+    latest = (
+        select(Verification.notice_item_id, func.max(Verification.id).label("last_id"))
+        .group_by(Verification.notice_item_id)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(NoticeItem)
+            .join(latest, latest.c.notice_item_id == NoticeItem.id)
+            .join(Verification, Verification.id == latest.c.last_id)
+            .where(
+                Verification.outcome == VerificationOutcome.CHANGED,
+                NoticeItem.outcome == ItemOutcome.PENDING,
+            )
+            .order_by(NoticeItem.id)
+        )
     )

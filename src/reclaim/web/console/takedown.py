@@ -179,6 +179,7 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
         "overdue": [n for n in open_notices if notices.is_overdue(n, now)],
         "troubled": troubled,
         "feedback": feedback.feedback_by_platform(staff.db),
+        "changed": takedown_stats.changed_content(staff.db),
         "now": now,
     }
     return page(request, "console/takedown.html", context)
