@@ -241,3 +241,25 @@ def portal(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     context.close()
     unexpected = [e for e in errors if "status of 4" not in e]  # 400/404/429 pages on purpose
     assert unexpected == []
+
+
+def staff_context(browser: Browser, live: LiveServer, role: object, name: str) -> object:
+    """A browser context logged in to ``live`` as a new, enrolled staff member.
+
+    The session is started through the sessions service and its cookie handed to the
+    browser, as the login page would (the login pages have their own browser tests).
+    """
+    from reclaim.services import staff_sessions
+    from reclaim.services.staff_sessions import SessionPolicy
+    from reclaim.web.csrf import STAFF_COOKIE
+    from tests.casework import make_user
+
+    settings = live.settings
+    with live.app.state.reclaim.sessions() as session:
+        user = make_user(session, role, name)  # type: ignore[arg-type]
+        policy = SessionPolicy.of(settings.session_idle_minutes, settings.session_absolute_hours)
+        started = staff_sessions.start(session, user, policy, mfa_passed=True)
+        session.commit()
+    context = browser.new_context(locale="en-US")
+    context.add_cookies([{"name": STAFF_COOKIE, "value": started.token, "url": live.url}])
+    return context

@@ -20,12 +20,9 @@ from sqlalchemy.orm import Session
 from reclaim.domain.accounts import Role
 from reclaim.domain.audit import AuditTag
 from reclaim.domain.cases import AgeGroup, Situation
-from reclaim.services import staff_sessions
-from reclaim.services.staff_sessions import SessionPolicy
 from reclaim.storage.models import AuditEvent
-from reclaim.web.csrf import STAFF_COOKIE
-from tests.browser.conftest import LiveServer
-from tests.casework import confirmed_entries, make_case, make_user, synthetic_png
+from tests.browser.conftest import LiveServer, staff_context
+from tests.casework import confirmed_entries, make_case, synthetic_png
 from tests.fetching.fetch_support import LoopbackServer, content
 
 if TYPE_CHECKING:
@@ -53,14 +50,7 @@ def media_site() -> Iterator[LoopbackServer]:
 
 @pytest.fixture
 def analyst_page(browser: Browser, live: LiveServer) -> Iterator[Page]:
-    settings = live.settings
-    with live.app.state.reclaim.sessions() as session:
-        user = make_user(session, Role.ANALYST, "Browser Analyst")
-        policy = SessionPolicy.of(settings.session_idle_minutes, settings.session_absolute_hours)
-        started = staff_sessions.start(session, user, policy, mfa_passed=True)
-        session.commit()
-    context = browser.new_context(locale="en-US")
-    context.add_cookies([{"name": STAFF_COOKIE, "value": started.token, "url": live.url}])
+    context = staff_context(browser, live, Role.ANALYST, "Browser Analyst")
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)

@@ -14,12 +14,9 @@ from sqlalchemy import select, update
 
 from reclaim.domain.accounts import Role
 from reclaim.domain.decisions import Classification
-from reclaim.services import staff_sessions
-from reclaim.services.staff_sessions import SessionPolicy
 from reclaim.storage.models import NoticeItem, Platform, PlatformDomain
-from reclaim.web.csrf import STAFF_COOKIE
-from tests.browser.conftest import LiveServer
-from tests.casework import make_case, make_user, synthetic_png
+from tests.browser.conftest import LiveServer, staff_context
+from tests.casework import make_case, synthetic_png
 from tests.delivery.smtp_support import LoopbackSmtp, RecordingHandler
 from tests.fetching.fetch_support import Handler, LoopbackServer, send
 
@@ -72,14 +69,7 @@ def live(tmp_path: Path, mailbox: tuple[LoopbackSmtp, RecordingHandler]) -> Iter
 
 @pytest.fixture
 def supervisor_page(browser: Browser, live: LiveServer) -> Iterator[Page]:
-    settings = live.settings
-    with live.app.state.reclaim.sessions() as session:
-        user = make_user(session, Role.SUPERVISOR, "Browser Supervisor")
-        policy = SessionPolicy.of(settings.session_idle_minutes, settings.session_absolute_hours)
-        started = staff_sessions.start(session, user, policy, mfa_passed=True)
-        session.commit()
-    context = browser.new_context(locale="en-US")
-    context.add_cookies([{"name": STAFF_COOKIE, "value": started.token, "url": live.url}])
+    context = staff_context(browser, live, Role.SUPERVISOR, "Browser Supervisor")
     page = context.new_page()
     yield page
     context.close()

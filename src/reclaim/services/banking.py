@@ -368,27 +368,34 @@ class ExportRow:
 def active_entries(session: Session, bank: Bank, batch_size: int = 5000) -> Iterator[ExportRow]:
     """Stream a bank's active entries in a stable order (by entry id)."""
     last_id = 0
-    while True:
-        rows = session.execute(
-            select(
-                BankEntry.id,
-                SignalRow.type,
-                SignalRow.value,
-                BankEntry.quality,
-                BankEntry.verified,
-                BankEntry.added_at,
-            )
-            .join(SignalRow, SignalRow.id == BankEntry.signal_id)
-            .where(
-                BankEntry.bank_id == bank.id,
-                BankEntry.withdrawn_at.is_(None),
-                BankEntry.id > last_id,
-            )
-            .order_by(BankEntry.id)
-            .limit(batch_size)
-        ).all()
-        if not rows:
-            return
-        for entry_id, kind, value, quality, verified, added_at in rows:
-            yield ExportRow(Signal(SignalType(kind), value), quality, verified, added_at)
-            last_id = entry_id
+    while batch := active_batch(session, bank.id, after=last_id, limit=batch_size):
+        for last_id, row in batch:  # noqa: B007 - the last one's id is where to go on
+            yield row
+
+
+def active_batch(
+    session: Session, bank_id: int, *, after: int, limit: int
+) -> list[tuple[int, ExportRow]]:
+    """Up to ``limit`` active entries with ids above ``after``, by id, with their ids."""
+    rows = session.execute(
+        select(
+            BankEntry.id,
+            SignalRow.type,
+            SignalRow.value,
+            BankEntry.quality,
+            BankEntry.verified,
+            BankEntry.added_at,
+        )
+        .join(SignalRow, SignalRow.id == BankEntry.signal_id)
+        .where(
+            BankEntry.bank_id == bank_id,
+            BankEntry.withdrawn_at.is_(None),
+            BankEntry.id > after,
+        )
+        .order_by(BankEntry.id)
+        .limit(limit)
+    ).all()
+    return [
+        (entry_id, ExportRow(Signal(SignalType(kind), value), quality, verified, added_at))
+        for entry_id, kind, value, quality, verified, added_at in rows
+    ]

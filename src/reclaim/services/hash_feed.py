@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim.domain.signals import Signal, SignalType
 from reclaim.services.bank_formats import BankFormat, write_entries
-from reclaim.services.banking import ExportRow
+from reclaim.services.banking import ExportRow, active_batch
 from reclaim.storage import counters
 from reclaim.storage.models import Bank, BankEntry, Counter
 from reclaim.storage.models import Signal as SignalRow
@@ -188,29 +188,12 @@ def _chunks(sessions: sessionmaker[Session], wanted: int, file_format: BankForma
 
 
 def _active_rows(sessions: sessionmaker[Session], wanted: int) -> Iterator[ExportRow]:
+    """A bank's active entries, a short-lived session per batch (a slow client holds none)."""
     last_id = 0
     while True:
         with sessions() as session:
-            rows = session.execute(
-                select(
-                    BankEntry.id,
-                    SignalRow.type,
-                    SignalRow.value,
-                    BankEntry.quality,
-                    BankEntry.verified,
-                    BankEntry.added_at,
-                )
-                .join(SignalRow, SignalRow.id == BankEntry.signal_id)
-                .where(
-                    BankEntry.bank_id == wanted,
-                    BankEntry.withdrawn_at.is_(None),
-                    BankEntry.id > last_id,
-                )
-                .order_by(BankEntry.id)
-                .limit(SNAPSHOT_BATCH)
-            ).all()
-        if not rows:
+            batch = active_batch(session, wanted, after=last_id, limit=SNAPSHOT_BATCH)
+        if not batch:
             return
-        for entry_id, kind, value, quality, verified, added_at in rows:
-            yield ExportRow(Signal(SignalType(kind), value), quality, verified, added_at)
-            last_id = entry_id
+        for last_id, row in batch:  # noqa: B007 - the last one's id is where to go on
+            yield row
