@@ -154,7 +154,10 @@ def test_rendering_in_both_languages(session: Session, settings: Settings) -> No
     )
     policy = NoticePolicy.from_settings(settings)
     photo, forum = draft_notices(session, case, policy, actor=ACTOR)
+    photo.items[0].item.posted_by = "@leaker_2026"
     zh = render_notice(session, photo, settings)
+    assert "張貼帳號：@leaker_2026" in zh.text and "@leaker_2026" in zh.html
+    assert zh.document["items"][0]["posted_by"] == "@leaker_2026"
     assert zh.language == "zh_TW"
     assert zh.subject.startswith(f"移除通知 {photo.reference}")
     assert "https://photos.example/p/1" in zh.text and "未成年人的私密影像" in zh.text

@@ -16,7 +16,15 @@ from reclaim.domain.decisions import Classification
 from reclaim.domain.notices import NoticeStatus
 from reclaim.services.field_crypto import field_cipher
 from reclaim.services.outbox import WEBHOOK_SECRET_PURPOSE
-from reclaim.storage.models import AuditEvent, Case, Delivery, Notice, Platform, PlatformDomain
+from reclaim.storage.models import (
+    AuditEvent,
+    Case,
+    Delivery,
+    Item,
+    Notice,
+    Platform,
+    PlatformDomain,
+)
 from tests.casework import make_case
 from tests.web.conftest import csrf_from
 
@@ -53,6 +61,11 @@ def test_an_analyst_drafts_and_a_supervisor_sends(
     page = f"/console/cases/{number}/notices"
     listing = client.get(page, headers=EN)
     assert "https://elsewhere.example/b" in listing.text  # no platform known: flagged
+    with app.state.reclaim.sessions() as session:
+        item_id = session.scalars(
+            select(Item.id).where(Item.url == "https://cdn.photos.example/a.jpg")
+        ).one()
+    _post(client, page, f"/console/items/{item_id}/posted-by", {"posted_by": " @poster  one "})
     response = _post(client, page, page)
     assert response.status_code == 303
     with app.state.reclaim.sessions() as session:
@@ -61,6 +74,7 @@ def test_an_analyst_drafts_and_a_supervisor_sends(
         assert [i.item.url for i in notice.items] == ["https://cdn.photos.example/a.jpg"]
     preview = client.get(f"/console/notices/{notice_id}", headers=EN)
     assert reference in preview.text and "Removal notice" in preview.text
+    assert "Posted by: @poster one" in preview.text
     assert "A supervisor sends notices" in preview.text
     refused = _post(client, f"/console/notices/{notice_id}", f"/console/notices/{notice_id}/send")
     assert refused.status_code == 403

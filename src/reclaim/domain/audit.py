@@ -40,6 +40,7 @@ class AuditTag(enum.StrEnum):
     ITEM_FETCHED = "case:item:fetched"
     ITEM_REVEALED = "case:item:revealed"
     ITEM_DECIDED = "case:item:decided"
+    ITEM_ANNOTATED = "case:item:annotated"
     DECISION_AGREED = "case:decision:agreed"
     ITEM_FETCH_FAILED = "case:item:fetch_failed"
     ITEM_PREVIEWED = "case:item:previewed"

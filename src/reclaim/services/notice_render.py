@@ -48,6 +48,7 @@ LABELS = {
         "intro": "Please remove or disable access to the content below without delay.",
         "page": "Page",
         "media": "Media",
+        "posted_by": "Posted by",
         "category": "Category",
         "legal_basis": "Legal basis",
         "deadline": "Deadline",
@@ -59,6 +60,7 @@ LABELS = {
         "intro": "請立即移除或限制瀏覽下列內容。",
         "page": "網頁",
         "media": "媒體檔",
+        "posted_by": "張貼帳號",
         "category": "類別",
         "legal_basis": "法律依據",
         "deadline": "期限",
@@ -104,6 +106,7 @@ def notice_document(session: Session, notice: Notice, settings: Settings) -> dic
                 "media_url": media.get(notice_item.item_id)
                 if media.get(notice_item.item_id) != url
                 else None,
+                "posted_by": notice_item.item.posted_by,
                 "category": classification.value,
                 "category_en": english,
                 "category_zh": chinese,

@@ -157,6 +157,8 @@ class Item(Base):
     classification: Mapped[Classification | None] = mapped_column(enum_column(Classification))
     # The reporter withdrew this item (its hashes became tombstones in the feed).
     withdrawn_at: Mapped[datetime | None]
+    # The account that posted it, when an analyst knows it (quoted in notices).
+    posted_by: Mapped[str | None] = mapped_column(String(255))
 
     case: Mapped[Case] = relationship(back_populates="items")
     signals: Mapped[list[ItemSignal]] = relationship(

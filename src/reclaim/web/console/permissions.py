@@ -104,6 +104,7 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.case.notices": CASE_WORKERS,
         "console.case.notices.draft": CASE_WORKERS,
         "console.item.platform": CASE_WORKERS,
+        "console.item.posted_by": CASE_WORKERS,
         "console.notice": CASE_WORKERS,
         "console.notice.send": CASE_SUPERVISORS,
         "console.takedown": CASE_SUPERVISORS,

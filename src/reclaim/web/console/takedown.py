@@ -100,6 +100,28 @@ def assign_platform(
     return redirect_to(f"/console/cases/{item.case.number}/notices")
 
 
+@router.post("/items/{item_id}/posted-by", name="console.item.posted_by")
+def set_posted_by(
+    item_id: int,
+    staff: Annotated[Staff, permitted("console.item.posted_by")],
+    posted_by: Annotated[str, Form(max_length=255)] = "",
+) -> Response:
+    """The account that posted an item, when known: notices quote it."""
+    item = staff.db.get(Item, item_id)
+    if item is None:
+        raise HTTPException(404, "no such item")
+    item.posted_by = " ".join(posted_by.split()) or None
+    audit.record(
+        staff.db,
+        AuditTag.ITEM_ANNOTATED,
+        actor=_actor(staff),
+        target=("item", item.id),
+        details={"posted_by": item.posted_by},
+    )
+    staff.db.commit()
+    return redirect_to(f"/console/cases/{item.case.number}/notices")
+
+
 # --- one notice ------------------------------------------------------------------------
 
 
