@@ -20,15 +20,14 @@ from reclaim.services.field_crypto import FieldCipher, field_cipher
 from reclaim.services.intake import add_items, submit_report
 from reclaim.services.report_input import Items
 from reclaim.services.reporter_case import (
-    RemovalProgress,
     Step,
     change_contact,
     current_contact,
     mask_contact,
-    removal_progress,
     timeline,
     withdraw_items,
 )
+from reclaim.services.takedown_stats import CaseProgress, case_progress
 from reclaim.storage.models import AuditEvent, Bank, BankEntry, Case, Notice, NoticeItem, Platform
 from tests.report_factories import a_policy, a_report, hashed_file
 
@@ -60,7 +59,7 @@ def file_items(case: Case) -> list:  # type: ignore[type-arg]
 
 def test_a_new_case_has_only_been_received(session: Session, cipher: FieldCipher) -> None:
     case = new_case(session, cipher)
-    steps = timeline(case, removal_progress(session, case))
+    steps = timeline(case, case_progress(session, case.id))
     assert [s.step for s in steps] == [Step.RECEIVED]
     assert steps[0].at == case.created_at
 
@@ -68,7 +67,7 @@ def test_a_new_case_has_only_been_received(session: Session, cipher: FieldCipher
 def test_the_timeline_follows_the_case(session: Session, cipher: FieldCipher) -> None:
     case = new_case(session, cipher)
     case.status = CaseStatus.AWAITING_REMOVAL
-    progress = RemovalProgress(sites_notified=2, items_requested=3, items_removed=1)
+    progress = CaseProgress(sites=2, items=3, removed=1)
     steps = timeline(case, progress)
     assert [(s.step, s.count, s.total) for s in steps] == [
         (Step.RECEIVED, None, None),
@@ -110,7 +109,7 @@ def test_removal_progress_counts_notices_that_went_out(
         session.add(notice)
     session.flush()
 
-    assert removal_progress(session, case) == RemovalProgress(2, 2, 1)
+    assert case_progress(session, case.id) == CaseProgress(2, 2, 1)
 
 
 # --- withdrawal ----------------------------------------------------------------------
@@ -165,7 +164,7 @@ def test_withdrawing_everything_withdraws_the_case(session: Session, cipher: Fie
 
     assert outcome.case_withdrawn and case.status is CaseStatus.WITHDRAWN
     assert all(item.withdrawn_at is not None for item in case.items)
-    assert [s.step for s in timeline(case, RemovalProgress())] == [Step.RECEIVED, Step.CLOSED]
+    assert [s.step for s in timeline(case, CaseProgress(0, 0, 0))] == [Step.RECEIVED, Step.CLOSED]
     again = withdraw_items(session, case, None, bank_name="self-reported")
     assert (again.items, again.tombstones) == (0, 0)
 

@@ -245,6 +245,7 @@ def test_invalid_additions_change_nothing(app: FastAPI, client: TestClient) -> N
 
     assert response.status_code == 400
     assert "網址要以 https:// 或 http:// 開頭" in response.text
+    assert 'class="error-summary"' in response.text and 'href="#field-urls"' in response.text
     with sessions(app) as session:
         assert row_counts(session) == before
 

@@ -150,7 +150,7 @@ def parse_report(raw: RawReport, limits: InputLimits, *, language: str) -> Repor
     situation = _choice(
         Situation, raw.situation, "situation", _("Choose what is happening."), problems
     )
-    items = _items(raw.urls, raw.files, limits, problems, require_one=True)
+    items = _items(raw.urls, raw.files, limits, problems)
     description = _text(raw.description, MAX_DESCRIPTION_LENGTH, "description", problems)
     contact = parse_contact(raw.contact, raw.contact_consent, problems)
     if problems or role is None or age is None or situation is None:
@@ -172,7 +172,7 @@ def parse_report(raw: RawReport, limits: InputLimits, *, language: str) -> Repor
 def parse_items(urls: str, files: Sequence[str], limits: InputLimits) -> Items:
     """URLs and files added to an existing case (at least one of them)."""
     problems: list[Problem] = []
-    items = _items(urls, files, limits, problems, require_one=True)
+    items = _items(urls, files, limits, problems)
     if problems:
         raise InvalidInputError(problems)
     return items
@@ -188,18 +188,13 @@ def parse_contact_change(contact: str, consent: bool) -> str | None:
 
 
 def _items(
-    urls_text: str,
-    file_fields: Sequence[str],
-    limits: InputLimits,
-    problems: list[Problem],
-    *,
-    require_one: bool,
+    urls_text: str, file_fields: Sequence[str], limits: InputLimits, problems: list[Problem]
 ) -> Items:
+    """URLs and files, at least one of them (unless those given were refused)."""
     urls = parse_urls(urls_text, limits.max_urls, problems)
     files = parse_files(file_fields, limits.max_files, problems)
-    url_problem = any(p.field == "urls" for p in problems)
-    file_problem = any(p.field == "files" for p in problems)
-    if require_one and not urls and not files and not url_problem and not file_problem:
+    refused = any(p.field in ("urls", "files") for p in problems)
+    if not urls and not files and not refused:
         problems.append(Problem("urls", _("Add at least one web address or one picture or video.")))
     return Items(tuple(urls), tuple(files))
 

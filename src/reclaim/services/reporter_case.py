@@ -25,9 +25,10 @@ from reclaim.domain.audit import AuditTag
 from reclaim.domain.banks import EntrySource
 from reclaim.domain.cases import CASE_TRANSITIONS, CaseStatus, ItemKind
 from reclaim.domain.clock import Clock, system_clock
-from reclaim.services import audit, banking, takedown_stats
+from reclaim.services import audit, banking
 from reclaim.services.field_crypto import FieldCipher, FieldDecryptionError
 from reclaim.services.intake import CONTACT_PURPOSE, reporter, self_reported_bank
+from reclaim.services.takedown_stats import CaseProgress
 from reclaim.storage.models import BankEntry, Case, Item, ItemSignal
 
 # --- the timeline --------------------------------------------------------------------
@@ -50,34 +51,19 @@ class TimelineStep:
     closed_as: CaseStatus | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RemovalProgress:
-    """Removal requests (notices) for the case's items: how many sites were asked,
-    and how many of the items asked about are gone."""
+def timeline(case: Case, progress: CaseProgress) -> list[TimelineStep]:
+    """What has happened so far, oldest first; only steps that happened are listed.
 
-    sites_notified: int = 0
-    items_requested: int = 0
-    items_removed: int = 0
-
-
-def removal_progress(session: Session, case: Case) -> RemovalProgress:
-    """Counted by the takedown service from the case's notices (drafts are not sent)."""
-    progress = takedown_stats.case_progress(session, case.id)
-    return RemovalProgress(progress.sites, progress.items, progress.removed)
-
-
-def timeline(case: Case, progress: RemovalProgress) -> list[TimelineStep]:
-    """What has happened so far, oldest first; only steps that happened are listed."""
+    ``progress`` is :func:`reclaim.services.takedown_stats.case_progress` (removal
+    requests that went out, and how many of the items asked about are gone)."""
     steps = [TimelineStep(Step.RECEIVED, at=case.created_at)]
     # A withdrawn case may never have been looked at; its last step says what happened.
     if case.status not in (CaseStatus.NEW, CaseStatus.WITHDRAWN):
         steps.append(TimelineStep(Step.IN_REVIEW))
-    if progress.sites_notified:
-        steps.append(TimelineStep(Step.NOTICES_SENT, count=progress.sites_notified))
-    if progress.items_requested:
-        steps.append(
-            TimelineStep(Step.REMOVED, count=progress.items_removed, total=progress.items_requested)
-        )
+    if progress.sites:
+        steps.append(TimelineStep(Step.NOTICES_SENT, count=progress.sites))
+    if progress.items:
+        steps.append(TimelineStep(Step.REMOVED, count=progress.removed, total=progress.items))
     if not case.status.is_open:
         steps.append(TimelineStep(Step.CLOSED, at=case.updated_at, closed_as=case.status))
     return steps

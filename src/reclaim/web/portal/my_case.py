@@ -19,9 +19,9 @@ from reclaim.services.report_input import (
     InvalidInputError,
     Problem,
     parse_contact_change,
-    parse_file,
     parse_items,
 )
+from reclaim.services.takedown_stats import case_progress
 from reclaim.services.throttle import Throttle
 from reclaim.storage.models import Case
 from reclaim.web.deps import DbSession, client_address
@@ -57,7 +57,7 @@ class ContactForm(BaseModel):
 
 
 def _secret(request: Request) -> bytes:
-    return pages.settings_of(request).secret_key.get_secret_value().encode()
+    return pages.settings_of(request).secret_bytes
 
 
 # --- checking --------------------------------------------------------------------------
@@ -148,22 +148,34 @@ def status_context(
     contact = reporter_case.current_contact(case, pages.cipher(request))
     items = sorted(case.items, key=lambda item: (item.withdrawn_at is not None, item.id))
     entered = form or ItemsForm()
-    errors = pages.messages(request, problems)
     return {
+        **pages.form_state(request, problems, entered.file),
         "case": case,
-        "timeline": reporter_case.timeline(case, reporter_case.removal_progress(session, case)),
+        "timeline": reporter_case.timeline(case, case_progress(session, case.id)),
         "items": items,
         "live_items": [item for item in items if item.withdrawn_at is None],
         "url_kind": ItemKind.URL,
         "contact": reporter_case.mask_contact(contact) if contact else None,
         "notice": notice,
-        "errors": errors,
-        "error_list": [(field, text) for field, texts in errors.items() for text in texts],
         "urls_text": entered.urls,
-        "ready_files": [f for f in (parse_file(v) for v in entered.file) if f is not None],
         "contact_form": contact_form or ContactForm(),
-        "limits": pages.input_limits(request),
     }
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    case: Case,
+    problems: tuple[Problem, ...],
+    *,
+    form: ItemsForm | None = None,
+    contact_form: ContactForm | None = None,
+) -> Response:
+    """The status page again, saying what to fix (and keeping what was entered)."""
+    context = status_context(
+        request, session, case, problems=problems, form=form, contact_form=contact_form
+    )
+    return pages.render(request, "portal/status.html", context, 400)
 
 
 # --- what the reporter can change ------------------------------------------------------
@@ -178,8 +190,7 @@ def add_items(request: Request, session: DbSession, form: Annotated[ItemsForm, F
     try:
         items = parse_items(form.urls, form.file, pages.input_limits(request))
     except InvalidInputError as invalid:
-        context = status_context(request, session, case, problems=invalid.problems, form=form)
-        return pages.render(request, "portal/status.html", context, 400)
+        return _refused(request, session, case, invalid.problems, form=form)
     added = intake.add_items(session, case, items, policy=pages.intake_policy(request))
     session.commit()
     return _back("added" if added.urls or added.files else "nothing_new")
@@ -197,8 +208,7 @@ def withdraw(
         problem = Problem(
             "confirm", _("Tick the box to confirm that you want to withdraw everything.")
         )
-        context = status_context(request, session, case, problems=(problem,))
-        return pages.render(request, "portal/status.html", context, 400)
+        return _refused(request, session, case, (problem,))
     ids = None if form.everything else {int(v) for v in form.item if v.isdigit()}
     reporter_case.withdraw_items(
         session, case, ids, bank_name=pages.settings_of(request).self_reported_bank
@@ -220,14 +230,10 @@ def change_contact(
         try:
             contact = parse_contact_change(form.contact, bool(form.contact_consent))
         except InvalidInputError as invalid:
-            context = status_context(
-                request, session, case, problems=invalid.problems, contact_form=form
-            )
-            return pages.render(request, "portal/status.html", context, 400)
+            return _refused(request, session, case, invalid.problems, contact_form=form)
         if contact is None:
             problem = Problem("contact", _("Enter an email address or a phone number."))
-            context = status_context(request, session, case, problems=(problem,), contact_form=form)
-            return pages.render(request, "portal/status.html", context, 400)
+            return _refused(request, session, case, (problem,), contact_form=form)
     reporter_case.change_contact(session, case, contact, cipher=pages.cipher(request))
     session.commit()
     return _back("contact" if contact else "contact_removed")

@@ -12,7 +12,7 @@ from fastapi import Request, Response
 from reclaim.config import Settings
 from reclaim.services.field_crypto import FieldCipher, field_cipher
 from reclaim.services.intake import IntakePolicy
-from reclaim.services.report_input import InputLimits, Problem
+from reclaim.services.report_input import InputLimits, Problem, parse_file
 from reclaim.web.i18n import Translator
 
 
@@ -73,3 +73,16 @@ def messages(request: Request, problems: Iterable[Problem]) -> dict[str, list[st
         text = translate.gettext(problem.message, **dict(problem.values))
         found.setdefault(problem.field, []).append(text)
     return found
+
+
+def form_state(
+    request: Request, problems: Iterable[Problem], files: Iterable[str]
+) -> dict[str, Any]:
+    """What a page with a form of URLs and files needs, shown afresh or refused: the
+    problems by field, the files already hashed (so they need not be chosen again),
+    and the limits."""
+    return {
+        "errors": messages(request, problems),
+        "ready_files": [f for f in (parse_file(v) for v in files) if f is not None],
+        "limits": input_limits(request),
+    }

@@ -19,7 +19,6 @@ from reclaim.services.report_input import (
     InvalidInputError,
     Problem,
     RawReport,
-    parse_file,
     parse_report,
 )
 from reclaim.web.deps import DbSession
@@ -27,7 +26,7 @@ from reclaim.web.portal import pages
 
 router = APIRouter()
 
-#: The form's steps, in order: (field names shown in the step, step id).
+#: The form's steps, in order: (step id, field names shown in the step).
 STEPS = (
     ("who", ("reporter_role",)),
     ("age", ("age_group",)),
@@ -83,7 +82,7 @@ def submit_report(
         report = parse_report(raw, pages.input_limits(request), language=pages.language(request))
     except InvalidInputError as invalid:
         if any(p.field == "form" for p in invalid.problems):
-            raw = _with_key(raw, pages.new_form_key())
+            raw = replace(raw, idempotency_key=pages.new_form_key())
         context = form_context(request, raw, invalid.problems)
         return pages.render(request, "portal/report.html", context, status=400)
 
@@ -109,22 +108,13 @@ def submit_report(
 
 
 def form_context(request: Request, raw: RawReport, problems: tuple[Problem, ...]) -> dict[str, Any]:
-    errors = pages.messages(request, problems)
+    wrong = {problem.field for problem in problems}
     first_error_step = next(
-        (number for number, (_id, fields) in enumerate(STEPS, 1) if set(fields) & set(errors)),
-        None,
+        (number for number, (_id, fields) in enumerate(STEPS, 1) if wrong & set(fields)), None
     )
-    ready_files = [f for f in (parse_file(v) for v in raw.files) if f is not None]
     return {
+        **pages.form_state(request, problems, raw.files),
         "form": raw,
-        "errors": errors,
-        "error_list": [(field, text) for field, texts in errors.items() for text in texts],
         "first_error_step": first_error_step,
-        "ready_files": ready_files,
         "steps": [step for step, _fields in STEPS],
-        "limits": pages.input_limits(request),
     }
-
-
-def _with_key(raw: RawReport, key: str) -> RawReport:
-    return replace(raw, idempotency_key=key)
