@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from reclaim.domain.audit import AuditTag
@@ -44,30 +45,28 @@ def test_an_empty_trail_is_ok(reclaim: Invoke) -> None:
     assert "0 rows checked" in result.output
 
 
-def test_a_row_altered_with_sql_is_named(reclaim: Invoke, cli_env: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("statement", "broken", "problem"),
+    [
+        pytest.param(
+            "UPDATE audit_events SET actor_id = 2 WHERE id = 4",
+            4,
+            "row 4 was altered",
+            id="altered",
+        ),
+        pytest.param("DELETE FROM audit_events WHERE id = 3", 3, "row 3 is missing", id="deleted"),
+        pytest.param(
+            "DELETE FROM audit_events WHERE id >= 5", 5, "rows 5–6 are missing", id="newest-deleted"
+        ),
+    ],
+)
+def test_a_row_changed_with_sql_is_named(
+    reclaim: Invoke, cli_env: dict[str, str], statement: str, broken: int, problem: str
+) -> None:
     url = cli_env["RECLAIM_DATABASE_URL"]
     write_events(url, 6)
-    run_sql(url, "UPDATE audit_events SET actor_id = 2 WHERE id = 4")
+    run_sql(url, statement)
     result = reclaim("audit", "verify")
     assert result.exit_code == 1
-    assert "broken at row 4" in result.output
-    assert "row 4 was altered" in result.output
-
-
-def test_a_row_deleted_with_sql_is_named(reclaim: Invoke, cli_env: dict[str, str]) -> None:
-    url = cli_env["RECLAIM_DATABASE_URL"]
-    write_events(url, 6)
-    run_sql(url, "DELETE FROM audit_events WHERE id = 3")
-    result = reclaim("audit", "verify")
-    assert result.exit_code == 1
-    assert "broken at row 3" in result.output
-    assert "row 3 is missing" in result.output
-
-
-def test_the_newest_rows_deleted_are_noticed(reclaim: Invoke, cli_env: dict[str, str]) -> None:
-    url = cli_env["RECLAIM_DATABASE_URL"]
-    write_events(url, 6)
-    run_sql(url, "DELETE FROM audit_events WHERE id >= 5")
-    result = reclaim("audit", "verify")
-    assert result.exit_code == 1
-    assert "broken at row 5" in result.output
+    assert f"broken at row {broken}" in result.output
+    assert problem in result.output

@@ -20,7 +20,7 @@ from reclaim.domain.decisions import Classification
 from reclaim.domain.signals import Signal, SignalType, pdq_distance
 from reclaim.fetching import SafeFetcher
 from reclaim.fetching.quarantine import QuarantineStore
-from reclaim.services import decisions, retention, review
+from reclaim.services import decisions, retention, review, viewing
 from reclaim.services.matching import MatchEngine
 from reclaim.storage.models import AuditEvent, Item, QuarantinedMedia
 from tests._testdata import PDQ_IMAGES, pdq_reference
@@ -144,7 +144,7 @@ def test_the_preview_is_small_grey_and_blurred(
     case = make_case(session, urls=[server.url("/a.png")])
     (media,) = reviewer.fetch(case.items[0]).media
     session.flush()
-    preview = review.preview(session, media, store=store, actor_id=reviewer.analyst.id)
+    preview = viewing.preview(session, media, store=store, actor_id=reviewer.analyst.id)
     with Image.open(io.BytesIO(preview)) as image:
         assert image.format == "JPEG"
         assert image.mode == "L"
@@ -162,7 +162,7 @@ def test_reveal_returns_the_original_and_is_audited(
     case = make_case(session, urls=[server.url("/b.png")])
     (media,) = reviewer.fetch(case.items[0]).media
     session.flush()
-    revealed = review.reveal(session, media, store=store, actor_id=reviewer.analyst.id)
+    revealed = viewing.reveal(session, media, store=store, actor_id=reviewer.analyst.id)
     assert (revealed.data, revealed.content_type) == (picture, "image/png")
     event = last_event(session)
     assert (event.tag, event.actor_id) == (AuditTag.ITEM_REVEALED.value, reviewer.analyst.id)
@@ -305,7 +305,7 @@ def test_the_purge_deletes_expired_media_and_audits_counts(
     assert event.actor_type == "system"
     assert event.details == {"purged": 1, "objects": 2, "orphans": 0}
     with pytest.raises(review.ReviewError) as refused:
-        review.reveal(session, old, store=store, actor_id=reviewer.analyst.id)
+        viewing.reveal(session, old, store=store, actor_id=reviewer.analyst.id)
     assert refused.value.code == "purged"
 
     # Past the retention period the store's own sweep takes what no row knew about.

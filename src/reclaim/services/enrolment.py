@@ -37,6 +37,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _require_active(user: User) -> None:
+    if not user.is_active:
+        raise accounts.AccountError(f"{user.email} is deactivated; reactivate it first")
+
+
 @dataclass(frozen=True, slots=True)
 class Invitation:
     user: User
@@ -53,8 +58,7 @@ def issue_link(
     clock: Clock = system_clock,
 ) -> str:
     """A new enrolment token for ``user``; links issued before stop working."""
-    if not user.is_active:
-        raise accounts.AccountError(f"{user.email} is deactivated")
+    _require_active(user)
     session.execute(
         delete(EnrolmentToken).where(
             EnrolmentToken.user_id == user.id, EnrolmentToken.used_at.is_(None)
@@ -112,8 +116,7 @@ def reset(
     clock: Clock = system_clock,
 ) -> str:
     """Wipe the password, TOTP and recovery codes, end every session, issue a new link."""
-    if not user.is_active:
-        raise accounts.AccountError(f"{user.email} is deactivated; reactivate it first")
+    _require_active(user)  # before wiping anything
     user.password_hash = None
     user.totp_secret = None
     user.totp_enabled_at = None

@@ -54,11 +54,14 @@ class FieldCipher:
         return plain.decode("utf-8")
 
 
+def keyring(settings: Settings) -> Keyring:
+    """The configured keyring, shared by the field cipher and the quarantine store."""
+    return Keyring.from_base64(
+        settings.quarantine_current_key_id,
+        {kid: key.get_secret_value() for kid, key in settings.quarantine_keys.items()},
+    )
+
+
 def field_cipher(settings: Settings) -> FieldCipher:
     """The cipher for the configured keyring."""
-    return FieldCipher(
-        Keyring.from_base64(
-            settings.quarantine_current_key_id,
-            {kid: key.get_secret_value() for kid, key in settings.quarantine_keys.items()},
-        )
-    )
+    return FieldCipher(keyring(settings))

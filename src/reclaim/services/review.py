@@ -1,4 +1,4 @@
-"""Safe review of a reported URL: fetch, quarantine, hash, match; previews and reveals.
+"""Safe review of a reported URL: fetch, quarantine, hash, match.
 
 "Fetch for review" retrieves the URL through the safe fetcher.  Media (an image or a
 video) is stored encrypted in the quarantine; a web page is read for the media it
@@ -7,7 +7,7 @@ address).  Every stored object gets a QuarantinedMedia row that expires after th
 retention period, its hashes become the item's signals, and the signals are matched
 against the banks so that the analyst knows, before looking, whether the content is
 already confirmed.  Images also get a blurred greyscale preview, stored in the
-quarantine beside the original.
+quarantine beside the original (services/viewing.py shows both, audited).
 
 Fetching runs in the analyst's request (see docs/analysts.md): each fetch is capped
 by the fetcher's own time limit, and a page's media are fetched only while the
@@ -19,9 +19,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -38,22 +37,18 @@ from reclaim.fetching import (
     FetchResult,
     SafeFetcher,
     extract_media_urls,
-    parse_allowlist,
 )
 from reclaim.fetching.quarantine import (
-    Keyring,
     PreviewError,
     QuarantineError,
-    QuarantineNotFoundError,
     QuarantineStore,
     make_preview,
 )
 from reclaim.hashing import HashingError, HashingLimits, hash_image_bytes
-from reclaim.services import audit, decisions
+from reclaim.services import audit, banking, decisions
+from reclaim.services.field_crypto import keyring
 from reclaim.services.matching import Match, MatchEngine
-from reclaim.storage.bulk import insert_ignoring_duplicates
 from reclaim.storage.models import Item, ItemSignal, QuarantinedMedia
-from reclaim.storage.models import Signal as SignalRow
 
 #: A page can show many pictures; review the first few, the rest can wait.
 MAX_MEDIA_PER_PAGE = 10
@@ -93,22 +88,12 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         connect_timeout=settings.fetch_connect_timeout_seconds,
         read_timeout=settings.fetch_read_timeout_seconds,
         max_redirects=settings.fetch_max_redirects,
-        allowlist=parse_allowlist(settings.fetch_allowlist),
-        allowed_ports=(
-            frozenset(settings.fetch_allowed_ports)
-            if settings.fetch_allowed_ports is not None
-            else None
-        ),
         user_agent=settings.fetch_user_agent,
-    )
+    ).allowing(settings.fetch_allowlist, settings.fetch_allowed_ports)
 
 
 def quarantine_store(settings: Settings) -> QuarantineStore:
-    keyring = Keyring.from_base64(
-        settings.quarantine_current_key_id,
-        {kid: key.get_secret_value() for kid, key in settings.quarantine_keys.items()},
-    )
-    return QuarantineStore(settings.data_dir / "quarantine", keyring)
+    return QuarantineStore(settings.data_dir / "quarantine", keyring(settings))
 
 
 # --- fetching for review ------------------------------------------------------------
@@ -180,7 +165,7 @@ def fetch_for_review(
             actor_id=actor_id,
             clock=clock,
         )
-    new_signal_ids = _attach_signals(session, item, outcome)
+    new_signal_ids = _attach_signals(session, item, outcome, clock)
     _bank_if_confirmed(session, item, new_signal_ids, policy, clock)
     if outcome.hashes:
         outcome.matches = matcher.match(session, outcome.signals, max_distance=policy.max_distance)
@@ -315,7 +300,9 @@ def _hash(result: FetchResult, limits: HashingLimits) -> _Hashed:
     return _Hashed(exact + found)
 
 
-def _attach_signals(session: Session, item: Item, outcome: ReviewOutcome) -> list[int]:
+def _attach_signals(
+    session: Session, item: Item, outcome: ReviewOutcome, clock: Clock
+) -> list[int]:
     """Link the fetched media's signals to the item; return the ids newly linked."""
     session.flush()
     if not outcome.hashes:
@@ -323,7 +310,7 @@ def _attach_signals(session: Session, item: Item, outcome: ReviewOutcome) -> lis
     wanted: dict[Signal, int | None] = {}
     for signal, quality in outcome.hashes:
         wanted.setdefault(signal, quality)
-    ids = signal_ids(session, list(wanted), clock_now=outcome.media[0].fetched_at)
+    ids = banking.signal_ids(session, wanted, clock=clock)
     existing = set(
         session.scalars(select(ItemSignal.signal_id).where(ItemSignal.item_id == item.id))
     )
@@ -335,37 +322,6 @@ def _attach_signals(session: Session, item: Item, outcome: ReviewOutcome) -> lis
             added.append(signal_id)
     session.flush()
     return added
-
-
-def signal_ids(
-    session: Session, signals: Sequence[Signal], *, clock_now: datetime
-) -> dict[Signal, int]:
-    """Ids of these signals' rows, creating the rows that do not exist yet."""
-
-    def lookup() -> dict[Signal, int]:
-        found: dict[Signal, int] = {}
-        by_type: dict[SignalType, list[str]] = {}
-        for signal in signals:
-            by_type.setdefault(signal.type, []).append(signal.value)
-        for kind, values in by_type.items():
-            rows = session.execute(
-                select(SignalRow.id, SignalRow.value).where(
-                    SignalRow.type == kind, SignalRow.value.in_(values)
-                )
-            )
-            found.update({Signal(kind, value): row_id for row_id, value in rows})
-        return found
-
-    found = lookup()
-    missing = [s for s in signals if s not in found]
-    if missing:
-        insert_ignoring_duplicates(
-            session,
-            SignalRow.__table__,  # type: ignore[arg-type]
-            [{"type": s.type.value, "value": s.value, "created_at": clock_now} for s in missing],
-        )
-        found = lookup()
-    return found
 
 
 def _bank_if_confirmed(
@@ -409,75 +365,5 @@ def _audit_fetch(
         actor=audit.Actor.user(actor_id),
         target=("item", item.id),
         details=details,
-        clock=clock,
-    )
-
-
-# --- looking at quarantined media ----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MediaContent:
-    data: bytes
-    content_type: str
-
-
-def has_preview(media: QuarantinedMedia) -> bool:
-    """Images get a preview at fetch time (unless they could not be decoded)."""
-    return media.content_type.startswith("image/")
-
-
-def preview(
-    session: Session,
-    media: QuarantinedMedia,
-    *,
-    store: QuarantineStore,
-    actor_id: int,
-    clock: Clock = system_clock,
-) -> bytes:
-    """The blurred greyscale preview (a JPEG); audited ITEM_PREVIEWED."""
-    _check_kept(media)
-    try:
-        data = store.get(media.object_id + PREVIEW_SUFFIX)
-    except QuarantineNotFoundError:
-        raise ReviewError("no_preview", "there is no preview for this media") from None
-    except QuarantineError as exc:
-        raise ReviewError("unreadable", str(exc)) from None
-    _audit_look(session, AuditTag.ITEM_PREVIEWED, media, actor_id, clock)
-    return data
-
-
-def reveal(
-    session: Session,
-    media: QuarantinedMedia,
-    *,
-    store: QuarantineStore,
-    actor_id: int,
-    clock: Clock = system_clock,
-) -> MediaContent:
-    """The original bytes, decrypted for one response; audited ITEM_REVEALED."""
-    _check_kept(media)
-    try:
-        data = store.get(media.object_id)
-    except QuarantineError as exc:
-        raise ReviewError("unreadable", str(exc)) from None
-    _audit_look(session, AuditTag.ITEM_REVEALED, media, actor_id, clock)
-    return MediaContent(data, media.content_type)
-
-
-def _check_kept(media: QuarantinedMedia) -> None:
-    if media.purged_at is not None:
-        raise ReviewError("purged", "this media was purged when its retention period ended")
-
-
-def _audit_look(
-    session: Session, tag: AuditTag, media: QuarantinedMedia, actor_id: int, clock: Clock
-) -> None:
-    audit.record(
-        session,
-        tag,
-        actor=audit.Actor.user(actor_id),
-        target=("item", media.item_id),
-        details={"media": media.id, "sha256": media.sha256},
         clock=clock,
     )

@@ -9,24 +9,21 @@ accounts and see no case content.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from reclaim.domain.accounts import Role
 from reclaim.domain.cases import CaseStatus, IllegalTransitionError
 from reclaim.domain.decisions import Classification
 from reclaim.services import cases, feedback
-from reclaim.services.field_crypto import field_cipher
-from reclaim.services.review import has_preview
+from reclaim.services.viewing import has_preview
 from reclaim.storage.models import Case
 from reclaim.web.console import permissions
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
-
-if TYPE_CHECKING:
-    from reclaim.web.app import AppState
+from reclaim.web.console.responses import app_state, cipher_of, redirect, render
 
 router = APIRouter()
 
@@ -57,19 +54,6 @@ NOTICES = frozenset(
 )
 
 
-def app_state(request: Request) -> AppState:
-    state: AppState = request.app.state.reclaim
-    return state
-
-
-def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    # web.app imports this package to mount its routers, so its helpers are reached
-    # at call time, not at import time.
-    from reclaim.web.app import render
-
-    return render(request, template, context, status)
-
-
 def case_or_404(staff: Staff, number: str) -> Case:
     case = cases.find_case(staff.db, number)
     if case is None:
@@ -86,10 +70,6 @@ def case_url(case: Case, notice: str | None = None, anchor: str | None = None) -
     return url
 
 
-def redirect_to(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
 def render_case(
     request: Request,
     staff: Staff,
@@ -104,7 +84,7 @@ def render_case(
     view = cases.load_case_view(
         staff.db,
         case,
-        cipher=field_cipher(settings),
+        cipher=cipher_of(request),
         matcher=state.match_engine(),
         max_distance=settings.match_max_distance,
         show_contact=staff.role in CONTACT_READERS,
@@ -129,7 +109,7 @@ def render_case(
         "feedback": feedback.case_feedback_counts(staff.db, case.id),
         "now": datetime.now(UTC),
     }
-    return page(request, "console/case.html", context, status)
+    return render(request, "console/case.html", context, status)
 
 
 @router.get("/cases/{number}", name="console.case")
@@ -158,7 +138,7 @@ def change_status(
         code = "illegal_transition" if isinstance(exc, IllegalTransitionError) else "bad_status"
         return render_case(request, staff, case, status=409, error=code)
     staff.db.commit()
-    return redirect_to(case_url(case, "status_changed"))
+    return redirect(case_url(case, "status_changed"))
 
 
 @router.post("/cases/{number}/notes", name="console.case.notes")
@@ -175,10 +155,10 @@ def add_note(
             case,
             body,
             author_id=staff.user.id,
-            cipher=field_cipher(app_state(request).settings),
+            cipher=cipher_of(request),
         )
     except cases.CaseError as exc:
         staff.db.rollback()
         return render_case(request, staff, case, status=400, error=exc.code)
     staff.db.commit()
-    return redirect_to(case_url(case, "note_added", "notes"))
+    return redirect(case_url(case, "note_added", "notes"))

@@ -13,15 +13,9 @@ from reclaim.domain.cases import CaseStatus
 from reclaim.services import audit, cases, triage
 from reclaim.storage.models import User
 from reclaim.web.console.auth import Staff
-from reclaim.web.console.cases import (
-    app_state,
-    case_or_404,
-    case_url,
-    page,
-    redirect_to,
-    render_case,
-)
+from reclaim.web.console.cases import case_or_404, case_url, render_case
 from reclaim.web.console.permissions import permitted
+from reclaim.web.console.responses import app_state, local_target, redirect, render
 
 router = APIRouter()
 
@@ -57,11 +51,12 @@ def queue_page(
 ) -> Response:
     state = app_state(request)
     filters = _filters(status, urgent, platform, assignee)
+    policy = triage.TriagePolicy.from_settings(state.settings)
     queue = triage.build_queue(
         staff.db,
         viewer_id=staff.user.id,
         filters=filters,
-        policy=triage.TriagePolicy.from_settings(state.settings),
+        policy=policy,
         matcher=state.match_engine(),
         now=datetime.now(UTC),
     )
@@ -86,17 +81,10 @@ def queue_page(
         "assignee_filters": ASSIGNEE_FILTERS,
         "staff": staff.user,
         "points": triage.POINTS,
-        "policy": triage.TriagePolicy.from_settings(state.settings),
+        "policy": policy,
         "next_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
-    return page(request, "console/queue.html", context)
-
-
-def _back(next_url: str, fallback: str) -> str:
-    """Return to a console page the form came from; never to another site."""
-    if next_url.startswith("/console/") and not next_url.startswith("//"):
-        return next_url
-    return fallback
+    return render(request, "console/queue.html", context)
 
 
 @router.post("/cases/{number}/claim", name="console.case.claim")
@@ -108,7 +96,8 @@ def claim(
     case = case_or_404(staff, number)
     cases.assign(staff.db, case, staff.user, actor_id=staff.user.id)
     staff.db.commit()
-    return redirect_to(_back(next_url, case_url(case, "claimed")))
+    # Back to the console page the form came from; never to another site.
+    return redirect(local_target(next_url) or case_url(case, "claimed"))
 
 
 @router.post("/cases/{number}/assign", name="console.case.assign")
@@ -128,4 +117,4 @@ def assign(
         staff.db.rollback()
         return render_case(request, staff, case, status=409, error=exc.code)
     staff.db.commit()
-    return redirect_to(case_url(case, "assigned"))
+    return redirect(case_url(case, "assigned"))

@@ -1,5 +1,5 @@
-"""What the account, user and audit pages share: rendering, redirects, the staff cookie,
-and the collaborators built from settings (field cipher, login throttle)."""
+"""What every console page shares: rendering, redirects, the staff cookie, and the
+collaborators built from settings (field cipher, login throttle)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def login_guard(request: Request) -> Guard:
         per_client=settings.login_max_failures_per_client,
         lockout_minutes=settings.login_lockout_minutes,
     )
-    throttle = Throttle(settings.secret_key.get_secret_value().encode())
+    throttle = Throttle(settings.secret_bytes)
     return Guard(throttle, limits, client_address(request))
 
 

@@ -16,17 +16,12 @@ from fastapi.responses import Response
 
 from reclaim.domain.decisions import Classification, DecisionStatus
 from reclaim.fetching import SafeFetcher
-from reclaim.services import cases, decisions, review
+from reclaim.services import cases, decisions, review, viewing
 from reclaim.storage.models import Decision, Item, QuarantinedMedia
 from reclaim.web.console.auth import Staff
-from reclaim.web.console.cases import (
-    app_state,
-    case_url,
-    page,
-    redirect_to,
-    render_case,
-)
+from reclaim.web.console.cases import case_url, render_case
 from reclaim.web.console.permissions import permitted
+from reclaim.web.console.responses import app_state, redirect, render
 
 router = APIRouter()
 
@@ -84,7 +79,7 @@ def fetch_item(
         )
     staff.db.commit()
     notice = "fetched" if outcome.ok else "fetch_failed"
-    return redirect_to(case_url(item.case, notice, f"item-{item.id}"))
+    return redirect(case_url(item.case, notice, f"item-{item.id}"))
 
 
 # --- decisions -------------------------------------------------------------------
@@ -120,9 +115,7 @@ def decide(
         return render_case(request, staff, case, status=400, error=exc.code, error_item=item.id)
     staff.db.commit()
     waiting = decision.status is DecisionStatus.AWAITING_SECOND
-    return redirect_to(
-        case_url(case, "awaiting_second" if waiting else "decided", f"item-{item.id}")
-    )
+    return redirect(case_url(case, "awaiting_second" if waiting else "decided", f"item-{item.id}"))
 
 
 @router.post("/decisions/{decision_id}/agree", name="console.decision.agree")
@@ -148,7 +141,7 @@ def agree(
             request, staff, item.case, status=409, error=exc.code, error_item=item.id
         )
     staff.db.commit()
-    return redirect_to(case_url(item.case, "agreed", f"item-{item.id}"))
+    return redirect(case_url(item.case, "agreed", f"item-{item.id}"))
 
 
 # --- looking at media ------------------------------------------------------------
@@ -174,12 +167,12 @@ def _media_page(
         "case": item.case,
         "matches": matches,
         "confirmed_match": cases.closest_confirmed(item, matches),
-        "has_preview": review.has_preview(media),
+        "has_preview": viewing.has_preview(media),
         "show_preview": request.query_params.get("preview") == "1",
         "error": error,
         "now": datetime.now(UTC),
     }
-    return page(request, "console/review_media.html", context, status)
+    return render(request, "console/review_media.html", context, status)
 
 
 @router.get("/media/{media_id}", name="console.media")
@@ -199,7 +192,7 @@ def media_preview(
 ) -> Response:
     media = _media_or_404(staff, media_id)
     try:
-        data = review.preview(
+        data = viewing.preview(
             staff.db,
             media,
             store=review.quarantine_store(app_state(request).settings),
@@ -226,7 +219,7 @@ def media_reveal(
     if confirm != "yes":
         return _media_page(request, staff, media, status=400, error="confirm_required")
     try:
-        content = review.reveal(
+        content = viewing.reveal(
             staff.db,
             media,
             store=review.quarantine_store(app_state(request).settings),

@@ -8,6 +8,7 @@ on the account page, never here, so the last admin cannot lock everyone out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -137,24 +138,28 @@ def change_role(
     return redirect(f"/console/users/{user.id}?notice=role_changed")
 
 
+def _change_other(
+    staff: Staff, user_id: int, change: Callable[..., object], notice: str
+) -> Response:
+    """Apply an audited account change to another user, then show their page."""
+    user = _other_user(staff, user_id)
+    change(staff.db, user, actor=_actor(staff))
+    staff.db.commit()
+    return redirect(f"/console/users/{user.id}?notice={notice}")
+
+
 @router.post("/users/{user_id}/deactivate", name="console.user.deactivate")
 def deactivate(
     user_id: int, staff: Annotated[Staff, permitted("console.user.deactivate")]
 ) -> Response:
-    user = _other_user(staff, user_id)
-    accounts.deactivate(staff.db, user, actor=_actor(staff))
-    staff.db.commit()
-    return redirect(f"/console/users/{user.id}?notice=deactivated")
+    return _change_other(staff, user_id, accounts.deactivate, "deactivated")
 
 
 @router.post("/users/{user_id}/reactivate", name="console.user.reactivate")
 def reactivate(
     user_id: int, staff: Annotated[Staff, permitted("console.user.reactivate")]
 ) -> Response:
-    user = _other_user(staff, user_id)
-    accounts.reactivate(staff.db, user, actor=_actor(staff))
-    staff.db.commit()
-    return redirect(f"/console/users/{user.id}?notice=reactivated")
+    return _change_other(staff, user_id, accounts.reactivate, "reactivated")
 
 
 @router.post("/users/{user_id}/reset", name="console.user.reset")
@@ -180,7 +185,4 @@ def reset(
 def revoke_sessions(
     user_id: int, staff: Annotated[Staff, permitted("console.user.revoke_sessions")]
 ) -> Response:
-    user = _other_user(staff, user_id)
-    accounts.revoke_sessions(staff.db, user, actor=_actor(staff))
-    staff.db.commit()
-    return redirect(f"/console/users/{user.id}?notice=sessions_revoked")
+    return _change_other(staff, user_id, accounts.revoke_sessions, "sessions_revoked")
