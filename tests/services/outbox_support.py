@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
 from sqlalchemy import Engine
 
 from reclaim.config import Settings
-from reclaim.delivery.factory import retry_policy, smtp_transport, webhook_transport
-from reclaim.services.field_crypto import field_cipher
-from reclaim.services.outbox import Outbox, Senders
+from reclaim.jobs.tasks import build_outbox
+from reclaim.services.outbox import Outbox
 from reclaim.storage.db import make_engine, make_session_factory
 
 
 def make_outbox(settings: Settings, engine: Engine, **options: object) -> Outbox:
-    return Outbox(
-        sessions=make_session_factory(engine),
-        senders=Senders(email=smtp_transport(settings), webhook=webhook_transport(settings)),
-        settings=settings,
-        cipher=field_cipher(settings),
-        retry=retry_policy(settings),
-        **options,  # type: ignore[arg-type]
-    )
+    """The worker's outbox, with ``options`` (a clock, a crash hook) replaced."""
+    outbox = build_outbox(settings, make_session_factory(engine))
+    return dataclasses.replace(outbox, **options)  # type: ignore[arg-type]
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from reclaim.delivery.smtp import SmtpSettings, SmtpTransport
 from reclaim.delivery.transport import RetryPolicy
 from reclaim.delivery.webhook import WebhookTransport
 from reclaim.domain.clock import Clock, system_clock
-from reclaim.fetching import FetchPolicy, SafeFetcher, parse_allowlist
+from reclaim.fetching import FetchPolicy, SafeFetcher
 
 if TYPE_CHECKING:
     from reclaim.config import Settings
@@ -46,8 +46,7 @@ def webhook_fetch_policy(settings: Settings) -> FetchPolicy:
     """The fetcher's rules for webhooks: the fetch allow-list and ports, webhook timing.
 
     Webhooks obey ``RECLAIM_FETCH_ALLOWLIST`` and ``RECLAIM_FETCH_ALLOWED_PORTS``
-    like every other outbound request, so one setting says which internal addresses
-    Reclaim may ever call.
+    like every other outbound request (see :meth:`FetchPolicy.allowing`).
     """
     timeout = settings.webhook_timeout_seconds
     return FetchPolicy(
@@ -56,14 +55,8 @@ def webhook_fetch_policy(settings: Settings) -> FetchPolicy:
         connect_timeout=min(timeout, settings.fetch_connect_timeout_seconds),
         read_timeout=timeout,
         max_redirects=0,
-        allowlist=parse_allowlist(settings.fetch_allowlist),
-        allowed_ports=(
-            frozenset(settings.fetch_allowed_ports)
-            if settings.fetch_allowed_ports is not None
-            else None
-        ),
         user_agent=WEBHOOK_USER_AGENT,
-    )
+    ).allowing(settings.fetch_allowlist, settings.fetch_allowed_ports)
 
 
 def webhook_transport(settings: Settings, *, clock: Clock = system_clock) -> WebhookTransport:

@@ -36,6 +36,9 @@ class NoticeStatus(enum.StrEnum):
         )
 
 
+#: Statuses in which a notice still waits for the platform (see ``is_open``).
+OPEN_NOTICE_STATUSES = tuple(status for status in NoticeStatus if status.is_open)
+
 NOTICE_TRANSITIONS: Mapping[NoticeStatus, frozenset[NoticeStatus]] = {
     NoticeStatus.DRAFT: frozenset({NoticeStatus.QUEUED}),
     NoticeStatus.QUEUED: frozenset({NoticeStatus.SENT, NoticeStatus.REMOVED}),

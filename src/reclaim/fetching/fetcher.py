@@ -15,15 +15,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import ssl
-from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 import httpcore
 
-from reclaim.fetching.addresses import AllowRule, IPAddress, blocked_reason
+from reclaim.fetching.addresses import AllowRule, IPAddress, blocked_reason, parse_allowlist
 from reclaim.fetching.body import read_body
 from reclaim.fetching.errors import (
     BlockedAddressError,
@@ -46,6 +46,7 @@ DEFAULT_USER_AGENT = "Reclaim-Fetcher/0.1 (child-protection hotline; content rev
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # 451 "Unavailable For Legal Reasons" is how some platforms answer a takedown notice.
 _GONE_STATUSES = frozenset({404, 410, 451})
+_ACCEPT = (b"Accept", b"image/*, video/*, text/html;q=0.9, */*;q=0.1")
 _KEPT_HEADERS = (
     "content-type",
     "content-length",
@@ -82,6 +83,21 @@ class FetchPolicy:
             raise ValueError("max_bytes must be positive and max_redirects not negative")
         if min(self.total_timeout, self.connect_timeout, self.read_timeout) <= 0:
             raise ValueError("fetch timeouts must be positive")
+
+    def allowing(
+        self, allowlist: Iterable[str], allowed_ports: Iterable[int] | None
+    ) -> FetchPolicy:
+        """These limits with the exceptions as configured: allow-list entries as written
+        in ``RECLAIM_FETCH_ALLOWLIST``, and the ports (``None``: any port).
+
+        Every fetcher an entry point builds (review, verification, webhooks) obeys the
+        same two settings, so one place says which internal addresses Reclaim may call.
+        """
+        return replace(
+            self,
+            allowlist=parse_allowlist(allowlist),
+            allowed_ports=frozenset(allowed_ports) if allowed_ports is not None else None,
+        )
 
     def check_address(self, address: IPAddress, url: SafeUrl, *, resolved: bool) -> None:
         """Raise BlockedAddressError unless the fetcher may connect to ``address``."""
@@ -204,8 +220,9 @@ class SafeFetcher:
         sets itself.
         """
         target = SafeUrl.parse(url)
-        extra = _request_headers(headers)
-        return await self._within_deadline(target, self._post(target, content, extra))
+        length = (b"Content-Length", str(len(content)).encode("ascii"))
+        sent = [*self._headers(target, length), *_request_headers(headers)]
+        return await self._within_deadline(target, self._post(target, content, sent))
 
     async def _within_deadline(
         self, target: SafeUrl, exchange: Coroutine[Any, Any, FetchResult]
@@ -234,7 +251,7 @@ class SafeFetcher:
                     async with pool.stream(
                         "GET",
                         _core_url(current),
-                        headers=self._headers(current),
+                        headers=self._headers(current, _ACCEPT),
                         extensions={"timeout": self._timeouts()},
                     ) as response:
                         address = backend.connected_address(current.host, current.port)
@@ -245,17 +262,10 @@ class SafeFetcher:
                 current = self._next_hop(current, location, visited, len(hops))
 
     async def _post(
-        self, target: SafeUrl, content: bytes, extra: list[tuple[bytes, bytes]]
+        self, target: SafeUrl, content: bytes, headers: list[tuple[bytes, bytes]]
     ) -> FetchResult:
         backend = PinnedBackend(self._network_backend)
         backend.pin(target.host, target.port, await self._checked_addresses(target, {}))
-        headers = [
-            (b"Host", target.authority.encode("ascii")),
-            (b"User-Agent", self.policy.user_agent.encode("ascii", "replace")),
-            (b"Content-Length", str(len(content)).encode("ascii")),
-            (b"Accept-Encoding", b"identity"),
-            *extra,
-        ]
         async with self._pool(backend) as pool:
             with _translated_errors(target):
                 async with pool.stream(
@@ -324,13 +334,13 @@ class SafeFetcher:
             self.policy.check_address(address, url, resolved=True)
         return addresses
 
-    def _headers(self, url: SafeUrl) -> list[tuple[bytes, bytes]]:
+    def _headers(self, url: SafeUrl, *extra: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:
         # No cookies, no Referer, no credentials: a fetch carries nothing a hostile
         # server could learn from or replay.
         return [
             (b"Host", url.authority.encode("ascii")),
             (b"User-Agent", self.policy.user_agent.encode("ascii", "replace")),
-            (b"Accept", b"image/*, video/*, text/html;q=0.9, */*;q=0.1"),
+            *extra,
             (b"Accept-Encoding", b"identity"),
         ]
 

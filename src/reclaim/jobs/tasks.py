@@ -68,6 +68,7 @@ def register_tasks(huey: Huey, settings: Settings, sessions: sessionmaker[Sessio
 
     outbox = build_outbox(settings, sessions)
     policy = notices.NoticePolicy.from_settings(settings)
+    fetcher = SafeFetcher(review.fetch_policy(settings))
 
     @huey.periodic_task(crontab(**DELIVERY_SCHEDULE), name="reclaim.deliver_notices")  # type: ignore[untyped-decorator]
     def deliver_notices() -> dict[str, int]:
@@ -79,7 +80,6 @@ def register_tasks(huey: Huey, settings: Settings, sessions: sessionmaker[Sessio
         """Queue due reminders (expiring what is past follow-up) and run due checks."""
         with sessions.begin() as session:
             reminders = len(notices.queue_reminders(session, policy))
-        fetcher = SafeFetcher(review.fetch_policy(settings))
         checked = 0
         with sessions() as session:
             for item_id in verification.due_items(session):

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from reclaim.domain.notices import NoticeStatus
+from reclaim.domain.notices import OPEN_NOTICE_STATUSES, NoticeStatus
 from reclaim.storage.models import (
     Delivery,
     DeliveryAttempt,
@@ -82,7 +82,7 @@ def overdue_notices(
         select(Notice)
         .where(
             Notice.deadline_at <= now,
-            Notice.status.in_([s for s in NoticeStatus if s.is_open] + [NoticeStatus.EXPIRED]),
+            Notice.status.in_([*OPEN_NOTICE_STATUSES, NoticeStatus.EXPIRED]),
         )
         .options(selectinload(Notice.items).selectinload(NoticeItem.item))
         .order_by(Notice.deadline_at)

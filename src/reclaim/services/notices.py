@@ -221,9 +221,7 @@ def queue_reminders(
     for notice in due:
         sent_at = notice.sent_at or notice.created_at
         if now >= sent_at + policy.follow_up:
-            _move(session, notice, NoticeStatus.EXPIRED, audit.SYSTEM, clock)
-            notice.resolved_at = now
-            notice.next_reminder_at = None
+            move(session, notice, NoticeStatus.EXPIRED, actor=audit.SYSTEM, clock=clock)
             continue
         notice.reminders_sent += 1
         notice.next_reminder_at = now + policy.reminder_every

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
@@ -86,6 +86,10 @@ class Outbox:
     #: Tests pass a hook to kill the worker at a step: "claimed" (nothing sent yet) or
     #: "after-send" (the platform has the message; the outcome is not recorded yet).
     crash_hook: Callable[[str], None] | None = None
+    policy: NoticePolicy = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "policy", NoticePolicy.from_settings(self.settings))
 
     def due(self, limit: int = 100) -> list[int]:
         now = self.clock()
@@ -181,9 +185,7 @@ class Outbox:
             "the worker stopped after handing the message to the mail relay; it was most "
             "likely delivered and is not sent again (the next reminder repeats it)"
         )
-        mark_sent(
-            session, delivery.notice, NoticePolicy.from_settings(self.settings), clock=self.clock
-        )
+        mark_sent(session, delivery.notice, self.policy, clock=self.clock)
         return "unconfirmed"
 
     def _set_status(self, delivery_id: int, status: str) -> None:
@@ -206,12 +208,7 @@ class Outbox:
             attempt.finished_at = now
             attempt.outcome = "sent"
             attempt.detail = f"{receipt.response_code} {receipt.detail}"[:1000]
-            mark_sent(
-                session,
-                delivery.notice,
-                NoticePolicy.from_settings(self.settings),
-                clock=self.clock,
-            )
+            mark_sent(session, delivery.notice, self.policy, clock=self.clock)
         return "sent"
 
     def _failed(
@@ -233,12 +230,7 @@ class Outbox:
             uncertain = getattr(error, "possibly_delivered", False)
             if uncertain and delivery.channel == "email":
                 delivery.status = "unconfirmed"
-                mark_sent(
-                    session,
-                    delivery.notice,
-                    NoticePolicy.from_settings(self.settings),
-                    clock=self.clock,
-                )
+                mark_sent(session, delivery.notice, self.policy, clock=self.clock)
             elif permanent or self.retry.exhausted(delivery.attempts):
                 delivery.status = "failed"
                 audit.record(

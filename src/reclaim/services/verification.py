@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.notices import (
+    OPEN_NOTICE_STATUSES,
     ItemOutcome,
-    NoticeStatus,
     VerificationOutcome,
     next_verification,
     summarise,
@@ -90,7 +90,6 @@ def check_url(
 
 
 def due_items(session: Session, *, clock: Clock = system_clock, limit: int = 200) -> list[int]:
-    open_statuses = [s for s in NoticeStatus if s.is_open]
     return list(
         session.scalars(
             select(NoticeItem.id)
@@ -98,7 +97,7 @@ def due_items(session: Session, *, clock: Clock = system_clock, limit: int = 200
             .where(
                 NoticeItem.next_check_at <= clock(),
                 NoticeItem.outcome != ItemOutcome.REMOVED,
-                Notice.status.in_(open_statuses),
+                Notice.status.in_(OPEN_NOTICE_STATUSES),
             )
             .order_by(NoticeItem.next_check_at)
             .limit(limit)

@@ -45,17 +45,17 @@ def close_readers(app: FastAPI) -> None:
         engine.dispose()
 
 
+def read_now(app: FastAPI, work: Callable[[Session], T]) -> T:
+    """``work(session)`` in a read-only session, in the calling thread."""
+    with readers(app)() as session:
+        return work(session)
+
+
 async def run_read(app: FastAPI, work: Callable[[Session], T]) -> T:
     """``work(session)`` in a read-only session: inline on SQLite, else in a thread."""
-    factory = readers(app)
-
-    def read() -> T:
-        with factory() as session:
-            return work(session)
-
     if app.state.reclaim.engine.dialect.name == "sqlite":
-        return read()
-    return await run_in_threadpool(read)
+        return read_now(app, work)
+    return await run_in_threadpool(read_now, app, work)
 
 
 def read_db(request: Request) -> Iterator[Session]:

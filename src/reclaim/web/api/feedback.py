@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from reclaim.services import feedback as feedback_service
-from reclaim.services.hash_feed import CursorError, parse_cursor
 from reclaim.web.api.auth import FeedbackSender
 from reclaim.web.api.deps import ReadSession
-from reclaim.web.api.errors import ApiError, ErrorBody
+from reclaim.web.api.errors import ApiError
+from reclaim.web.api.paging import CURSOR_ERROR, cursor_position, page_of
 from reclaim.web.api.routing import ApiRoute
 from reclaim.web.api.schemas import (
     FeedbackAccepted,
@@ -60,7 +60,7 @@ def send_feedback(
     "/feedback",
     response_model=FeedbackPage,
     summary="Your own feedback, oldest first",
-    responses={400: {"model": ErrorBody, "description": "A cursor this API did not give out."}},
+    responses=CURSOR_ERROR,
 )
 def list_feedback(
     session: ReadSession,
@@ -68,14 +68,12 @@ def list_feedback(
     cursor: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> FeedbackPage:
-    try:
-        after = parse_cursor(cursor)
-    except CursorError as exc:
-        raise ApiError(400, "invalid_cursor", str(exc)) from None
-    rows = feedback_service.list_feedback(
-        session, caller.partner_id, after_id=after, limit=limit + 1
+    after = cursor_position(cursor)
+    page = page_of(
+        feedback_service.list_feedback(session, caller.partner_id, after_id=after, limit=limit + 1),
+        limit=limit,
+        after=after,
     )
-    page = rows[:limit]
     return FeedbackPage(
         feedback=[
             FeedbackOut(
@@ -88,8 +86,8 @@ def list_feedback(
                 observed_at=r.observed_at,
                 created_at=r.created_at,
             )
-            for r in page
+            for r in page.rows
         ],
-        next_cursor=str(page[-1].id if page else after),
-        has_more=len(rows) > limit,
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
     )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -14,13 +13,12 @@ from reclaim.services import api_match
 from reclaim.services.hash_feed import UnknownBankError
 from reclaim.services.matching import Match
 from reclaim.web.api.auth import Matcher
-from reclaim.web.api.deps import readers, run_read
+from reclaim.web.api.deps import read_now, run_read
 from reclaim.web.api.errors import ApiError, ErrorBody
 from reclaim.web.api.routing import ApiRoute
 from reclaim.web.api.schemas import MatchRequest, MatchResponse
 
 router = APIRouter(tags=["match"], route_class=ApiRoute)
-T = TypeVar("T")
 
 
 #: Larger batches search in a worker thread (the index releases the GIL); smaller
@@ -59,7 +57,7 @@ async def match(request: Request, caller: Matcher, body: MatchRequest) -> Respon
         if len(queries) <= INLINE_BATCH:
             found = await run_read(request.app, search)
         else:
-            found = await run_in_threadpool(_in_reader, request, search)
+            found = await run_in_threadpool(read_now, request.app, search)
     except UnknownBankError as exc:
         raise ApiError(404, "unknown_bank", str(exc)) from None
     # Built as plain data: at thousands of matches a second, a response model's
@@ -84,8 +82,3 @@ async def match(request: Request, caller: Matcher, body: MatchRequest) -> Respon
         for index, (query, matches) in enumerate(zip(queries, found, strict=True))
     ]
     return JSONResponse({"max_distance": radius, "results": results})
-
-
-def _in_reader(request: Request, work: Callable[[Session], T]) -> T:
-    with readers(request.app)() as session:
-        return work(session)

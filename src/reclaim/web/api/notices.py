@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from reclaim.domain.cases import IllegalTransitionError
 from reclaim.domain.notices import NoticeStatus
 from reclaim.services import partner_notices
-from reclaim.services.hash_feed import CursorError, parse_cursor
 from reclaim.services.notices import NoticePolicy
 from reclaim.storage.models import Notice
 from reclaim.web.api.auth import NoticesReader
 from reclaim.web.api.deps import ReadSession
 from reclaim.web.api.errors import ApiError, ErrorBody
+from reclaim.web.api.paging import CURSOR_ERROR, cursor_position, page_of
 from reclaim.web.api.routing import ApiRoute
 from reclaim.web.api.schemas import NoticeOut, NoticePage, NoticeStatusName, ResolveRequest
 from reclaim.web.deps import DbSession
@@ -34,7 +34,7 @@ NoticeId = Annotated[int, Path(ge=1, le=2**62)]
     "/notices",
     response_model=NoticePage,
     summary="Notices sent to your platform, oldest first",
-    responses={400: {"model": ErrorBody, "description": "A cursor this API did not give out."}},
+    responses=CURSOR_ERROR,
 )
 def list_notices(
     session: ReadSession,
@@ -45,10 +45,7 @@ def list_notices(
     cursor: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> NoticePage:
-    try:
-        after = parse_cursor(cursor)
-    except CursorError as exc:
-        raise ApiError(400, "invalid_cursor", str(exc)) from None
+    after = cursor_position(cursor)
     rows = partner_notices.list_notices(
         session,
         caller.platform_id,
@@ -56,11 +53,11 @@ def list_notices(
         after_id=after,
         limit=limit + 1,
     )
-    page = rows[:limit]
+    page = page_of(rows, limit=limit, after=after)
     return NoticePage(
-        notices=[notice_out(n) for n in page],
-        next_cursor=str(page[-1].id if page else after),
-        has_more=len(rows) > limit,
+        notices=[notice_out(n) for n in page.rows],
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
     )
 
 

@@ -17,8 +17,9 @@ from reclaim.services import audit, partners
 from reclaim.services.partners import PartnerError
 from reclaim.storage.models import Partner, Platform
 from reclaim.web.console.auth import Staff
-from reclaim.web.console.cases import page, redirect_to
 from reclaim.web.console.permissions import permitted
+from reclaim.web.console.responses import redirect as redirect_to
+from reclaim.web.console.responses import render as page
 
 router = APIRouter()
 

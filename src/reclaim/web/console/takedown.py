@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from reclaim.domain.audit import AuditTag
+from reclaim.domain.notices import OPEN_NOTICE_STATUSES
 from reclaim.domain.platforms import InvalidDomainError, normalise_domain
 from reclaim.services import audit, escalation, feedback, notices, takedown_stats
 from reclaim.services.field_crypto import field_cipher
@@ -29,8 +30,11 @@ from reclaim.storage.models import (
     Verification,
 )
 from reclaim.web.console.auth import Staff
-from reclaim.web.console.cases import app_state, case_or_404, may, page, redirect_to
+from reclaim.web.console.cases import case_or_404, may
 from reclaim.web.console.permissions import permitted
+from reclaim.web.console.responses import app_state, settings_of
+from reclaim.web.console.responses import redirect as redirect_to
+from reclaim.web.console.responses import render as page
 
 router = APIRouter()
 
@@ -40,7 +44,7 @@ def _actor(staff: Staff) -> audit.Actor:
 
 
 def _policy(request: Request) -> NoticePolicy:
-    return NoticePolicy.from_settings(app_state(request).settings)
+    return NoticePolicy.from_settings(settings_of(request))
 
 
 # --- a case's notices ------------------------------------------------------------------
@@ -51,16 +55,16 @@ def case_notices(
     request: Request, number: str, staff: Annotated[Staff, permitted("console.case.notices")]
 ) -> Response:
     case = case_or_404(staff, number)
-    policy = _policy(request)
     existing = staff.db.scalars(
         select(Notice).where(Notice.case_id == case.id).order_by(Notice.id)
     ).all()
+    noticeable = notices.noticeable_items(staff.db, case, _policy(request))
     context: dict[str, Any] = {
         "active": "queue",
         "case": case,
         "notices": existing,
-        "ready": [i for i in notices.noticeable_items(staff.db, case, policy) if i.platform_id],
-        "unassigned": notices.items_without_platform(staff.db, case, policy),
+        "ready": [i for i in noticeable if i.platform_id is not None],
+        "unassigned": [i for i in noticeable if i.platform_id is None],
         "platforms": staff.db.scalars(select(Platform).order_by(Platform.name)).all(),
         "can_send": may(staff, "console.notice.send"),
         "message": request.query_params.get("done"),
@@ -89,15 +93,9 @@ def assign_platform(
     if item is None or platform is None:
         raise HTTPException(404, "no such item or platform")
     item.platform_id = platform.id
-    audit.record(
-        staff.db,
-        AuditTag.PLATFORM_CHANGED,
-        actor=_actor(staff),
-        target=("item", item.id),
-        details={"assigned_platform": platform.name},
+    return _item_changed(
+        staff, item, AuditTag.PLATFORM_CHANGED, {"assigned_platform": platform.name}
     )
-    staff.db.commit()
-    return redirect_to(f"/console/cases/{item.case.number}/notices")
 
 
 @router.post("/items/{item_id}/posted-by", name="console.item.posted_by")
@@ -111,13 +109,12 @@ def set_posted_by(
     if item is None:
         raise HTTPException(404, "no such item")
     item.posted_by = " ".join(posted_by.split()) or None
-    audit.record(
-        staff.db,
-        AuditTag.ITEM_ANNOTATED,
-        actor=_actor(staff),
-        target=("item", item.id),
-        details={"posted_by": item.posted_by},
-    )
+    return _item_changed(staff, item, AuditTag.ITEM_ANNOTATED, {"posted_by": item.posted_by})
+
+
+def _item_changed(staff: Staff, item: Item, tag: AuditTag, details: dict[str, Any]) -> Response:
+    """Audit and commit a change to an item, then back to its case's notices."""
+    audit.record(staff.db, tag, actor=_actor(staff), target=("item", item.id), details=details)
     staff.db.commit()
     return redirect_to(f"/console/cases/{item.case.number}/notices")
 
@@ -137,8 +134,7 @@ def notice_page(
     request: Request, notice_id: int, staff: Annotated[Staff, permitted("console.notice")]
 ) -> Response:
     notice = _notice_or_404(staff, notice_id)
-    settings = app_state(request).settings
-    rendered = render_notice(staff.db, notice, settings)
+    rendered = render_notice(staff.db, notice, settings_of(request))
     deliveries = staff.db.scalars(
         select(Delivery).where(Delivery.notice_id == notice.id).order_by(Delivery.id)
     ).all()
@@ -187,7 +183,7 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
     now = datetime.now(UTC)
     open_notices = staff.db.scalars(
         select(Notice)
-        .where(Notice.status.in_(["queued", "sent", "acknowledged", "partially_removed"]))
+        .where(Notice.status.in_(OPEN_NOTICE_STATUSES))
         .options(selectinload(Notice.items))
         .order_by(Notice.deadline_at.is_(None), Notice.deadline_at)
     ).all()
@@ -221,9 +217,9 @@ def escalation_report(
     if fmt not in REPORT_TYPES:
         raise HTTPException(404, "formats: html, csv, pdf")
     now = datetime.now(UTC)
-    settings = app_state(request).settings
     overdue = escalation.overdue_notices(staff.db, now)
-    report = escalation.build_report(staff.db, overdue, now=now, hotline=settings.hotline_name)
+    hotline = settings_of(request).hotline_name
+    report = escalation.build_report(staff.db, overdue, now=now, hotline=hotline)
     body: str | bytes
     if fmt == "html":
         body = escalation.to_html(report)
@@ -266,10 +262,14 @@ def platform_list(
 def platform_page(
     request: Request, platform_id: int, staff: Annotated[Staff, permitted("console.platform")]
 ) -> Response:
+    return _platform_form(request, _platform_or_404(staff, platform_id))
+
+
+def _platform_or_404(staff: Staff, platform_id: int) -> Platform:
     platform = staff.db.get(Platform, platform_id)
     if platform is None:
         raise HTTPException(404, "no such platform")
-    return _platform_form(request, platform)
+    return platform
 
 
 def _platform_form(
@@ -299,9 +299,7 @@ def platform_update(
     notes: Annotated[str, Form(max_length=2000)] = "",
     add_domain: Annotated[str, Form(max_length=253)] = "",
 ) -> Response:
-    platform = staff.db.get(Platform, platform_id)
-    if platform is None:
-        raise HTTPException(404, "no such platform")
+    platform = _platform_or_404(staff, platform_id)
     email, hook = abuse_email.strip(), webhook_url.strip()
     error = None
     if email and ("@" not in email or " " in email):
@@ -332,7 +330,7 @@ def platform_update(
     for name, value in changed.items():
         setattr(platform, name, value)
     if webhook_secret:
-        cipher = field_cipher(app_state(request).settings)
+        cipher = field_cipher(settings_of(request))
         platform.webhook_secret = cipher.encrypt(webhook_secret, purpose=WEBHOOK_SECRET_PURPOSE)
     if domain:
         platform.domains.append(PlatformDomain(domain=domain))
