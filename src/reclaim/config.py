@@ -204,6 +204,11 @@ class Settings(BaseSettings):
         )
 
     @property
+    def secret_bytes(self) -> bytes:
+        """The secret key as bytes, for HMACs (CSRF tokens, PINs, throttle keys, cookies)."""
+        return self.secret_key.get_secret_value().encode()
+
+    @property
     def secure_cookies(self) -> bool:
         """Cookies carry ``Secure`` whenever the service is reached over https."""
         return self.base_url.startswith("https://")

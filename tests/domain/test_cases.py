@@ -6,7 +6,6 @@ from reclaim.domain.case_numbers import (
     ALPHABET,
     InvalidCaseNumberError,
     new_case_number,
-    new_pin,
     parse_case_number,
 )
 from reclaim.domain.cases import (
@@ -35,12 +34,6 @@ def test_case_numbers_typed_carelessly_still_parse() -> None:
 def test_malformed_case_numbers_are_refused(text: str) -> None:
     with pytest.raises(InvalidCaseNumberError):
         parse_case_number(text)
-
-
-def test_pins_are_eight_digits() -> None:
-    pins = {new_pin() for _ in range(100)}
-    assert all(len(p) == 8 and p.isdigit() for p in pins)
-    assert len(pins) > 90
 
 
 @given(st.sampled_from(list(CaseStatus)), st.sampled_from(list(CaseStatus)))

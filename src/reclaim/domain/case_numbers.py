@@ -40,8 +40,3 @@ def parse_case_number(text: str) -> str:
     if not _PATTERN.fullmatch(number):
         raise InvalidCaseNumberError("a case number looks like RC-7K2M-9QXD")
     return number
-
-
-def new_pin() -> str:
-    """An eight-digit PIN, shown once to the reporter and stored only as a hash."""
-    return f"{secrets.randbelow(10**8):08d}"

@@ -59,7 +59,7 @@ class IntakePolicy:
         return cls(
             bank=settings.self_reported_bank,
             min_pdq_quality=settings.bank_min_pdq_quality,
-            pin_secret=settings.secret_key.get_secret_value().encode(),
+            pin_secret=settings.secret_bytes,
         )
 
 

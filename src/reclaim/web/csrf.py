@@ -31,7 +31,7 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def _secret(request: Request) -> bytes:
     state = request.app.state.reclaim
-    return bytes(state.settings.secret_key.get_secret_value(), "utf-8")
+    return bytes(state.settings.secret_bytes)
 
 
 def _seed(request: Request) -> str:
