@@ -51,18 +51,19 @@ def build_database(directory: Path, hashes: np.ndarray) -> tuple[str, str]:
     """A migrated SQLite database with the bank, the saved index and a partner key."""
     from sqlalchemy import insert
 
-    from reclaim.domain.partners import Scope
+    from reclaim import audit
+    from reclaim.banks.banking import create_bank
+    from reclaim.banks.engine import MatchEngine
+    from reclaim.banks.models import BankEntry
+    from reclaim.banks.models import Signal as SignalRow
     from reclaim.matching import PdqIndex
-    from reclaim.services import audit
-    from reclaim.services.banking import create_bank
-    from reclaim.services.matching import MatchEngine
-    from reclaim.services.partners import create_key, create_partner
-    from reclaim.services.platforms import PlatformRecord, import_records
+    from reclaim.migrations import upgrade
+    from reclaim.partners.domain import Scope
+    from reclaim.partners.keys import create_key, create_partner
+    from reclaim.platforms.directory import PlatformRecord, import_records
     from reclaim.storage import counters
     from reclaim.storage.db import make_engine, make_session_factory
-    from reclaim.storage.migrate import upgrade
-    from reclaim.storage.models import BankEntry, Counter
-    from reclaim.storage.models import Signal as SignalRow
+    from reclaim.storage.models import Counter
 
     url = f"sqlite:///{directory / 'bench.sqlite3'}"
     engine = make_engine(url)

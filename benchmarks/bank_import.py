@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from reclaim import audit
+from reclaim.banks.banking import create_bank
+from reclaim.banks.engine import MatchEngine
+from reclaim.banks.formats import BankFormat
+from reclaim.banks.importing import import_file
 from reclaim.matching import PdqIndex
-from reclaim.services import audit
-from reclaim.services.bank_formats import BankFormat
-from reclaim.services.bank_import import import_file
-from reclaim.services.banking import create_bank
-from reclaim.services.matching import MatchEngine
+from reclaim.migrations import upgrade
 from reclaim.storage.db import make_engine, make_session_factory
-from reclaim.storage.migrate import upgrade
 
 
 def main() -> None:

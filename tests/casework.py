@@ -15,15 +15,23 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.banks import CONFIRMED_BANK, EntrySource
-from reclaim.domain.case_numbers import new_case_number
-from reclaim.domain.cases import AgeGroup, CaseStatus, ItemKind, ReporterRole, Situation
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import User
+from reclaim.banks import banking
+from reclaim.banks.domain import CONFIRMED_BANK, EntrySource
+from reclaim.banks.models import Bank, BankEntry
+from reclaim.banks.models import Signal as SignalRow
+from reclaim.cases.domain import (
+    AgeGroup,
+    CaseStatus,
+    ItemKind,
+    ReporterRole,
+    Situation,
+    new_case_number,
+)
+from reclaim.cases.models import Case, Item, ItemSignal, Report
 from reclaim.domain.signals import Signal, SignalType
-from reclaim.services import banking
-from reclaim.services.field_crypto import FieldCipher
-from reclaim.storage.models import Bank, BankEntry, Case, Item, ItemSignal, Report, User
-from reclaim.storage.models import Signal as SignalRow
+from reclaim.security.field_crypto import FieldCipher
 
 PDQ_A = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 

@@ -20,9 +20,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from reclaim.config import Settings, load_settings
+from reclaim.migrations import upgrade
+from reclaim.migrations.schema import metadata
 from reclaim.storage.db import make_engine, make_session_factory
-from reclaim.storage.migrate import upgrade
-from reclaim.storage.models import Base
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("RECLAIM_TEST_POSTGRES_URL", "")
@@ -119,7 +119,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 def _truncate_all(url: str) -> None:
     engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

@@ -11,19 +11,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reclaim.domain.cases import AgeGroup, MediaKind, ReporterRole, Situation
+from reclaim.audit.models import AuditEvent
+from reclaim.banks.models import BankEntry
+from reclaim.banks.models import Signal as SignalRow
+from reclaim.cases.domain import AgeGroup, MediaKind, ReporterRole, Situation
+from reclaim.cases.models import Case, Item, ItemSignal, Report
 from reclaim.domain.signals import Signal, SignalType
-from reclaim.services.intake import IntakePolicy
-from reclaim.services.report_input import FileHashes, ReportInput
-from reclaim.storage.models import (
-    AuditEvent,
-    BankEntry,
-    Case,
-    Item,
-    ItemSignal,
-    Report,
-)
-from reclaim.storage.models import Signal as SignalRow
+from reclaim.intake.report_input import FileHashes, ReportInput
+from reclaim.intake.submission import IntakePolicy
 
 
 def hashed_file(

@@ -13,14 +13,14 @@ from fastapi.testclient import TestClient
 from huey import MemoryHuey
 from sqlalchemy.orm import Session
 
+from reclaim import audit
+from reclaim.banks.banking import NewEntry, add_signals, create_bank, get_bank
+from reclaim.banks.domain import EntrySource
 from reclaim.config import Settings
-from reclaim.domain.banks import EntrySource
-from reclaim.domain.partners import Scope
 from reclaim.domain.signals import Signal
-from reclaim.services import audit
-from reclaim.services.banking import NewEntry, add_signals, create_bank, get_bank
-from reclaim.services.partners import create_key, create_partner
-from reclaim.services.platforms import PlatformRecord, import_records
+from reclaim.partners.domain import Scope
+from reclaim.partners.keys import create_key, create_partner
+from reclaim.platforms.directory import PlatformRecord, import_records
 from reclaim.web.api.deps import close_readers
 from reclaim.web.app import create_app
 from tests.conftest import make_settings
@@ -69,7 +69,8 @@ def add_partner(
     """A platform (if new), its partner (if new) and a fresh key; committed."""
     from sqlalchemy import select
 
-    from reclaim.storage.models import Partner, Platform
+    from reclaim.partners.models import Partner
+    from reclaim.platforms.models import Platform
 
     row = session.scalar(select(Platform).where(Platform.name == platform))
     if row is None:

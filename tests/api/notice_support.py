@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reclaim import audit
+from reclaim.cases.domain import Classification, ItemKind, new_case_number
+from reclaim.cases.items import assign_platforms
+from reclaim.cases.models import Case, Item
 from reclaim.config import Settings
-from reclaim.domain.case_numbers import new_case_number
-from reclaim.domain.cases import ItemKind
-from reclaim.domain.decisions import Classification
-from reclaim.services import audit
-from reclaim.services.notices import NoticePolicy, draft_notices, mark_sent, queue_notice
-from reclaim.services.platforms import assign_platforms
-from reclaim.storage.models import Case, Item, Notice, Platform
+from reclaim.platforms.models import Platform
+from reclaim.takedown.models import Notice
+from reclaim.takedown.notices import NoticePolicy, draft_notices, mark_sent, queue_notice
 
 ANALYST = audit.Actor("user", None)
 

@@ -11,10 +11,11 @@ from fastapi.testclient import TestClient
 from huey import MemoryHuey
 from sqlalchemy import select
 
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.partners import Scope
-from reclaim.services.partners import revoke_key
-from reclaim.storage.models import ApiKey, AuditEvent, Partner
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.partners.domain import Scope
+from reclaim.partners.keys import revoke_key
+from reclaim.partners.models import ApiKey, Partner
 from reclaim.web.api.deps import close_readers
 from reclaim.web.app import create_app
 from tests.api.conftest import ADMIN, PartnerKey, add_partner

@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from reclaim.banks.banking import get_bank, withdraw_signals
 from reclaim.domain.signals import Signal
-from reclaim.services.banking import get_bank, withdraw_signals
 from tests.api.conftest import BankSignals, PartnerKey, bank
 from tests.api.test_auth import error_of
 
@@ -208,7 +208,7 @@ def test_paging_while_signals_are_added_never_skips_or_repeats(
     with sessions() as session:
         from sqlalchemy import select
 
-        from reclaim.storage.models import BankEntry
+        from reclaim.banks.models import BankEntry
 
         final = {
             entry_id: bool(active)

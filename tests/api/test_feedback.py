@@ -9,13 +9,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from reclaim.domain.case_numbers import new_case_number
-from reclaim.domain.cases import ItemKind, MediaKind
-from reclaim.domain.partners import FeedbackOutcome
+from reclaim.audit.models import AuditEvent
+from reclaim.banks.banking import signal_ids
+from reclaim.cases.domain import ItemKind, MediaKind, new_case_number
+from reclaim.cases.models import Case, Item, ItemSignal
 from reclaim.domain.signals import Signal
-from reclaim.services.banking import signal_ids
-from reclaim.services.feedback import case_feedback_counts, feedback_by_platform
-from reclaim.storage.models import AuditEvent, Case, Feedback, Item, ItemSignal
+from reclaim.partners.domain import FeedbackOutcome
+from reclaim.partners.feedback import case_feedback_counts, feedback_by_platform
+from reclaim.partners.models import Feedback
 from tests.api.conftest import BankSignals, PartnerKey, add_partner
 from tests.api.test_auth import error_of
 from tests.casework import PDQ_A

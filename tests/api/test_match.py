@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from huey import MemoryHuey
 
+from reclaim.banks.banking import get_bank, withdraw_signals
 from reclaim.domain.signals import Signal, pdq_distance
-from reclaim.services.banking import get_bank, withdraw_signals
 from reclaim.web.app import create_app
 from tests.api.conftest import BankSignals, PartnerKey, add_partner
 from tests.api.test_auth import error_of

@@ -10,11 +10,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
 from reclaim.config import Settings
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.notices import ItemOutcome, NoticeStatus
-from reclaim.services.verification import due_items
-from reclaim.storage.models import AuditEvent, Notice, NoticeItem
+from reclaim.takedown.domain import ItemOutcome, NoticeStatus
+from reclaim.takedown.models import Notice, NoticeItem
+from reclaim.takedown.verification import due_items
 from tests.api.conftest import PartnerKey, add_partner
 from tests.api.notice_support import make_notice
 from tests.api.test_auth import error_of

@@ -180,8 +180,8 @@ class LiveServer:
         import uvicorn
         from huey import MemoryHuey
 
+        from reclaim.migrations import upgrade
         from reclaim.storage.db import make_engine
-        from reclaim.storage.migrate import upgrade
         from reclaim.web.app import create_app
         from tests.conftest import make_settings
 
@@ -249,8 +249,8 @@ def staff_context(browser: Browser, live: LiveServer, role: object, name: str) -
     The session is started through the sessions service and its cookie handed to the
     browser, as the login page would (the login pages have their own browser tests).
     """
-    from reclaim.services import staff_sessions
-    from reclaim.services.staff_sessions import SessionPolicy
+    from reclaim.accounts import staff_sessions
+    from reclaim.accounts.staff_sessions import SessionPolicy
     from reclaim.web.csrf import STAFF_COOKIE
     from tests.casework import make_user
 

@@ -15,7 +15,8 @@ from playwright.sync_api import Page
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reclaim.storage.models import Bank, BankEntry, Case
+from reclaim.banks.models import Bank, BankEntry
+from reclaim.cases.models import Case
 from tests.browser.conftest import LiveServer
 from tests.conftest import REPO, require_or_skip
 

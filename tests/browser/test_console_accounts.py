@@ -12,10 +12,11 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.services import audit, enrolment
-from reclaim.storage.models import AuditEvent
+from reclaim import audit
+from reclaim.accounts import enrolment
+from reclaim.accounts.domain import Role
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
 from reclaim.web.csrf import STAFF_COOKIE
 from tests.browser.conftest import LiveServer
 from tests.web.accounts_support import enrolled

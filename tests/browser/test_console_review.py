@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.cases import AgeGroup, Situation
-from reclaim.storage.models import AuditEvent
+from reclaim.accounts.domain import Role
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.cases.domain import AgeGroup, Situation
 from tests.browser.conftest import LiveServer, staff_context
 from tests.casework import confirmed_entries, make_case, synthetic_png
 from tests.fetching.fetch_support import LoopbackServer, content

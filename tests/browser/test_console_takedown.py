@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import select, update
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.decisions import Classification
-from reclaim.storage.models import NoticeItem, Platform, PlatformDomain
+from reclaim.accounts.domain import Role
+from reclaim.cases.domain import Classification
+from reclaim.platforms.models import Platform, PlatformDomain
+from reclaim.takedown.models import NoticeItem
 from tests.browser.conftest import LiveServer, staff_context
 from tests.casework import make_case, synthetic_png
 from tests.delivery.smtp_support import LoopbackSmtp, RecordingHandler
@@ -112,7 +113,7 @@ def test_a_supervisor_sends_notices_and_sees_the_removal(
         with live.app.state.reclaim.sessions() as session:
             session.execute(update(NoticeItem).values(next_check_at=datetime.now(UTC)))
             session.commit()
-        tasks.follow_up_notices.call_local()
+        tasks.takedown.follow_up_notices.call_local()
     page.reload()
     assert page.locator("[data-status]").first.inner_text() == "removed"
     assert [c.get_attribute("data-check") for c in page.locator("[data-check]").all()] == [

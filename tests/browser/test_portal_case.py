@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import select
 
-from reclaim.domain.cases import ItemKind
-from reclaim.services.field_crypto import field_cipher
-from reclaim.services.intake import IntakePolicy, submit_report
-from reclaim.storage.models import Item
+from reclaim.cases.domain import ItemKind
+from reclaim.cases.models import Item
+from reclaim.intake.submission import IntakePolicy, submit_report
+from reclaim.security.field_crypto import field_cipher
 from tests.browser.conftest import LiveServer
 from tests.browser.portal_support import (
     self_reported,

@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 
-from reclaim.domain.cases import ItemKind, MediaKind
+from reclaim.cases.domain import ItemKind, MediaKind
+from reclaim.cases.models import Report
 from reclaim.domain.signals import SignalType, pdq_distance
-from reclaim.services.accounts import verify_secret
-from reclaim.storage.models import Report
+from reclaim.security.secret_hashes import verify_secret
 from tests.browser.conftest import LiveServer
 from tests.browser.portal_support import (
     Media,

@@ -7,8 +7,8 @@ from typer.testing import CliRunner, Result
 
 import reclaim.cli.commands
 from reclaim.cli import app
+from reclaim.migrations import upgrade
 from reclaim.storage.db import make_engine
-from reclaim.storage.migrate import upgrade
 from tests.conftest import TEST_QUARANTINE_KEY
 
 Invoke = Callable[..., Result]

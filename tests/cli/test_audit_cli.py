@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from reclaim.domain.audit import AuditTag
-from reclaim.services import audit
+from reclaim import audit
+from reclaim.audit.domain import AuditTag
 from reclaim.storage.db import make_engine, make_session_factory
 from tests.cli.conftest import Invoke
 

@@ -8,12 +8,14 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from reclaim.accounts import totp, users
+from reclaim.accounts.models import User
 from reclaim.config import load_settings
-from reclaim.services import accounts, totp
-from reclaim.services.demo import DEMO_PASSWORD, DEMO_STAFF
-from reclaim.services.field_crypto import field_cipher
+from reclaim.demo.seed import DEMO_PASSWORD, DEMO_STAFF
+from reclaim.platforms.models import Platform
+from reclaim.security.field_crypto import field_cipher
+from reclaim.security.secret_hashes import verify_secret
 from reclaim.storage.db import make_engine, make_session_factory
-from reclaim.storage.models import Platform, User
 from tests.cli.conftest import Invoke
 
 
@@ -42,8 +44,8 @@ def test_demo_staff_are_enrolled_with_the_printed_secrets(
     engine = make_engine(cli_env["RECLAIM_DATABASE_URL"])
     with make_session_factory(engine)() as session:
         for user in session.scalars(select(User)):
-            assert accounts.is_enrolled(user)
-            assert user.password_hash and accounts.verify_secret(user.password_hash, DEMO_PASSWORD)
+            assert users.is_enrolled(user)
+            assert user.password_hash and verify_secret(user.password_hash, DEMO_PASSWORD)
             secret = totp.unseal(cipher, user.totp_secret or "")
             assert secret == shown[user.email]
             assert pyotp.TOTP(secret).now().isdigit()

@@ -4,9 +4,9 @@ import re
 
 from sqlalchemy import select
 
-from reclaim.services.partners import authenticate
+from reclaim.partners.keys import authenticate
+from reclaim.partners.models import ApiKey
 from reclaim.storage.db import make_engine, make_session_factory
-from reclaim.storage.models import ApiKey
 from tests.cli.conftest import Invoke
 
 KEY = re.compile(r"^rcl_[a-z0-9]{8}_[A-Za-z0-9_-]{43}$", re.MULTILINE)

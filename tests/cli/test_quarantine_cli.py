@@ -1,9 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
+from reclaim.cases import review
+from reclaim.cases.models import QuarantinedMedia
 from reclaim.config import load_settings
-from reclaim.services import review
 from reclaim.storage.db import make_engine, make_session_factory
-from reclaim.storage.models import QuarantinedMedia
 from tests.casework import make_case
 from tests.cli.conftest import Invoke
 

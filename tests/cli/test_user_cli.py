@@ -9,12 +9,13 @@ from contextlib import contextmanager
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.services import accounts, enrolment, staff_sessions
-from reclaim.services.staff_sessions import SessionPolicy
+from reclaim.accounts import enrolment, staff_sessions, users
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import User
+from reclaim.accounts.staff_sessions import SessionPolicy
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
 from reclaim.storage.db import make_engine, make_session_factory
-from reclaim.storage.models import AuditEvent, User
 from tests.cli.conftest import Invoke
 
 LINK = re.compile(r"(http://127\.0\.0\.1:8000/console/enrol/([A-Za-z0-9_-]{40,}))")
@@ -51,7 +52,7 @@ def test_create_prints_a_working_one_time_link(reclaim: Invoke, cli_env: dict[st
     assert "ana.wu@staff.reclaim.test" in result.output
     _, token = link_in(result.output)
     with database(cli_env["RECLAIM_DATABASE_URL"]) as session:
-        user = accounts.find_user(session, "ana.wu@staff.reclaim.test")
+        user = users.find_user(session, "ana.wu@staff.reclaim.test")
         assert user is not None
         assert user.role is Role.SUPERVISOR and user.display_name == "Ana Wu"
         assert user.password_hash is None
@@ -86,7 +87,7 @@ def test_list_shows_state(reclaim: Invoke) -> None:
 
 def _log_in(url: str, email: str) -> str:
     with database(url) as session:
-        user = accounts.find_user(session, email)
+        user = users.find_user(session, email)
         assert user is not None
         token = staff_sessions.start(session, user, SessionPolicy.of(30, 12), mfa_passed=True).token
         session.commit()
@@ -114,9 +115,9 @@ def test_reset_wipes_and_issues_a_new_link(reclaim: Invoke, cli_env: dict[str, s
     first = reclaim("user", "create", "--role", "analyst", "--email", "r@staff.reclaim.test")
     _, old_token = link_in(first.output)
     with database(url) as session:
-        user = accounts.find_user(session, "r@staff.reclaim.test")
+        user = users.find_user(session, "r@staff.reclaim.test")
         assert user is not None
-        accounts.set_password(user, "a password that was set")
+        users.set_password(user, "a password that was set")
         user.totp_secret = "sealed"
         session.commit()
     token = _log_in(url, "r@staff.reclaim.test")

@@ -2,18 +2,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reclaim.domain.case_numbers import (
+from reclaim.cases.domain import (
     ALPHABET,
+    CASE_TRANSITIONS,
+    CaseStatus,
     InvalidCaseNumberError,
+    check_case_transition,
     new_case_number,
     parse_case_number,
 )
-from reclaim.domain.cases import (
-    CASE_TRANSITIONS,
-    CaseStatus,
-    IllegalTransitionError,
-    check_case_transition,
-)
+from reclaim.domain.states import IllegalTransitionError
 
 
 def test_case_numbers_have_the_documented_shape() -> None:

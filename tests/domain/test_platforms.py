@@ -1,6 +1,6 @@
 import pytest
 
-from reclaim.domain.platforms import InvalidDomainError, normalise_domain, platform_for_host
+from reclaim.platforms.domain import InvalidDomainError, normalise_domain, platform_for_host
 
 DOMAINS = {"fbcdn.net": 1, "facebook.com": 1, "example.co.uk": 2, "sub.example.co.uk": 3}
 

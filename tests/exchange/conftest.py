@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from reclaim.domain.partners import Scope
+from reclaim.banks.banking import get_bank, withdraw_signals
 from reclaim.domain.signals import Signal
-from reclaim.services.banking import get_bank, withdraw_signals
+from reclaim.partners.domain import Scope
 from reclaim.web.api.deps import close_readers
 from tests.api.conftest import PartnerKey, add_partner, bank
 from tests.browser.conftest import LiveServer

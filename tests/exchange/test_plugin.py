@@ -103,7 +103,7 @@ def test_label_sends_feedback(exchange: Exchange) -> None:
     )
     from sqlalchemy import select
 
-    from reclaim.storage.models import Feedback
+    from reclaim.partners.models import Feedback
 
     with exchange.server.app.state.reclaim.sessions() as session:
         assert session.scalars(select(Feedback.outcome)).all() == ["not_violating"]

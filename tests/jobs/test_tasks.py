@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from huey import MemoryHuey
 from sqlalchemy import Engine, select
 
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.cases import review
+from reclaim.cases.models import QuarantinedMedia
 from reclaim.config import Settings
-from reclaim.domain.audit import AuditTag
-from reclaim.jobs.tasks import register_tasks
-from reclaim.services import review
+from reclaim.jobs.registry import register_tasks
 from reclaim.storage.db import make_session_factory
-from reclaim.storage.models import AuditEvent, QuarantinedMedia
 from reclaim.web.app import create_app
 from tests.casework import make_case
 
@@ -53,7 +54,7 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
                 expires_at=datetime.now(UTC) - timedelta(days=1),
             )
         )
-    tasks.purge_quarantine()  # enqueued and, on this immediate queue, run at once
+    tasks.cases.purge_quarantine()  # enqueued and, on this immediate queue, run at once
     assert not store.exists("expired-object")
     with sessions() as session:
         (media,) = session.scalars(select(QuarantinedMedia)).all()
@@ -61,7 +62,7 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
         tags = session.scalars(select(AuditEvent.tag)).all()
     assert AuditTag.QUARANTINE_PURGED.value in tags
     # (huey keeps no results for periodic tasks; the function itself reports counts.)
-    assert tasks.purge_quarantine.call_local() == {"purged": 0, "objects": 0, "orphans": 0}
+    assert tasks.cases.purge_quarantine.call_local() == {"purged": 0, "objects": 0, "orphans": 0}
 
 
 def test_the_web_app_registers_the_tasks_for_its_in_process_consumer(

@@ -9,9 +9,9 @@ import sys
 from sqlalchemy import Engine
 
 from reclaim.config import Settings
-from reclaim.jobs.tasks import build_outbox
-from reclaim.services.outbox import Outbox
 from reclaim.storage.db import make_engine, make_session_factory
+from reclaim.takedown.outbox import Outbox
+from reclaim.takedown.tasks import build_outbox
 
 
 def make_outbox(settings: Settings, engine: Engine, **options: object) -> Outbox:

@@ -5,10 +5,11 @@ import pytest
 from sqlalchemy import Engine, delete, update
 from sqlalchemy.orm import Session
 
-from reclaim.domain.audit import AuditTag
-from reclaim.services import audit
+from reclaim import audit
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.audit.recording import row_digest
 from reclaim.storage.db import make_session_factory
-from reclaim.storage.models import AuditEvent
 
 
 def _write(session: Session, n: int) -> None:
@@ -73,7 +74,7 @@ def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(session: Session
     event = session.get(AuditEvent, 2)
     assert event is not None
     event.details = {"forged": True}
-    event.row_hash = audit.row_digest(event)
+    event.row_hash = row_digest(event)
     session.commit()
     check = audit.verify_chain(session)
     assert check.first_bad_id == 3

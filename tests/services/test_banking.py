@@ -4,10 +4,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reclaim.domain.banks import CONFIRMED_BANK, SELF_REPORTED_BANK, EntrySource
-from reclaim.domain.signals import Signal
-from reclaim.services import audit
-from reclaim.services.banking import (
+from reclaim import audit
+from reclaim.banks.banking import (
     BankError,
     NewEntry,
     active_entries,
@@ -18,7 +16,9 @@ from reclaim.services.banking import (
     get_bank,
     withdraw_signals,
 )
-from reclaim.storage.models import BankEntry
+from reclaim.banks.domain import CONFIRMED_BANK, SELF_REPORTED_BANK, EntrySource
+from reclaim.banks.models import BankEntry
+from reclaim.domain.signals import Signal
 
 PDQ_A = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 PDQ_B = "0" * 63 + "1"

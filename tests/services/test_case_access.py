@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
 from reclaim.config import Settings
-from reclaim.domain.audit import AuditTag
-from reclaim.services.accounts import verify_secret
-from reclaim.services.case_access import AccessPolicy, CaseCheck, Outcome, check_case
-from reclaim.services.field_crypto import field_cipher
-from reclaim.services.intake import Receipt, submit_report
-from reclaim.services.throttle import Throttle
-from reclaim.storage.models import AuditEvent
+from reclaim.intake.case_access import AccessPolicy, CaseCheck, Outcome, check_case
+from reclaim.intake.submission import Receipt, submit_report
+from reclaim.security.field_crypto import field_cipher
+from reclaim.security.secret_hashes import verify_secret
+from reclaim.security.throttle import Throttle
 from tests.conftest import make_settings
 from tests.report_factories import a_policy, a_report
 

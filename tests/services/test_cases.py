@@ -6,14 +6,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reclaim.accounts.domain import Role
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.banks.engine import MatchEngine
+from reclaim.cases import casework
+from reclaim.cases.domain import CaseStatus
+from reclaim.cases.models import CaseNote
 from reclaim.config import Settings
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.cases import CaseStatus, IllegalTransitionError
-from reclaim.services import cases
-from reclaim.services.field_crypto import field_cipher
-from reclaim.services.matching import MatchEngine
-from reclaim.storage.models import AuditEvent, CaseNote
+from reclaim.domain.states import IllegalTransitionError
+from reclaim.security.field_crypto import field_cipher
 from tests.casework import PDQ_A, attach, bank_confirmed, flip_bits, make_case, make_user, md5, pdq
 
 
@@ -24,8 +26,8 @@ def events(session: Session, tag: AuditTag) -> list[AuditEvent]:
 def test_legal_status_changes_are_made_and_audited(session: Session) -> None:
     analyst = make_user(session)
     case = make_case(session)
-    cases.change_status(session, case, CaseStatus.IN_REVIEW, actor_id=analyst.id)
-    cases.change_status(session, case, CaseStatus.ACTIONED, actor_id=analyst.id)
+    casework.change_status(session, case, CaseStatus.IN_REVIEW, actor_id=analyst.id)
+    casework.change_status(session, case, CaseStatus.ACTIONED, actor_id=analyst.id)
     assert case.status is CaseStatus.ACTIONED
     changes = events(session, AuditTag.CASE_STATUS_CHANGED)
     assert [e.details for e in changes] == [
@@ -52,7 +54,7 @@ def test_illegal_status_changes_are_refused_and_change_nothing(
     analyst = make_user(session)
     case = make_case(session, status=start)
     with pytest.raises(IllegalTransitionError):
-        cases.change_status(session, case, requested, actor_id=analyst.id)
+        casework.change_status(session, case, requested, actor_id=analyst.id)
     assert case.status is start
     assert events(session, AuditTag.CASE_STATUS_CHANGED) == []
 
@@ -62,24 +64,24 @@ def test_assignment_is_audited_and_only_to_case_workers(session: Session) -> Non
     analyst = make_user(session, Role.ANALYST, "Ana")
     social = make_user(session, Role.SOCIAL_WORKER)
     case = make_case(session)
-    cases.assign(session, case, analyst, actor_id=supervisor.id)
+    casework.assign(session, case, analyst, actor_id=supervisor.id)
     assert case.assignee_id == analyst.id
     (event,) = events(session, AuditTag.CASE_ASSIGNED)
     assert event.details == {"from": None, "to": analyst.id, "to_name": "Ana"}
     assert event.actor_id == supervisor.id
-    with pytest.raises(cases.CaseError) as refused:
-        cases.assign(session, case, social, actor_id=supervisor.id)
+    with pytest.raises(casework.CaseError) as refused:
+        casework.assign(session, case, social, actor_id=supervisor.id)
     assert refused.value.code == "not_assignable"
     assert case.assignee_id == analyst.id
     # By name: "Ana" before "Test supervisor"; social workers are not offered.
-    assert [u.id for u in cases.assignable_staff(session)] == [analyst.id, supervisor.id]
+    assert [u.id for u in casework.assignable_staff(session)] == [analyst.id, supervisor.id]
 
 
 def test_notes_are_encrypted_at_rest_and_audited(session: Session, settings: Settings) -> None:
     cipher = field_cipher(settings)
     analyst = make_user(session)
     case = make_case(session)
-    note = cases.add_note(
+    note = casework.add_note(
         session,
         case,
         "  Reporter sounded scared; call back.  ",
@@ -90,17 +92,18 @@ def test_notes_are_encrypted_at_rest_and_audited(session: Session, settings: Set
     assert stored is not None
     assert "scared" not in stored
     assert (
-        cipher.decrypt(stored, purpose=cases.NOTE_PURPOSE) == "Reporter sounded scared; call back."
+        cipher.decrypt(stored, purpose=casework.NOTE_PURPOSE)
+        == "Reporter sounded scared; call back."
     )
     (event,) = events(session, AuditTag.CASE_NOTE_ADDED)
     assert event.details == {"note": note.id}  # that a note was added, not what it says
-    for bad in ("", "   ", "x" * (cases.MAX_NOTE_CHARS + 1)):
-        with pytest.raises(cases.CaseError):
-            cases.add_note(session, case, bad, author_id=analyst.id, cipher=cipher)
+    for bad in ("", "   ", "x" * (casework.MAX_NOTE_CHARS + 1)):
+        with pytest.raises(casework.CaseError):
+            casework.add_note(session, case, bad, author_id=analyst.id, cipher=cipher)
 
 
 def view(session: Session, settings: Settings, case, *, show_contact: bool = True):  # type: ignore[no-untyped-def]
-    return cases.load_case_view(
+    return casework.load_case_view(
         session,
         case,
         cipher=field_cipher(settings),
@@ -144,7 +147,7 @@ def test_linked_cases_share_a_hash_or_a_url(session: Session, settings: Settings
     attach(session, case.items[1], md5("shared"))
     attach(session, same_hash.items[0], md5("shared"))
     attach(session, unrelated.items[1], md5("different"))
-    linked = {link.number: link for link in cases.linked_cases(session, case)}
+    linked = {link.number: link for link in casework.linked_cases(session, case)}
     assert set(linked) == {same_url.number, same_hash.number}
     assert (linked[same_url.number].shared_urls, linked[same_url.number].shared_signals) == (1, 0)
     assert (linked[same_hash.number].shared_urls, linked[same_hash.number].shared_signals) == (0, 1)
@@ -155,9 +158,9 @@ def test_the_timeline_tells_what_happened_but_not_who_looked(
 ) -> None:
     analyst = make_user(session, name="Ana")
     case = make_case(session, urls=["https://img.example/a.jpg"])
-    cases.record_view(session, case, viewer_id=analyst.id)
-    cases.change_status(session, case, CaseStatus.IN_REVIEW, actor_id=analyst.id)
-    cases.add_note(session, case, "note", author_id=analyst.id, cipher=field_cipher(settings))
+    casework.record_view(session, case, viewer_id=analyst.id)
+    casework.change_status(session, case, CaseStatus.IN_REVIEW, actor_id=analyst.id)
+    casework.add_note(session, case, "note", author_id=analyst.id, cipher=field_cipher(settings))
     timeline = view(session, settings, case).timeline
     assert [e.tag for e in timeline] == [
         AuditTag.CASE_NOTE_ADDED.value,
@@ -169,5 +172,5 @@ def test_the_timeline_tells_what_happened_but_not_who_looked(
 
 def test_case_numbers_are_found_however_they_are_typed(session: Session) -> None:
     case = make_case(session)
-    assert cases.find_case(session, case.number.lower().replace("-", " ")) is case
-    assert cases.find_case(session, "not a number") is None
+    assert casework.find_case(session, case.number.lower().replace("-", " ")) is case
+    assert casework.find_case(session, "not a number") is None

@@ -6,14 +6,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.banks import EntrySource
-from reclaim.domain.decisions import Classification, DecisionStatus
+from reclaim.accounts.domain import Role
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.banks.domain import EntrySource
+from reclaim.cases import decisions
+from reclaim.cases.decisions import DecisionError, DecisionPolicy
+from reclaim.cases.domain import Classification, DecisionStatus
+from reclaim.cases.models import Item
 from reclaim.domain.signals import Signal
-from reclaim.services import decisions
-from reclaim.services.decisions import DecisionError, DecisionPolicy
-from reclaim.storage.models import AuditEvent, Item
 from tests.casework import (
     attach,
     bank_confirmed,

@@ -5,12 +5,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from reclaim.domain.case_numbers import new_case_number
-from reclaim.domain.cases import ItemKind
-from reclaim.domain.decisions import Classification
-from reclaim.domain.notices import VerificationOutcome
-from reclaim.services import audit
-from reclaim.services.escalation import (
+from reclaim import audit
+from reclaim.cases.domain import Classification, ItemKind, new_case_number
+from reclaim.cases.models import Case, Item
+from reclaim.platforms.models import Platform
+from reclaim.takedown.domain import VerificationOutcome
+from reclaim.takedown.escalation import (
     build_report,
     overdue_by_platform,
     overdue_notices,
@@ -18,8 +18,8 @@ from reclaim.services.escalation import (
     to_html,
     to_pdf,
 )
-from reclaim.services.notices import NoticePolicy, draft_notices, mark_sent, queue_notice
-from reclaim.storage.models import Case, Item, Platform, Verification
+from reclaim.takedown.models import Verification
+from reclaim.takedown.notices import NoticePolicy, draft_notices, mark_sent, queue_notice
 from tests.conftest import make_settings
 
 ACTOR = audit.Actor("user", None)
@@ -90,9 +90,9 @@ def test_overdue_notices_and_the_report(session: Session, tmp_path: Path) -> Non
 
 
 def test_platform_figures_and_the_reporters_progress(session: Session, tmp_path: Path) -> None:
-    from reclaim.domain.notices import ItemOutcome, NoticeStatus
-    from reclaim.services.notices import move
-    from reclaim.services.takedown_stats import case_progress, platform_figures
+    from reclaim.takedown.domain import ItemOutcome, NoticeStatus
+    from reclaim.takedown.notices import move
+    from reclaim.takedown.progress import case_progress, platform_figures
 
     fast = _sent_notice(
         session,
@@ -122,7 +122,7 @@ def test_platform_figures_and_the_reporters_progress(session: Session, tmp_path:
 
 
 def test_changed_content_is_listed_for_an_analyst(session: Session, tmp_path: Path) -> None:
-    from reclaim.services.takedown_stats import changed_content
+    from reclaim.takedown.progress import changed_content
 
     notice = _sent_notice(
         session, tmp_path, "Site", "https://site.example/1", Classification.ADULT_NCII

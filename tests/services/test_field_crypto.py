@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reclaim.fetching.quarantine.keys import Keyring
-from reclaim.services.field_crypto import FieldCipher, FieldDecryptionError, field_cipher
+from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError, field_cipher
 from tests.conftest import make_settings
 
 

@@ -10,23 +10,19 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from reclaim import audit
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.banks.domain import CONFIRMED_BANK, EntrySource
+from reclaim.banks.models import Bank, BankEntry
+from reclaim.cases.domain import CaseStatus, ItemKind, MediaKind, Situation
+from reclaim.cases.models import Case, Report
 from reclaim.config import Settings
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.banks import CONFIRMED_BANK, EntrySource
-from reclaim.domain.cases import CaseStatus, ItemKind, MediaKind, Situation
 from reclaim.domain.signals import SignalType
-from reclaim.services import audit
-from reclaim.services.accounts import verify_secret
-from reclaim.services.field_crypto import FieldCipher, field_cipher
-from reclaim.services.intake import (
-    CONTACT_PURPOSE,
-    Receipt,
-    add_items,
-    derive_pin,
-    submit_report,
-)
-from reclaim.services.report_input import Items
-from reclaim.storage.models import AuditEvent, Bank, BankEntry, Case, Report
+from reclaim.intake.report_input import Items
+from reclaim.intake.submission import CONTACT_PURPOSE, Receipt, add_items, derive_pin, submit_report
+from reclaim.security.field_crypto import FieldCipher, field_cipher
+from reclaim.security.secret_hashes import verify_secret
 from tests.report_factories import a_policy, a_report, hashed_file, row_counts
 
 
@@ -275,8 +271,8 @@ def test_a_configured_bank_is_created_when_missing(session: Session, cipher: Fie
 def test_reported_urls_are_matched_to_their_platforms(
     session: Session, cipher: FieldCipher
 ) -> None:
-    from reclaim.services.platforms import import_records, seed_records
-    from reclaim.storage.models import Platform
+    from reclaim.platforms.directory import import_records, seed_records
+    from reclaim.platforms.models import Platform
 
     import_records(session, seed_records(), actor=audit.SYSTEM)
     receipt = submit(

@@ -6,16 +6,16 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from reclaim.domain.banks import CONFIRMED_BANK, SELF_REPORTED_BANK, EntrySource
-from reclaim.domain.signals import Signal
-from reclaim.services.banking import (
+from reclaim.banks.banking import (
     NewEntry,
     add_signals,
     ensure_builtin_banks,
     get_bank,
     withdraw_signals,
 )
-from reclaim.services.matching import MatchEngine
+from reclaim.banks.domain import CONFIRMED_BANK, SELF_REPORTED_BANK, EntrySource
+from reclaim.banks.engine import MatchEngine
+from reclaim.domain.signals import Signal
 from reclaim.storage.db import make_session_factory
 
 

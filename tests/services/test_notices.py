@@ -4,14 +4,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reclaim import audit
+from reclaim.audit.models import AuditEvent
+from reclaim.cases.domain import Classification, ItemKind, new_case_number
+from reclaim.cases.items import assign_platforms
+from reclaim.cases.models import Case, Item
 from reclaim.config import Settings
-from reclaim.domain.case_numbers import new_case_number
-from reclaim.domain.cases import IllegalTransitionError, ItemKind
-from reclaim.domain.decisions import Classification
-from reclaim.domain.notices import NoticeStatus
-from reclaim.services import audit
-from reclaim.services.notice_render import render_notice
-from reclaim.services.notices import (
+from reclaim.domain.states import IllegalTransitionError
+from reclaim.platforms.directory import PlatformRecord, import_records
+from reclaim.takedown.domain import NoticeStatus
+from reclaim.takedown.models import Delivery
+from reclaim.takedown.notices import (
     NoticeError,
     NoticePolicy,
     draft_notices,
@@ -21,8 +24,7 @@ from reclaim.services.notices import (
     queue_notice,
     queue_reminders,
 )
-from reclaim.services.platforms import PlatformRecord, assign_platforms, import_records
-from reclaim.storage.models import AuditEvent, Case, Delivery, Item
+from reclaim.takedown.rendering import render_notice
 from tests.conftest import make_settings
 
 ACTOR = audit.Actor("user", None)

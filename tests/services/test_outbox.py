@@ -14,18 +14,18 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from reclaim import audit
+from reclaim.cases.domain import Classification, ItemKind, new_case_number
+from reclaim.cases.models import Case, Item
 from reclaim.config import Settings
 from reclaim.delivery import make_message_id
-from reclaim.domain.case_numbers import new_case_number
-from reclaim.domain.cases import ItemKind
-from reclaim.domain.decisions import Classification
-from reclaim.domain.notices import NoticeStatus
-from reclaim.services import audit
-from reclaim.services.field_crypto import field_cipher
-from reclaim.services.notices import NoticePolicy, draft_notices, queue_notice, queue_reminders
-from reclaim.services.outbox import WEBHOOK_SECRET_PURPOSE
+from reclaim.platforms.models import Platform
+from reclaim.security.field_crypto import field_cipher
 from reclaim.storage.db import make_session_factory
-from reclaim.storage.models import Case, Delivery, DeliveryAttempt, Item, Notice, Platform
+from reclaim.takedown.domain import NoticeStatus
+from reclaim.takedown.models import Delivery, DeliveryAttempt, Notice
+from reclaim.takedown.notices import NoticePolicy, draft_notices, queue_notice, queue_reminders
+from reclaim.takedown.outbox import WEBHOOK_SECRET_PURPOSE
 from tests.conftest import REPO, TEST_QUARANTINE_KEY, make_settings
 from tests.delivery.smtp_support import LoopbackSmtp, RecordingHandler
 from tests.delivery.webhook_support import SECRET, WebhookReceiver

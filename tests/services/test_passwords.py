@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from reclaim.services.passwords import MAX_LENGTH, PasswordProblem, is_common, problems
+from reclaim.accounts.passwords import MAX_LENGTH, PasswordProblem, is_common, problems
 
 PERSONAL = ("mei.lin@staff.reclaim.test", "Mei Lin")
 

@@ -4,19 +4,21 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reclaim.domain.cases import ItemKind
-from reclaim.services import audit
-from reclaim.services.platforms import (
+from reclaim import audit
+from reclaim.audit.models import AuditEvent
+from reclaim.cases.domain import ItemKind
+from reclaim.cases.items import assign_platforms
+from reclaim.cases.models import Item
+from reclaim.platforms.directory import (
     PlatformImportError,
     PlatformRecord,
-    assign_platforms,
     export_records,
     import_records,
     parse_records,
     seed_records,
     write_records,
 )
-from reclaim.storage.models import AuditEvent, Item, Platform, PlatformDomain
+from reclaim.platforms.models import Platform, PlatformDomain
 
 OPERATOR = audit.Actor("operator")
 

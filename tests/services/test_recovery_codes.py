@@ -4,10 +4,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.services import audit, recovery_codes
-from reclaim.storage.models import AuditEvent, RecoveryCode, User
+from reclaim import audit
+from reclaim.accounts import recovery_codes
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import RecoveryCode, User
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reclaim.domain.cases import AgeGroup, MediaKind, ReporterRole, Situation
+from reclaim.cases.domain import AgeGroup, MediaKind, ReporterRole, Situation
 from reclaim.domain.signals import Signal, SignalType
-from reclaim.services.report_input import (
+from reclaim.intake.report_input import (
     MAX_DESCRIPTION_LENGTH,
     MAX_URL_LENGTH,
     FileHashes,

@@ -9,17 +9,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reclaim import audit
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.banks import banking
+from reclaim.banks.domain import CONFIRMED_BANK, EntrySource
+from reclaim.banks.models import Bank, BankEntry
+from reclaim.cases.domain import CaseStatus, Classification, ItemKind, MediaKind
+from reclaim.cases.models import Case
 from reclaim.config import Settings
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.banks import CONFIRMED_BANK, EntrySource
-from reclaim.domain.cases import CaseStatus, ItemKind, MediaKind
-from reclaim.domain.decisions import Classification
-from reclaim.domain.notices import ItemOutcome, NoticeStatus
-from reclaim.services import audit, banking
-from reclaim.services.field_crypto import FieldCipher, field_cipher
-from reclaim.services.intake import add_items, submit_report
-from reclaim.services.report_input import Items
-from reclaim.services.reporter_case import (
+from reclaim.intake.report_input import Items
+from reclaim.intake.reporter_case import (
     Step,
     change_contact,
     current_contact,
@@ -27,8 +27,12 @@ from reclaim.services.reporter_case import (
     timeline,
     withdraw_items,
 )
-from reclaim.services.takedown_stats import CaseProgress, case_progress
-from reclaim.storage.models import AuditEvent, Bank, BankEntry, Case, Notice, NoticeItem, Platform
+from reclaim.intake.submission import add_items, submit_report
+from reclaim.platforms.models import Platform
+from reclaim.security.field_crypto import FieldCipher, field_cipher
+from reclaim.takedown.domain import ItemOutcome, NoticeStatus
+from reclaim.takedown.models import Notice, NoticeItem
+from reclaim.takedown.progress import CaseProgress, case_progress
 from tests.report_factories import a_policy, a_report, hashed_file
 
 

@@ -14,15 +14,16 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.banks.engine import MatchEngine
+from reclaim.cases import decisions, retention, review, viewing
+from reclaim.cases.domain import Classification
+from reclaim.cases.models import Item, QuarantinedMedia
 from reclaim.config import Settings
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.decisions import Classification
 from reclaim.domain.signals import Signal, SignalType, pdq_distance
 from reclaim.fetching import SafeFetcher
 from reclaim.fetching.quarantine import QuarantineStore
-from reclaim.services import decisions, retention, review, viewing
-from reclaim.services.matching import MatchEngine
-from reclaim.storage.models import AuditEvent, Item, QuarantinedMedia
 from tests._testdata import PDQ_IMAGES, pdq_reference
 from tests.casework import (
     bank_confirmed,

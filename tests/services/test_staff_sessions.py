@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from reclaim.domain.accounts import Role
-from reclaim.services import staff_sessions
-from reclaim.services.staff_sessions import SessionPolicy
-from reclaim.storage.models import StaffSession, User
+from reclaim.accounts import staff_sessions
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import StaffSession, User
+from reclaim.accounts.staff_sessions import SessionPolicy
 
 POLICY = SessionPolicy.of(idle_minutes=30, absolute_hours=12)
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reclaim.services.throttle import Check, Limit, Throttle
-from reclaim.storage.models import ThrottleFailure
+from reclaim.security.models import ThrottleFailure
+from reclaim.security.throttle import Check, Limit, Throttle
 
 WINDOW = timedelta(minutes=15)
 ACCOUNT = Limit("login-account", 3, WINDOW)

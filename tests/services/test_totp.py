@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pyotp
 import pytest
 
+from reclaim.accounts import totp
 from reclaim.fetching.quarantine.keys import Keyring
-from reclaim.services import totp
-from reclaim.services.field_crypto import FieldCipher, FieldDecryptionError
+from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 NOW = datetime(2026, 3, 1, 9, 0, 10, tzinfo=UTC)

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.cases import AgeGroup, CaseStatus, Situation
-from reclaim.domain.decisions import Classification
-from reclaim.services.matching import MatchEngine
-from reclaim.services.triage import (
+from reclaim.accounts.domain import Role
+from reclaim.banks.engine import MatchEngine
+from reclaim.cases.domain import AgeGroup, CaseStatus, Classification, Situation
+from reclaim.cases.models import QuarantinedMedia
+from reclaim.cases.triage import (
     CaseFacts,
     Factor,
     QueueFilters,
@@ -23,7 +23,6 @@ from reclaim.services.triage import (
     is_overdue,
     score,
 )
-from reclaim.storage.models import QuarantinedMedia
 from tests.casework import PDQ_A, attach, bank_confirmed, flip_bits, make_case, make_user, md5, pdq
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -8,16 +8,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reclaim.domain.case_numbers import new_case_number
-from reclaim.domain.cases import ItemKind
-from reclaim.domain.decisions import Classification
-from reclaim.domain.notices import ItemOutcome, NoticeStatus, VerificationOutcome
+from reclaim import audit
+from reclaim.cases.domain import Classification, ItemKind, new_case_number
+from reclaim.cases.models import Case, Item, QuarantinedMedia
 from reclaim.fetching import FetchPolicy, SafeFetcher, parse_allowlist
-from reclaim.services import audit
-from reclaim.services.notices import NoticePolicy, draft_notices, mark_sent, queue_notice
-from reclaim.services.platforms import PlatformRecord, import_records
-from reclaim.services.verification import due_items, time_to_removal, verify_item
-from reclaim.storage.models import Case, Item, NoticeItem, QuarantinedMedia, Verification
+from reclaim.platforms.directory import PlatformRecord, import_records
+from reclaim.takedown.domain import ItemOutcome, NoticeStatus, VerificationOutcome
+from reclaim.takedown.models import NoticeItem, Verification
+from reclaim.takedown.notices import NoticePolicy, draft_notices, mark_sent, queue_notice
+from reclaim.takedown.verification import due_items, time_to_removal, verify_item
 from tests.conftest import make_settings
 from tests.fetching.fetch_support import Handler, LoopbackServer, png_bytes, send
 
@@ -68,7 +67,7 @@ def _noticed(session: Session, urls: list[str], clock: Clock, tmp_path) -> list[
     import_records(
         session, [PlatformRecord("Loop", (), abuse_email="abuse@loop.example")], actor=ACTOR
     )
-    from reclaim.storage.models import Platform
+    from reclaim.platforms.models import Platform
 
     platform = session.scalars(select(Platform)).one()
     case = Case(number=new_case_number(), pin_hash="x")

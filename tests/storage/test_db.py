@@ -6,11 +6,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reclaim.domain.cases import ItemKind
+from reclaim.banks.models import Bank
+from reclaim.cases.domain import ItemKind
+from reclaim.cases.models import Item
+from reclaim.migrations import upgrade
 from reclaim.storage import counters
 from reclaim.storage.db import make_engine, make_session_factory
-from reclaim.storage.migrate import upgrade
-from reclaim.storage.models import Bank, Item
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:

@@ -2,14 +2,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from reclaim.storage.migrate import current_revision, downgrade, head_revision, upgrade
-from reclaim.storage.models import Base
+from reclaim.migrations import current_revision, downgrade, head_revision, upgrade
+from reclaim.migrations.schema import metadata
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, Base.metadata)
+        differences = compare_metadata(context, metadata)
     assert differences == []
 
 

@@ -13,10 +13,12 @@ import pyotp
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from reclaim.domain.accounts import Role
-from reclaim.services import accounts, audit, totp
-from reclaim.services.field_crypto import field_cipher
-from reclaim.storage.models import User
+from reclaim import audit
+from reclaim.accounts import totp
+from reclaim.accounts import users as accounts
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import User
+from reclaim.security.field_crypto import field_cipher
 from tests.web.conftest import csrf_from
 
 PASSWORD = "correct horse battery staple 42"

@@ -8,12 +8,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from huey import MemoryHuey
 
+from reclaim import audit
+from reclaim.accounts import staff_sessions
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import User
+from reclaim.accounts.staff_sessions import SessionPolicy
+from reclaim.accounts.users import create_user
 from reclaim.config import Settings
-from reclaim.domain.accounts import Role
-from reclaim.services import audit, staff_sessions
-from reclaim.services.accounts import create_user
-from reclaim.services.staff_sessions import SessionPolicy
-from reclaim.storage.models import User
 from reclaim.web.app import create_app
 from reclaim.web.csrf import STAFF_COOKIE
 

@@ -12,8 +12,7 @@ SOURCE = Path(__file__).resolve().parents[2] / "src" / "reclaim"
 METHODS = [
     ("**/templates/**.html", "jinja2.ext:babel_extract"),
     ("**/templates/**.txt", "jinja2.ext:babel_extract"),
-    ("web/**.py", "python"),
-    ("services/**.py", "python"),
+    ("**.py", "python"),
 ]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 

@@ -18,9 +18,11 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
-from reclaim.domain.accounts import Role
-from reclaim.services import accounts, audit, staff_sessions
-from reclaim.services.staff_sessions import SessionPolicy
+from reclaim import audit
+from reclaim.accounts import staff_sessions
+from reclaim.accounts import users as accounts
+from reclaim.accounts.domain import Role
+from reclaim.accounts.staff_sessions import SessionPolicy
 from reclaim.web.console import permissions
 from reclaim.web.console.auth import LOGIN_PATH, SECOND_FACTOR_PATH
 from reclaim.web.console.permissions import Gate

@@ -10,10 +10,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reclaim.domain.audit import AuditTag
-from reclaim.services import accounts, recovery_codes, staff_sessions
-from reclaim.services.staff_sessions import SessionPolicy
-from reclaim.storage.models import AuditEvent, StaffSession
+from reclaim.accounts import recovery_codes, staff_sessions, users
+from reclaim.accounts.models import StaffSession
+from reclaim.accounts.staff_sessions import SessionPolicy
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.security.secret_hashes import verify_secret
 from reclaim.web.csrf import STAFF_COOKIE
 from tests.web.accounts_support import Person, enrolled, log_in, post_form, user_row
 
@@ -34,7 +36,7 @@ def second_browser(app: FastAPI, person: Person, steps_ahead: int) -> TestClient
 def live_count(app: FastAPI, user_id: int) -> int:
     with app.state.reclaim.sessions() as session:
         policy = SessionPolicy.of(30, 12)
-        return accounts.live_session_counts(session, policy).get(user_id, 0)
+        return users.live_session_counts(session, policy).get(user_id, 0)
 
 
 def last_tag(app: FastAPI) -> str:
@@ -137,7 +139,7 @@ def test_changing_the_password(app: FastAPI, client: TestClient) -> None:
         assert other.get("/console/account", follow_redirects=False).status_code == 303
     user = user_row(app, person.id)
     assert user.password_hash is not None
-    assert accounts.verify_secret(user.password_hash, NEW_PASSWORD)
+    assert verify_secret(user.password_hash, NEW_PASSWORD)
     assert user.password_changed_at is not None
     assert last_tag(app) == AuditTag.PASSWORD_CHANGED.value
 
@@ -162,7 +164,7 @@ def test_new_recovery_codes_replace_the_old_ones(app: FastAPI, client: TestClien
     assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
     with app.state.reclaim.sessions() as session:
         assert recovery_codes.remaining(session, person.id) == 10
-        user = accounts.get_user(session, person.id)
+        user = users.get_user(session, person.id)
         assert user is not None
         assert not recovery_codes.use(session, user, old_codes[0])
         assert recovery_codes.use(session, user, new_codes[0])
@@ -191,7 +193,7 @@ def test_a_deactivated_user_is_logged_out_at_once(app: FastAPI, client: TestClie
     person = enrolled(app)
     log_in(client, person)
     with app.state.reclaim.sessions() as session:
-        user = accounts.get_user(session, person.id)
+        user = users.get_user(session, person.id)
         assert user is not None
         user.is_active = False  # directly, without ending sessions: resolve still refuses
         session.commit()

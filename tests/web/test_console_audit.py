@@ -12,13 +12,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.case_numbers import new_case_number
-from reclaim.domain.cases import ItemKind
-from reclaim.services import audit
-from reclaim.services.accounts import hash_secret
-from reclaim.storage.models import AuditEvent, Case, Item
+from reclaim import audit
+from reclaim.accounts.domain import Role
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.cases.domain import ItemKind, new_case_number
+from reclaim.cases.models import Case, Item
+from reclaim.security.secret_hashes import hash_secret
 from tests.web.accounts_support import Person, enrolled, log_in
 
 

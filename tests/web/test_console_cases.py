@@ -10,11 +10,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.cases import AgeGroup, CaseStatus, Situation
-from reclaim.services.field_crypto import field_cipher
-from reclaim.storage.models import AuditEvent, Case, CaseNote, User
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import User
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.cases.domain import AgeGroup, CaseStatus, Situation
+from reclaim.cases.models import Case, CaseNote
+from reclaim.security.field_crypto import field_cipher
 from tests.casework import PDQ_A, attach, bank_confirmed, flip_bits, make_case, make_user, pdq
 from tests.web.conftest import csrf_from
 

@@ -16,10 +16,11 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.decisions import Classification
-from reclaim.services import decisions
-from reclaim.storage.models import Decision, QuarantinedMedia, User
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import User
+from reclaim.cases import decisions
+from reclaim.cases.domain import Classification
+from reclaim.cases.models import Decision, QuarantinedMedia
 from reclaim.web.console import cases, permissions, queue, review
 from reclaim.web.csrf import CSRF_COOKIE, STAFF_COOKIE, token_for
 from tests.casework import make_case, make_user

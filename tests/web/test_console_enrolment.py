@@ -13,11 +13,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.services import audit, enrolment, recovery_codes, totp
-from reclaim.services.field_crypto import field_cipher
-from reclaim.storage.models import AuditEvent, EnrolmentToken, User
+from reclaim import audit
+from reclaim.accounts import enrolment, recovery_codes, totp
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import EnrolmentToken, User
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.security.field_crypto import field_cipher
 from tests.web.accounts_support import submit_code, submit_password, user_row
 from tests.web.conftest import csrf_from
 

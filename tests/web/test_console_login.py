@@ -12,10 +12,13 @@ from fastapi.testclient import TestClient
 from huey import MemoryHuey
 from sqlalchemy import select
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.services import accounts, audit, enrolment, recovery_codes, staff_sessions
-from reclaim.storage.models import AuditEvent, StaffSession, User
+from reclaim import audit
+from reclaim.accounts import enrolment, login, recovery_codes, staff_sessions
+from reclaim.accounts import users as accounts
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import StaffSession, User
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
 from reclaim.web.app import create_app
 from reclaim.web.csrf import STAFF_COOKIE
 from tests.conftest import make_settings
@@ -145,13 +148,13 @@ def test_unknown_accounts_cost_an_argon2_verification(
     app: FastAPI, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = accounts.verify_secret
+    real = login.verify_secret
 
     def counting(stored: str, candidate: str) -> bool:
         calls.append(stored)
         return real(stored, candidate)
 
-    monkeypatch.setattr(accounts, "verify_secret", counting)
+    monkeypatch.setattr(login, "verify_secret", counting)
     submit_password(client, "nobody@staff.reclaim.test", "some password here")
     assert len(calls) == 1
     assert calls[0].startswith("$argon2id$")

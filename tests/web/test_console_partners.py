@@ -10,9 +10,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.storage.models import ApiKey, AuditEvent, Platform
+from reclaim.accounts.domain import Role
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.partners.models import ApiKey
+from reclaim.platforms.models import Platform
 from tests.web.conftest import csrf_from
 
 Login = Callable[..., object]
@@ -81,11 +83,11 @@ def test_only_admins_reach_partners(app: FastAPI, client: TestClient, login_as: 
 def test_platform_feedback_shows_on_the_case(
     app: FastAPI, client: TestClient, login_as: Login
 ) -> None:
-    from reclaim.domain.partners import FeedbackOutcome
+    from reclaim import audit
     from reclaim.domain.signals import Signal, SignalType
-    from reclaim.services import audit
-    from reclaim.services.feedback import FeedbackReport, record_feedback
-    from reclaim.storage.models import Partner
+    from reclaim.partners.domain import FeedbackOutcome
+    from reclaim.partners.feedback import FeedbackReport, record_feedback
+    from reclaim.partners.models import Partner
     from tests.casework import attach, make_case
 
     value = "a" * 32

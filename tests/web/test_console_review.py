@@ -13,11 +13,13 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import User
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.cases.domain import Classification, DecisionStatus
+from reclaim.cases.models import Decision, Item, QuarantinedMedia
 from reclaim.config import Settings
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.decisions import Classification, DecisionStatus
-from reclaim.storage.models import AuditEvent, Decision, Item, QuarantinedMedia, User
 from reclaim.web.security import CONTENT_SECURITY_POLICY
 from tests.casework import confirmed_entries, make_case, synthetic_png
 from tests.conftest import make_settings

@@ -10,21 +10,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.decisions import Classification
-from reclaim.domain.notices import NoticeStatus
-from reclaim.services.field_crypto import field_cipher
-from reclaim.services.outbox import WEBHOOK_SECRET_PURPOSE
-from reclaim.storage.models import (
-    AuditEvent,
-    Case,
-    Delivery,
-    Item,
-    Notice,
-    Platform,
-    PlatformDomain,
-)
+from reclaim.accounts.domain import Role
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.cases.domain import Classification
+from reclaim.cases.models import Case, Item
+from reclaim.platforms.models import Platform, PlatformDomain
+from reclaim.security.field_crypto import field_cipher
+from reclaim.takedown.domain import NoticeStatus
+from reclaim.takedown.models import Delivery, Notice
+from reclaim.takedown.outbox import WEBHOOK_SECRET_PURPOSE
 from tests.casework import make_case
 from tests.web.conftest import csrf_from
 
@@ -148,7 +143,8 @@ def test_the_dashboard_counts_overdue_and_the_report_is_audited(
     number = _decided_case(app)
     with app.state.reclaim.sessions() as session:
         case = session.scalars(select(Case).where(Case.number == number)).one()
-        from reclaim.services import audit, notices
+        from reclaim import audit
+        from reclaim.takedown import notices
 
         policy = notices.NoticePolicy.from_settings(app.state.reclaim.settings)
         long_ago = datetime.now(UTC) - timedelta(hours=30)

@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.audit import AuditTag
-from reclaim.services import accounts, enrolment
-from reclaim.storage.models import AuditEvent, User
+from reclaim.accounts import enrolment
+from reclaim.accounts import users as accounts
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import User
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
 from tests.web.accounts_support import (
     Person,
     enrolled,

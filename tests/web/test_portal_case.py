@@ -13,14 +13,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from reclaim import audit
+from reclaim.accounts.domain import Role
+from reclaim.accounts.users import create_user
+from reclaim.banks.models import BankEntry
+from reclaim.cases.domain import Classification, DecisionStatus, ItemKind
+from reclaim.cases.models import Case, CaseNote, Decision, Item
 from reclaim.config import Settings
-from reclaim.domain.accounts import Role
-from reclaim.domain.cases import ItemKind
-from reclaim.domain.decisions import Classification, DecisionStatus
-from reclaim.services import audit
-from reclaim.services.accounts import create_user
-from reclaim.services.field_crypto import field_cipher
-from reclaim.storage.models import BankEntry, Case, CaseNote, Decision, Item
+from reclaim.security.field_crypto import field_cipher
 from reclaim.web.portal import case_cookie
 from tests.report_factories import row_counts
 from tests.web.conftest import csrf_from

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reclaim.storage.models import Case
+from reclaim.cases.models import Case
 from reclaim.web.portal import case_cookie
 
 SECRET = b"s" * 32

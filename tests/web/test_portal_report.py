@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from reclaim.banks.models import BankEntry
+from reclaim.cases.domain import ItemKind
+from reclaim.cases.models import Case
 from reclaim.config import Settings
-from reclaim.domain.cases import ItemKind
-from reclaim.services.accounts import verify_secret
-from reclaim.storage.models import BankEntry, Case
+from reclaim.security.secret_hashes import verify_secret
 from tests.report_factories import row_counts
 from tests.web.portal_support import (
     HOTLINE_EMAIL,

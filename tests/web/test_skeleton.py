@@ -86,11 +86,11 @@ def test_the_language_switch_is_not_an_open_redirect(client: TestClient, target:
 
 
 def test_the_match_engine_is_saved_at_shutdown_and_reloaded(tmp_path: Path) -> None:
-    from reclaim.domain.banks import EntrySource
+    from reclaim.banks.banking import NewEntry, add_signals, get_bank
+    from reclaim.banks.domain import EntrySource
     from reclaim.domain.signals import Signal
-    from reclaim.services.banking import NewEntry, add_signals, get_bank
+    from reclaim.migrations import upgrade
     from reclaim.storage.db import make_engine
-    from reclaim.storage.migrate import upgrade
 
     settings = make_settings(tmp_path)
     database = make_engine(settings.database_url)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from reclaim import audit
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, errors, settings
-from reclaim.services import audit
 
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")

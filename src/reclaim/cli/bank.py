@@ -9,12 +9,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from reclaim.cli.app import app
-from reclaim.cli.context import console, database, errors, fail, settings
-from reclaim.services import audit
-from reclaim.services.bank_formats import BankFormat, write_entries
-from reclaim.services.bank_import import import_file
-from reclaim.services.banking import (
+from reclaim import audit
+from reclaim.banks.banking import (
     BankError,
     active_entries,
     bank_stats,
@@ -22,6 +18,10 @@ from reclaim.services.banking import (
     ensure_builtin_banks,
     get_bank,
 )
+from reclaim.banks.formats import BankFormat, write_entries
+from reclaim.banks.importing import import_file
+from reclaim.cli.app import app
+from reclaim.cli.context import console, database, errors, fail, settings
 from reclaim.storage.db import make_engine, make_session_factory
 
 bank_app = typer.Typer(help="Hash banks: lists of signals with provenance.", no_args_is_help=True)

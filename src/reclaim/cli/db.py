@@ -6,8 +6,8 @@ import typer
 
 from reclaim.cli.app import app
 from reclaim.cli.context import console, settings
+from reclaim.migrations import current_revision, head_revision, upgrade
 from reclaim.storage.db import make_engine
-from reclaim.storage.migrate import current_revision, head_revision, upgrade
 
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

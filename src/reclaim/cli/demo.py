@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, fail, settings
-from reclaim.services.demo import load_demo
-from reclaim.services.field_crypto import field_cipher
+from reclaim.demo.seed import load_demo
+from reclaim.security.field_crypto import field_cipher
 
 
 @app.command("demo")

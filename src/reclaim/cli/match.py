@@ -11,11 +11,11 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from reclaim.banks.engine import Match, MatchEngine
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, errors, settings
 from reclaim.domain.signals import InvalidSignalError, Signal, SignalType
 from reclaim.hashing.limits import HashingLimits
-from reclaim.services.matching import Match, MatchEngine
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
 

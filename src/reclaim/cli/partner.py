@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import typer
 from rich.table import Table
 
+from reclaim import audit
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, fail, settings
-from reclaim.domain.partners import Scope, display_prefix
-from reclaim.services import audit
-from reclaim.services.partners import (
+from reclaim.partners.domain import Scope, display_prefix
+from reclaim.partners.keys import (
     PartnerError,
     create_key,
     create_partner,

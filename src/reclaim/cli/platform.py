@@ -9,10 +9,10 @@ from typing import cast
 import typer
 from rich.table import Table
 
+from reclaim import audit
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, fail, settings
-from reclaim.services import audit
-from reclaim.services.platforms import (
+from reclaim.platforms.directory import (
     Format,
     PlatformImportError,
     export_records,

@@ -18,8 +18,8 @@ app.add_typer(quarantine_app, name="quarantine")
 @quarantine_app.command("purge")
 def purge() -> None:
     """Purge now what the scheduled job would purge (audited like the job)."""
-    from reclaim.services.retention import purge_expired
-    from reclaim.services.review import quarantine_store
+    from reclaim.cases.retention import purge_expired
+    from reclaim.cases.review import quarantine_store
 
     config = settings()
     with database(config) as session:

@@ -12,13 +12,15 @@ import typer
 from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
+from reclaim import audit
+from reclaim.accounts import enrolment
+from reclaim.accounts import users as accounts
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import User
+from reclaim.accounts.staff_sessions import SessionPolicy
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, fail, settings
 from reclaim.config import Settings
-from reclaim.domain.accounts import Role
-from reclaim.services import accounts, audit, enrolment
-from reclaim.services.staff_sessions import SessionPolicy
-from reclaim.storage.models import User
 
 user_app = typer.Typer(
     help="Staff accounts: create, list, deactivate, reset.", no_args_is_help=True

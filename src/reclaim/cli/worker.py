@@ -12,7 +12,7 @@ from reclaim.cli.context import console, settings
 def worker(workers: int = typer.Option(2, min=1, max=32, help="Worker threads.")) -> None:
     """Run background jobs (notices, verification, purges) until interrupted."""
     from reclaim.jobs.queue import make_huey
-    from reclaim.jobs.tasks import register_tasks
+    from reclaim.jobs.registry import register_tasks
     from reclaim.jobs.worker import make_consumer
     from reclaim.storage.db import make_engine, make_session_factory
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,45 +12,18 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from huey import Huey
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reclaim import __version__
 from reclaim.config import Settings
 from reclaim.jobs.queue import make_huey, queue_status
-from reclaim.jobs.tasks import register_tasks
-from reclaim.services.matching import MatchEngine
+from reclaim.jobs.registry import register_tasks
 from reclaim.storage.db import make_engine, make_session_factory
 from reclaim.web import api, console, portal
+from reclaim.web.common import LANGUAGE_COOKIE, WEB_DIR, AppState, render, state_of
 from reclaim.web.console.auth import LoginRequiredError
-from reclaim.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
 from reclaim.web.i18n import LANGUAGES, Catalogs
 from reclaim.web.security import SecurityHeadersMiddleware
-
-WEB_DIR = Path(__file__).parent
-LANGUAGE_COOKIE = "reclaim_lang"
-
-
-@dataclass
-class AppState:
-    """What request handlers reach through ``request.app.state.reclaim``."""
-
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    huey: Huey
-    catalogs: Catalogs
-    templates: Jinja2Templates
-    matcher: MatchEngine | None = None
-    _matcher_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def match_engine(self) -> MatchEngine:
-        """The in-memory engine, loaded from the saved index on first use (once)."""
-        with self._matcher_lock:
-            if self.matcher is None:
-                with self.sessions() as session:
-                    self.matcher = MatchEngine.load(self.settings.index_dir, session)
-            return self.matcher
 
 
 def create_app(
@@ -103,43 +73,6 @@ def create_app(
     app.include_router(portal.router)
     app.include_router(console.router)
     return app
-
-
-def state_of(request: Request) -> AppState:
-    state: AppState = request.app.state.reclaim
-    return state
-
-
-def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    """Render a page in the request's language."""
-    state = state_of(request)
-    language = language_of(request)
-    translator = state.catalogs.get(language)
-    response = state.templates.TemplateResponse(
-        request,
-        template,
-        {
-            **translator.template_globals(),
-            "languages": LANGUAGES,
-            "csrf_token": csrf_token(request),
-            "csrf_field": CSRF_FIELD,
-            "settings": state.settings,
-            **context,
-        },
-        status_code=status,
-    )
-    set_csrf_cookie(request, response)
-    # Pages may show case numbers, PINs or case details: never keep them in caches.
-    response.headers["cache-control"] = "no-store"
-    return response
-
-
-def language_of(request: Request) -> str:
-    state = state_of(request)
-    return state.catalogs.negotiate(
-        request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE),
-        request.headers.get("accept-language"),
-    )
 
 
 def _add_error_pages(app: FastAPI) -> None:

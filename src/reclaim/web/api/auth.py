@@ -2,7 +2,7 @@
 
 ``caller(Scope.MATCH)`` is a dependency that answers 401 (no key, or an invalid,
 expired or revoked one), 403 (a key without that scope) or 429 (over the key's rate),
-and otherwise gives the handler the :class:`~reclaim.services.partners.Caller`.
+and otherwise gives the handler the :class:`~reclaim.partners.keys.Caller`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,8 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from reclaim.domain.partners import Scope
-from reclaim.services.partners import (
-    LAST_USED_RESOLUTION,
-    AuthError,
-    Caller,
-    authenticate,
-    note_use,
-)
+from reclaim.partners.domain import Scope
+from reclaim.partners.keys import LAST_USED_RESOLUTION, AuthError, Caller, authenticate, note_use
 from reclaim.storage.types import utcnow
 from reclaim.web.api.deps import run_read
 from reclaim.web.api.errors import ApiError

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from reclaim.services import feedback as feedback_service
+from reclaim.partners import feedback as feedback_service
 from reclaim.web.api.auth import FeedbackSender
 from reclaim.web.api.deps import ReadSession
 from reclaim.web.api.errors import ApiError

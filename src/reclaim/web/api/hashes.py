@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from reclaim.banks import feed as hash_feed
+from reclaim.banks.formats import BankFormat
 from reclaim.domain.signals import SignalType
-from reclaim.services import hash_feed
-from reclaim.services.bank_formats import BankFormat
 from reclaim.web.api.auth import HashesReader
 from reclaim.web.api.deps import ReadSession, readers
 from reclaim.web.api.errors import ApiError, ErrorBody

@@ -9,9 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from reclaim.services import api_match
-from reclaim.services.hash_feed import UnknownBankError
-from reclaim.services.matching import Match
+from reclaim.banks import partner_match
+from reclaim.banks.engine import Match
+from reclaim.banks.feed import UnknownBankError
 from reclaim.web.api.auth import Matcher
 from reclaim.web.api.deps import read_now, run_read
 from reclaim.web.api.errors import ApiError, ErrorBody
@@ -37,11 +37,13 @@ async def match(request: Request, caller: Matcher, body: MatchRequest) -> Respon
     and SHA-256 exactly.  One result per input signal, in order, matches best first."""
     state = request.app.state.reclaim
     try:
-        radius = api_match.allowed_distance(body.max_distance, state.settings.match_max_distance)
-    except api_match.MatchRequestError as exc:
+        radius = partner_match.allowed_distance(
+            body.max_distance, state.settings.match_max_distance
+        )
+    except partner_match.MatchRequestError as exc:
         raise ApiError(422, exc.code, str(exc)) from None
     queries = [
-        api_match.MatchQuery(s.signal(), tuple(s.dihedral) if s.dihedral else None)
+        partner_match.MatchQuery(s.signal(), tuple(s.dihedral) if s.dihedral else None)
         for s in body.signals
     ]
     # The first match loads the saved index (or builds it from the banks): never on
@@ -49,7 +51,7 @@ async def match(request: Request, caller: Matcher, body: MatchRequest) -> Respon
     engine = state.matcher or await run_in_threadpool(state.match_engine)
 
     def search(session: Session) -> list[list[Match]]:
-        return api_match.match_batch(
+        return partner_match.match_batch(
             session, engine, queries, max_distance=radius, dihedral=body.dihedral, banks=body.banks
         )
 

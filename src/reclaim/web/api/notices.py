@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from reclaim.domain.cases import IllegalTransitionError
-from reclaim.domain.notices import NoticeStatus
-from reclaim.services import partner_notices
-from reclaim.services.notices import NoticePolicy
-from reclaim.storage.models import Notice
+from reclaim.domain.states import IllegalTransitionError
+from reclaim.takedown import partner_inbox
+from reclaim.takedown.domain import NoticeStatus
+from reclaim.takedown.models import Notice
+from reclaim.takedown.notices import NoticePolicy
 from reclaim.web.api.auth import NoticesReader
 from reclaim.web.api.deps import ReadSession
 from reclaim.web.api.errors import ApiError, ErrorBody
@@ -46,7 +46,7 @@ def list_notices(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> NoticePage:
     after = cursor_position(cursor)
-    rows = partner_notices.list_notices(
+    rows = partner_inbox.list_notices(
         session,
         caller.platform_id,
         statuses=[NoticeStatus(s) for s in status] if status else None,
@@ -78,7 +78,7 @@ def acknowledge(
     """Idempotent: a notice already acknowledged (or further along) is left as it is."""
     notice = _notice(session, caller.platform_id, notice_id)
     policy = NoticePolicy.from_settings(request.app.state.reclaim.settings)
-    partner_notices.acknowledge(session, notice, policy, actor=caller.actor)
+    partner_inbox.acknowledge(session, notice, policy, actor=caller.actor)
     session.commit()
     return notice_out(notice)
 
@@ -104,10 +104,10 @@ def resolve(
     check finds it gone, not on your word alone."""
     notice = _notice(session, caller.platform_id, notice_id)
     policy = NoticePolicy.from_settings(request.app.state.reclaim.settings)
-    claims = [partner_notices.ItemClaim(item.id, item.outcome, item.reason) for item in body.items]
+    claims = [partner_inbox.ItemClaim(item.id, item.outcome, item.reason) for item in body.items]
     try:
-        partner_notices.resolve(session, notice, claims, policy, actor=caller.actor)
-    except partner_notices.NoticeActionError as exc:
+        partner_inbox.resolve(session, notice, claims, policy, actor=caller.actor)
+    except partner_inbox.NoticeActionError as exc:
         session.rollback()
         status = 409 if exc.code == "notice_closed" else 422
         raise ApiError(status, exc.code, str(exc)) from None
@@ -120,8 +120,8 @@ def resolve(
 
 def _notice(session: Session, platform_id: int, notice_id: int) -> Notice:
     try:
-        return partner_notices.get_notice(session, platform_id, notice_id)
-    except partner_notices.UnknownNoticeError as exc:
+        return partner_inbox.get_notice(session, platform_id, notice_id)
+    except partner_inbox.UnknownNoticeError as exc:
         raise ApiError(404, "unknown_notice", str(exc)) from None
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from reclaim.services.hash_feed import CursorError, parse_cursor
+from reclaim.banks.feed import CursorError, parse_cursor
 from reclaim.web.api.errors import ApiError, ErrorBody
 
 #: The ``responses`` entry of an operation that takes a cursor.

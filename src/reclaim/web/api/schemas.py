@@ -20,8 +20,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from reclaim.domain.partners import FeedbackOutcome, ResolveOutcome
 from reclaim.domain.signals import InvalidSignalError, Signal, SignalType
+from reclaim.partners.domain import FeedbackOutcome
+from reclaim.takedown.domain import ResolveOutcome
 
 MAX_BATCH = 1000
 

@@ -11,21 +11,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from reclaim.domain.audit import AuditTag
-from reclaim.services import accounts, audit, login, recovery_codes, staff_sessions
-from reclaim.services.passwords import MAX_LENGTH
-from reclaim.storage.models import StaffSession
+from reclaim import audit
+from reclaim.accounts import login, recovery_codes, staff_sessions, users
+from reclaim.accounts.models import StaffSession
+from reclaim.accounts.passwords import MAX_LENGTH
+from reclaim.audit.domain import AuditTag
+from reclaim.web.common import render
 from reclaim.web.console import enrolment as enrolment_pages
 from reclaim.web.console import login as login_pages
 from reclaim.web.console.auth import LOGIN_PATH, Staff, session_policy
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import (
-    clear_staff_cookie,
-    login_guard,
-    redirect,
-    render,
-    settings_of,
-)
+from reclaim.web.console.responses import clear_staff_cookie, login_guard, redirect, settings_of
 
 router = APIRouter()
 router.include_router(login_pages.router)
@@ -78,7 +74,7 @@ def change_password(
         return account_page(request, staff, errors={"password": ["wrong_current"]}, status=400)
     if new != confirm:
         return account_page(request, staff, errors={"password": ["mismatch"]}, status=400)
-    problems = accounts.change_password(
+    problems = users.change_password(
         db,
         staff.user,
         new,
@@ -140,7 +136,7 @@ def end_all_sessions(
     request: Request, staff: Annotated[Staff, permitted("console.account.end_all_sessions")]
 ) -> Response:
     """Log out everywhere, this browser included."""
-    accounts.revoke_sessions(staff.db, staff.user, actor=audit.Actor.user(staff.user.id))
+    users.revoke_sessions(staff.db, staff.user, actor=audit.Actor.user(staff.user.id))
     staff.db.commit()
     response = redirect(f"{LOGIN_PATH}?notice=sessions_ended")
     clear_staff_cookie(request, response)

@@ -16,12 +16,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from reclaim.domain.audit import AuditTag
-from reclaim.services import audit, audit_trail
-from reclaim.services.audit_trail import TrailFilter
+from reclaim import audit
+from reclaim.audit.domain import AuditTag
+from reclaim.oversight import trail as audit_trail
+from reclaim.oversight.trail import TrailFilter
+from reclaim.web.common import render
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import app_state, render
+from reclaim.web.console.responses import app_state
 
 router = APIRouter()
 

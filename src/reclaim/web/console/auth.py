@@ -15,10 +15,10 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from reclaim.domain.accounts import Role
-from reclaim.services import staff_sessions
-from reclaim.services.staff_sessions import SessionPolicy
-from reclaim.storage.models import StaffSession, User
+from reclaim.accounts import staff_sessions
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import StaffSession, User
+from reclaim.accounts.staff_sessions import SessionPolicy
 from reclaim.web.csrf import STAFF_COOKIE
 from reclaim.web.deps import DbSession
 

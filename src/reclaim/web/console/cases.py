@@ -14,16 +14,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from reclaim.domain.accounts import Role
-from reclaim.domain.cases import CaseStatus, IllegalTransitionError
-from reclaim.domain.decisions import Classification
-from reclaim.services import cases, feedback
-from reclaim.services.viewing import has_preview
-from reclaim.storage.models import Case
+from reclaim.accounts.domain import Role
+from reclaim.cases import casework
+from reclaim.cases.domain import CaseStatus, Classification
+from reclaim.cases.models import Case
+from reclaim.cases.viewing import has_preview
+from reclaim.domain.states import IllegalTransitionError
+from reclaim.partners import feedback
+from reclaim.web.common import render
 from reclaim.web.console import permissions
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import app_state, cipher_of, redirect, render
+from reclaim.web.console.responses import app_state, cipher_of, redirect
 
 router = APIRouter()
 
@@ -55,7 +57,7 @@ NOTICES = frozenset(
 
 
 def case_or_404(staff: Staff, number: str) -> Case:
-    case = cases.find_case(staff.db, number)
+    case = casework.find_case(staff.db, number)
     if case is None:
         raise HTTPException(404, "no such case")
     return case
@@ -81,7 +83,7 @@ def render_case(
 ) -> Response:
     state = app_state(request)
     settings = state.settings
-    view = cases.load_case_view(
+    view = casework.load_case_view(
         staff.db,
         case,
         cipher=cipher_of(request),
@@ -99,7 +101,9 @@ def render_case(
         "can_review": may(staff, "console.media"),
         "can_decide": may(staff, "console.item.decide"),
         "can_assign": may(staff, "console.case.assign"),
-        "assignable": cases.assignable_staff(staff.db) if may(staff, "console.case.assign") else [],
+        "assignable": casework.assignable_staff(staff.db)
+        if may(staff, "console.case.assign")
+        else [],
         "classifications": list(Classification),
         "notice": notice if notice in NOTICES else None,
         "error": error,
@@ -117,7 +121,7 @@ def case_page(
     request: Request, number: str, staff: Annotated[Staff, permitted("console.case")]
 ) -> Response:
     case = case_or_404(staff, number)
-    cases.record_view(staff.db, case, viewer_id=staff.user.id)
+    casework.record_view(staff.db, case, viewer_id=staff.user.id)
     staff.db.commit()
     return render_case(request, staff, case)
 
@@ -132,7 +136,7 @@ def change_status(
     case = case_or_404(staff, number)
     try:
         requested = CaseStatus(status)
-        cases.change_status(staff.db, case, requested, actor_id=staff.user.id)
+        casework.change_status(staff.db, case, requested, actor_id=staff.user.id)
     except ValueError as exc:  # IllegalTransitionError is a ValueError too
         staff.db.rollback()
         code = "illegal_transition" if isinstance(exc, IllegalTransitionError) else "bad_status"
@@ -150,14 +154,14 @@ def add_note(
 ) -> Response:
     case = case_or_404(staff, number)
     try:
-        cases.add_note(
+        casework.add_note(
             staff.db,
             case,
             body,
             author_id=staff.user.id,
             cipher=cipher_of(request),
         )
-    except cases.CaseError as exc:
+    except casework.CaseError as exc:
         staff.db.rollback()
         return render_case(request, staff, case, status=400, error=exc.code)
     staff.db.commit()

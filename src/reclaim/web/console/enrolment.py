@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from reclaim.services import enrolment, totp
-from reclaim.services.passwords import MAX_LENGTH
-from reclaim.storage.models import EnrolmentToken, User
-from reclaim.web.console.responses import cipher_of, redirect, render, settings_of
+from reclaim.accounts import enrolment, totp
+from reclaim.accounts.models import EnrolmentToken, User
+from reclaim.accounts.passwords import MAX_LENGTH
+from reclaim.web.common import render
+from reclaim.web.console.responses import cipher_of, redirect, settings_of
 from reclaim.web.deps import DbSession
 
 router = APIRouter()

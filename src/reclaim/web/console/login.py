@@ -13,10 +13,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from reclaim.domain.audit import AuditTag
-from reclaim.services import audit, login, staff_sessions
-from reclaim.services.login import LoginRefusedError, Refusal
-from reclaim.storage.models import StaffSession
+from reclaim import audit
+from reclaim.accounts import login, staff_sessions
+from reclaim.accounts.login import LoginRefusedError, Refusal
+from reclaim.accounts.models import StaffSession
+from reclaim.audit.domain import AuditTag
+from reclaim.web.common import render
 from reclaim.web.console.auth import LOGIN_PATH, SECOND_FACTOR_PATH, Staff, session_policy
 from reclaim.web.console.permissions import permitted
 from reclaim.web.console.responses import (
@@ -26,7 +28,6 @@ from reclaim.web.console.responses import (
     local_target,
     login_guard,
     redirect,
-    render,
     set_staff_cookie,
 )
 from reclaim.web.csrf import STAFF_COOKIE

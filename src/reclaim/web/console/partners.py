@@ -13,13 +13,15 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from reclaim.services import audit, partners
-from reclaim.services.partners import PartnerError
-from reclaim.storage.models import Partner, Platform
+from reclaim import audit
+from reclaim.partners import keys as partners
+from reclaim.partners.keys import PartnerError
+from reclaim.partners.models import Partner
+from reclaim.platforms.models import Platform
+from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
 from reclaim.web.console.responses import redirect as redirect_to
-from reclaim.web.console.responses import render as page
 
 router = APIRouter()
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import Depends
 
-from reclaim.domain.accounts import Role
+from reclaim.accounts.domain import Role
 from reclaim.web.console.auth import half_logged_in, require
 
 

@@ -1,4 +1,4 @@
-"""Console routes: the triage queue, claiming and assigning cases."""
+"""Console routes: the triage queue, claiming and assigning casework."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.cases import CaseStatus
-from reclaim.services import audit, cases, triage
-from reclaim.storage.models import User
+from reclaim import audit
+from reclaim.accounts.models import User
+from reclaim.audit.domain import AuditTag
+from reclaim.cases import casework, triage
+from reclaim.cases.domain import CaseStatus
+from reclaim.web.common import render
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_or_404, case_url, render_case
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import app_state, local_target, redirect, render
+from reclaim.web.console.responses import app_state, local_target, redirect
 
 router = APIRouter()
 
@@ -94,7 +96,7 @@ def claim(
     next_url: Annotated[str, Form(alias="next")] = "",
 ) -> Response:
     case = case_or_404(staff, number)
-    cases.assign(staff.db, case, staff.user, actor_id=staff.user.id)
+    casework.assign(staff.db, case, staff.user, actor_id=staff.user.id)
     staff.db.commit()
     # Back to the console page the form came from; never to another site.
     return redirect(local_target(next_url) or case_url(case, "claimed"))
@@ -112,8 +114,8 @@ def assign(
     if assignee is None:
         raise HTTPException(404, "no such user")
     try:
-        cases.assign(staff.db, case, assignee, actor_id=staff.user.id)
-    except cases.CaseError as exc:
+        casework.assign(staff.db, case, assignee, actor_id=staff.user.id)
+    except casework.CaseError as exc:
         staff.db.rollback()
         return render_case(request, staff, case, status=409, error=exc.code)
     staff.db.commit()

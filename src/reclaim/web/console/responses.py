@@ -3,24 +3,21 @@ collaborators built from settings (field cipher, login throttle)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from reclaim.accounts.domain import Role
+from reclaim.accounts.login import Guard, LoginLimits
 from reclaim.config import Settings
-from reclaim.domain.accounts import Role
-from reclaim.services.field_crypto import FieldCipher, field_cipher
-from reclaim.services.login import Guard, LoginLimits
-from reclaim.services.throttle import Throttle
+from reclaim.security.field_crypto import FieldCipher, field_cipher
+from reclaim.security.throttle import Throttle
+from reclaim.web.common import AppState
 from reclaim.web.console import permissions
 from reclaim.web.console.auth import LOGIN_PATH
 from reclaim.web.csrf import STAFF_COOKIE
 from reclaim.web.deps import client_address
-
-if TYPE_CHECKING:
-    from reclaim.web.app import AppState
 
 HOME = "/console/"
 QUEUE_ROUTE = "console.queue"
@@ -50,13 +47,6 @@ def login_guard(request: Request) -> Guard:
     )
     throttle = Throttle(settings.secret_bytes)
     return Guard(throttle, limits, client_address(request))
-
-
-def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    # web.app imports the console package to mount its routers: reach it at call time.
-    from reclaim.web.app import render as render_page
-
-    return render_page(request, template, context, status)
 
 
 def redirect(url: str) -> RedirectResponse:

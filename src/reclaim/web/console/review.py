@@ -14,14 +14,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from reclaim.domain.decisions import Classification, DecisionStatus
+from reclaim.cases import casework, decisions, review, viewing
+from reclaim.cases.domain import Classification, DecisionStatus
+from reclaim.cases.models import Decision, Item, QuarantinedMedia
 from reclaim.fetching import SafeFetcher
-from reclaim.services import cases, decisions, review, viewing
-from reclaim.storage.models import Decision, Item, QuarantinedMedia
+from reclaim.web.common import render
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_url, render_case
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import app_state, redirect, render
+from reclaim.web.console.responses import app_state, redirect
 
 router = APIRouter()
 
@@ -157,7 +158,7 @@ def _media_page(
 ) -> Response:
     state = app_state(request)
     item = media.item
-    matches = cases.item_matches(
+    matches = casework.item_matches(
         staff.db, item, matcher=state.match_engine(), max_distance=state.settings.match_max_distance
     )
     context = {
@@ -166,7 +167,7 @@ def _media_page(
         "item": item,
         "case": item.case,
         "matches": matches,
-        "confirmed_match": cases.closest_confirmed(item, matches),
+        "confirmed_match": casework.closest_confirmed(item, matches),
         "has_preview": viewing.has_preview(media),
         "show_preview": request.query_params.get("preview") == "1",
         "error": error,

@@ -11,30 +11,26 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from reclaim.domain.audit import AuditTag
-from reclaim.domain.notices import OPEN_NOTICE_STATUSES
-from reclaim.domain.platforms import InvalidDomainError, normalise_domain
-from reclaim.services import audit, escalation, feedback, notices, takedown_stats
-from reclaim.services.field_crypto import field_cipher
-from reclaim.services.notice_render import render_notice
-from reclaim.services.notices import NoticeError, NoticePolicy
-from reclaim.services.outbox import WEBHOOK_SECRET_PURPOSE
-from reclaim.services.platforms import LANGUAGES
-from reclaim.storage.models import (
-    Delivery,
-    Item,
-    Notice,
-    NoticeItem,
-    Platform,
-    PlatformDomain,
-    Verification,
-)
+from reclaim import audit
+from reclaim.audit.domain import AuditTag
+from reclaim.cases.models import Item
+from reclaim.partners import feedback
+from reclaim.platforms.directory import LANGUAGES
+from reclaim.platforms.domain import InvalidDomainError, normalise_domain
+from reclaim.platforms.models import Platform, PlatformDomain
+from reclaim.security.field_crypto import field_cipher
+from reclaim.takedown import escalation, notices, progress
+from reclaim.takedown.domain import OPEN_NOTICE_STATUSES
+from reclaim.takedown.models import Delivery, Notice, NoticeItem, Verification
+from reclaim.takedown.notices import NoticeError, NoticePolicy
+from reclaim.takedown.outbox import WEBHOOK_SECRET_PURPOSE
+from reclaim.takedown.rendering import render_notice
+from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_or_404, may
 from reclaim.web.console.permissions import permitted
 from reclaim.web.console.responses import app_state, settings_of
 from reclaim.web.console.responses import redirect as redirect_to
-from reclaim.web.console.responses import render as page
 
 router = APIRouter()
 
@@ -171,7 +167,7 @@ def send_notice(
         return redirect_to(f"/console/notices/{notice_id}?error={error}")
     staff.db.commit()
     # Send now rather than at the next minute's run.
-    app_state(request).huey.reclaim_tasks.deliver_notices()
+    app_state(request).huey.reclaim_tasks.takedown.deliver_notices()
     return redirect_to(f"/console/notices/{notice_id}")
 
 
@@ -192,12 +188,12 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
     ).all()
     context: dict[str, Any] = {
         "active": "takedown",
-        "figures": takedown_stats.platform_figures(staff.db, now),
+        "figures": progress.platform_figures(staff.db, now),
         "open_notices": open_notices,
         "overdue": [n for n in open_notices if notices.is_overdue(n, now)],
         "troubled": troubled,
         "feedback": feedback.feedback_by_platform(staff.db),
-        "changed": takedown_stats.changed_content(staff.db),
+        "changed": progress.changed_content(staff.db),
         "now": now,
     }
     return page(request, "console/takedown.html", context)

@@ -14,12 +14,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from reclaim.domain.accounts import Role
-from reclaim.services import accounts, audit, enrolment, recovery_codes, staff_sessions
-from reclaim.storage.models import User
+from reclaim import audit
+from reclaim.accounts import enrolment, recovery_codes, staff_sessions
+from reclaim.accounts import users as accounts
+from reclaim.accounts.domain import Role
+from reclaim.accounts.models import User
+from reclaim.web.common import render
 from reclaim.web.console.auth import Staff, session_policy
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import redirect, render, settings_of
+from reclaim.web.console.responses import redirect, settings_of
 
 router = APIRouter()
 

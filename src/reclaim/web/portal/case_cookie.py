@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from fastapi import Response
 
-from reclaim.storage.models import Case
+from reclaim.cases.models import Case
 
 COOKIE = "reclaim_case"
 PATH = "/case"

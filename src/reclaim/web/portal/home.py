@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from reclaim.web.portal.pages import render
+from reclaim.web.common import render
 
 router = APIRouter()
 

@@ -11,19 +11,20 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from reclaim.domain.cases import ItemKind
+from reclaim.cases.domain import ItemKind
+from reclaim.cases.models import Case
 from reclaim.domain.clock import system_clock
-from reclaim.services import intake, reporter_case
-from reclaim.services.case_access import AccessPolicy, Outcome, check_case
-from reclaim.services.report_input import (
+from reclaim.intake import reporter_case, submission
+from reclaim.intake.case_access import AccessPolicy, Outcome, check_case
+from reclaim.intake.report_input import (
     InvalidInputError,
     Problem,
     parse_contact_change,
     parse_items,
 )
-from reclaim.services.takedown_stats import case_progress
-from reclaim.services.throttle import Throttle
-from reclaim.storage.models import Case
+from reclaim.security.throttle import Throttle
+from reclaim.takedown.progress import case_progress
+from reclaim.web.common import render
 from reclaim.web.deps import DbSession, client_address
 from reclaim.web.portal import case_cookie, pages
 from reclaim.web.portal.pages import _
@@ -66,7 +67,7 @@ def _secret(request: Request) -> bytes:
 @router.get("/case", include_in_schema=False)
 def check_form(request: Request) -> Response:
     expired = request.query_params.get("expired") == "1"
-    return pages.render(request, "portal/check.html", {"number": "", "expired": expired})
+    return render(request, "portal/check.html", {"number": "", "expired": expired})
 
 
 @router.post("/case", include_in_schema=False)
@@ -83,10 +84,10 @@ def check(request: Request, session: DbSession, form: Annotated[CheckForm, Form(
     session.commit()
     if result.outcome is Outcome.LOCKED and result.locked_until is not None:
         minutes = math.ceil((result.locked_until - system_clock()).total_seconds() / 60)
-        return pages.render(request, "portal/locked.html", {"minutes": max(1, minutes)}, 429)
+        return render(request, "portal/locked.html", {"minutes": max(1, minutes)}, 429)
     if result.outcome is Outcome.REFUSED or result.case is None:
         context = {"number": form.case_number[:64], "refused": True}
-        return pages.render(request, "portal/check.html", context, 400)
+        return render(request, "portal/check.html", context, 400)
     response = RedirectResponse(STATUS_PATH, status_code=303)
     value = case_cookie.issue(_secret(request), result.case, system_clock())
     case_cookie.set_cookie(response, value, secure=settings.secure_cookies)
@@ -130,7 +131,7 @@ def status(request: Request, session: DbSession) -> Response:
     case, cookie = opened
     done = request.query_params.get("done")
     context = status_context(request, session, case, notice=done if done in NOTICES else None)
-    response = pages.render(request, "portal/status.html", context)
+    response = render(request, "portal/status.html", context)
     case_cookie.set_cookie(response, cookie, secure=pages.settings_of(request).secure_cookies)
     return response
 
@@ -175,7 +176,7 @@ def _refused(
     context = status_context(
         request, session, case, problems=problems, form=form, contact_form=contact_form
     )
-    return pages.render(request, "portal/status.html", context, 400)
+    return render(request, "portal/status.html", context, 400)
 
 
 # --- what the reporter can change ------------------------------------------------------
@@ -191,7 +192,7 @@ def add_items(request: Request, session: DbSession, form: Annotated[ItemsForm, F
         items = parse_items(form.urls, form.file, pages.input_limits(request))
     except InvalidInputError as invalid:
         return _refused(request, session, case, invalid.problems, form=form)
-    added = intake.add_items(session, case, items, policy=pages.intake_policy(request))
+    added = submission.add_items(session, case, items, policy=pages.intake_policy(request))
     session.commit()
     return _back("added" if added.urls or added.files else "nothing_new")
 

@@ -7,12 +7,13 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Request
 
 from reclaim.config import Settings
-from reclaim.services.field_crypto import FieldCipher, field_cipher
-from reclaim.services.intake import IntakePolicy
-from reclaim.services.report_input import InputLimits, Problem, parse_file
+from reclaim.intake.report_input import InputLimits, Problem, parse_file
+from reclaim.intake.submission import IntakePolicy
+from reclaim.security.field_crypto import FieldCipher, field_cipher
+from reclaim.web.common import language_of
 from reclaim.web.i18n import Translator
 
 
@@ -21,24 +22,12 @@ def _(message: str) -> str:
     return message
 
 
-# reclaim.web.app imports the portal to include its router, so the portal reaches back
-# into it at call time, not at import time.
-
-
-def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-    from reclaim.web.app import render as render_page
-
-    return render_page(request, template, context, status)
-
-
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.reclaim.settings
     return settings
 
 
 def translator(request: Request) -> Translator:
-    from reclaim.web.app import language_of
-
     translated: Translator = request.app.state.reclaim.catalogs.get(language_of(request))
     return translated
 

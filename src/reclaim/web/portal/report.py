@@ -14,13 +14,9 @@ from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
-from reclaim.services import intake
-from reclaim.services.report_input import (
-    InvalidInputError,
-    Problem,
-    RawReport,
-    parse_report,
-)
+from reclaim.intake import submission
+from reclaim.intake.report_input import InvalidInputError, Problem, RawReport, parse_report
+from reclaim.web.common import render
 from reclaim.web.deps import DbSession
 from reclaim.web.portal import pages
 
@@ -66,7 +62,7 @@ class ReportForm(BaseModel):
 
 @router.get("/report", include_in_schema=False)
 def report_form(request: Request) -> Response:
-    return pages.render(
+    return render(
         request,
         "portal/report.html",
         form_context(request, RawReport(idempotency_key=pages.new_form_key()), ()),
@@ -84,20 +80,20 @@ def submit_report(
         if any(p.field == "form" for p in invalid.problems):
             raw = replace(raw, idempotency_key=pages.new_form_key())
         context = form_context(request, raw, invalid.problems)
-        return pages.render(request, "portal/report.html", context, status=400)
+        return render(request, "portal/report.html", context, status=400)
 
     options: dict[str, Any] = {
         "policy": pages.intake_policy(request),
         "cipher": pages.cipher(request),
     }
     try:
-        receipt = intake.submit_report(session, report, **options)
+        receipt = submission.submit_report(session, report, **options)
         session.commit()
     except IntegrityError:
         # The same form sent twice at once: the other request made the report.
         session.rollback()
-        receipt = intake.submit_report(session, report, **options)
-    return pages.render(
+        receipt = submission.submit_report(session, report, **options)
+    return render(
         request,
         "portal/confirmation.html",
         {

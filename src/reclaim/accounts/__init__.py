@@ -1,0 +1,1 @@
+"""Staff accounts: users and roles, passwords, TOTP, recovery codes, enrolment, login, sessions."""

@@ -1,0 +1,2 @@
+"""Hash banks: signals, banks and their entries, import and export formats, the hash
+feed, the match engine."""

@@ -1,0 +1,401 @@
+"""Hash banks: adding signals with provenance, withdrawing them, statistics.
+
+Every add and every withdrawal takes the next numbers of the `bank_feed` counter into
+the entry's `change_seq`; the partner hash feed and the in-memory match engines read
+changes in that order.  The counter's lock is taken first in each write, so bank
+writers are serialised: two imports cannot both insert the same entry, and sequence
+numbers become visible in the order they were issued.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reclaim import audit
+from reclaim.audit.domain import AuditTag
+from reclaim.banks.domain import BUILTIN_BANKS, EntrySource
+from reclaim.banks.models import Bank, BankEntry
+from reclaim.banks.models import Signal as SignalRow
+from reclaim.domain.clock import Clock, system_clock
+from reclaim.domain.signals import Signal, SignalType
+from reclaim.storage import counters
+from reclaim.storage.bulk import chunked, insert_ignoring_duplicates
+
+BANK_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+class BankError(ValueError):
+    """A bank operation that cannot be done (unknown bank, bad name, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A signal to bank, with what is known about it."""
+
+    signal: Signal
+    quality: int | None = None
+    verified: bool = False
+
+
+@dataclass(slots=True)
+class AddOutcome:
+    added: int = 0
+    reactivated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[Signal, str]] = field(default_factory=list)
+    entry_ids: list[int] = field(default_factory=list)
+
+    def merge(self, other: AddOutcome) -> None:
+        self.added += other.added
+        self.reactivated += other.reactivated
+        self.unchanged += other.unchanged
+        self.rejected.extend(other.rejected)
+        self.entry_ids.extend(other.entry_ids)
+
+
+# --- banks -------------------------------------------------------------------------
+
+
+def ensure_builtin_banks(session: Session) -> list[Bank]:
+    """Create `self-reported` and `confirmed` if they are not there yet."""
+    banks = []
+    for name, description in BUILTIN_BANKS.items():
+        bank = session.scalar(select(Bank).where(Bank.name == name))
+        if bank is None:
+            bank = Bank(name=name, description=description, builtin=True)
+            session.add(bank)
+        banks.append(bank)
+    session.flush()
+    return banks
+
+
+def get_bank(session: Session, name: str) -> Bank:
+    """The bank of this name; built-in banks are created on first use."""
+    bank = session.scalar(select(Bank).where(Bank.name == name))
+    if bank is None and name in BUILTIN_BANKS:
+        ensure_builtin_banks(session)
+        bank = session.scalar(select(Bank).where(Bank.name == name))
+    if bank is None:
+        known = ", ".join(session.scalars(select(Bank.name).order_by(Bank.name))) or "none"
+        raise BankError(f"no bank named {name!r} (banks: {known})")
+    return bank
+
+
+def create_bank(
+    session: Session,
+    name: str,
+    description: str,
+    *,
+    actor: audit.Actor,
+    clock: Clock = system_clock,
+) -> Bank:
+    if not BANK_NAME.fullmatch(name):
+        raise BankError(
+            "a bank name is 1–64 lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
+        raise BankError(f"a bank named {name!r} already exists")
+    bank = Bank(name=name, description=description, builtin=False, created_at=clock())
+    session.add(bank)
+    session.flush()
+    audit.record(
+        session,
+        AuditTag.BANK_CREATED,
+        actor=actor,
+        target=("bank", bank.id),
+        details={"name": name},
+    )
+    return bank
+
+
+# --- adding and withdrawing ---------------------------------------------------------
+
+
+def add_signals(
+    session: Session,
+    bank: Bank,
+    entries: Iterable[NewEntry],
+    *,
+    source: EntrySource,
+    source_ref: str | None,
+    min_pdq_quality: int,
+    clock: Clock = system_clock,
+) -> AddOutcome:
+    """Bank signals; idempotent (adding a banked signal again changes nothing).
+
+    PDQ hashes whose quality is known and below `min_pdq_quality` are not banked and
+    come back in `rejected` with the reason.  A withdrawn entry added again is
+    reactivated (and appears in the feed again).
+    """
+    counters.next_values(session, counters.BANK_FEED, 0)  # take the bank-writer lock
+    outcome = AddOutcome()
+    wanted: dict[Signal, NewEntry] = {}
+    for entry in entries:
+        reason = quality_problem(entry, min_pdq_quality)
+        if reason:
+            outcome.rejected.append((entry.signal, reason))
+        elif entry.signal not in wanted:
+            wanted[entry.signal] = entry
+    now = clock()
+    signal_ids = _signal_ids(session, list(wanted), now)
+    existing = _entry_states(session, bank.id, list(signal_ids.values()))
+    to_insert: list[dict[str, object]] = []
+    withdrawn: list[int] = []
+    for signal, entry in wanted.items():
+        signal_id = signal_ids[signal]
+        state = existing.get(signal_id)
+        if state is None:
+            to_insert.append(
+                {
+                    "bank_id": bank.id,
+                    "signal_id": signal_id,
+                    "quality": entry.quality,
+                    "verified": entry.verified,
+                    "source": source,
+                    "source_ref": source_ref,
+                    "added_at": now,
+                }
+            )
+        elif state[1]:
+            outcome.unchanged += 1
+            outcome.entry_ids.append(state[0])
+        else:
+            withdrawn.append(state[0])
+    to_reactivate = list(session.scalars(select(BankEntry).where(BankEntry.id.in_(withdrawn))))
+    changes = len(to_insert) + len(to_reactivate)
+    if changes == 0:
+        return outcome
+    last = counters.next_values(session, counters.BANK_FEED, changes)
+    sequence = iter(range(last - changes + 1, last + 1))
+    for row in to_insert:
+        row["change_seq"] = next(sequence)
+    for part in chunked(to_insert):
+        session.execute(BankEntry.__table__.insert(), list(part))  # type: ignore[attr-defined]
+    for current in to_reactivate:
+        current.withdrawn_at = None
+        current.added_at = now
+        current.source, current.source_ref = source, source_ref
+        current.change_seq = next(sequence)
+    session.flush()
+    outcome.added = len(to_insert)
+    outcome.reactivated = len(to_reactivate)
+    inserted_ids = [signal_ids[s] for s in wanted if signal_ids[s] not in existing]
+    outcome.entry_ids.extend(e[0] for e in _entry_states(session, bank.id, inserted_ids).values())
+    outcome.entry_ids.extend(e.id for e in to_reactivate)
+    return outcome
+
+
+def quality_problem(entry: NewEntry, min_pdq_quality: int) -> str | None:
+    quality = entry.quality
+    if entry.signal.type is SignalType.PDQ and quality is not None and quality < min_pdq_quality:
+        return (
+            f"PDQ quality {quality} is below the banking threshold "
+            f"{min_pdq_quality}: the image has too little detail to match reliably"
+        )
+    return None
+
+
+def withdraw_signals(
+    session: Session,
+    bank: Bank,
+    signals: Iterable[Signal],
+    *,
+    clock: Clock = system_clock,
+) -> list[BankEntry]:
+    """Withdraw active entries; they stay as tombstones for the hash feed."""
+    signal_ids = _existing_signal_ids(session, list(set(signals)))
+    states = _entry_states(session, bank.id, list(signal_ids.values()))
+    # withdraw_entries takes the lock and skips any withdrawn meanwhile.
+    return withdraw_entries(
+        session, [entry_id for entry_id, _active in states.values()], clock=clock
+    )
+
+
+def withdraw_entries(
+    session: Session, entry_ids: Iterable[int], *, clock: Clock = system_clock
+) -> list[BankEntry]:
+    counters.next_values(session, counters.BANK_FEED, 0)
+    ids = list(entry_ids)
+    entries = list(
+        session.scalars(
+            select(BankEntry).where(BankEntry.id.in_(ids), BankEntry.withdrawn_at.is_(None))
+        )
+    )
+    return _withdraw(session, entries, clock)
+
+
+def _withdraw(session: Session, entries: list[BankEntry], clock: Clock) -> list[BankEntry]:
+    if not entries:
+        return []
+    last = counters.next_values(session, counters.BANK_FEED, len(entries))
+    now = clock()
+    for offset, entry in enumerate(sorted(entries, key=lambda e: e.id)):
+        entry.withdrawn_at = now
+        entry.change_seq = last - len(entries) + 1 + offset
+    session.flush()
+    return entries
+
+
+def signal_ids(
+    session: Session, signals: Iterable[Signal], *, clock: Clock = system_clock
+) -> dict[Signal, int]:
+    """Ids of these signals' rows, creating those that do not exist yet (items refer to
+    signals whether or not any bank holds them)."""
+    return _signal_ids(session, list(set(signals)), clock())
+
+
+def _signal_ids(session: Session, signals: list[Signal], now: datetime) -> dict[Signal, int]:
+    """Ids of these signals, creating the rows that do not exist yet."""
+    found = _existing_signal_ids(session, signals)
+    missing = [s for s in signals if s not in found]
+    if missing:
+        insert_ignoring_duplicates(
+            session,
+            SignalRow.__table__,  # type: ignore[arg-type]
+            [{"type": s.type.value, "value": s.value, "created_at": now} for s in missing],
+        )
+        found.update(_existing_signal_ids(session, missing))
+    return found
+
+
+def _existing_signal_ids(session: Session, signals: list[Signal]) -> dict[Signal, int]:
+    found: dict[Signal, int] = {}
+    by_type: dict[SignalType, list[str]] = {}
+    for signal in signals:
+        by_type.setdefault(signal.type, []).append(signal.value)
+    # One signal type per query keeps the (type, value) index usable on every backend.
+    for kind, values in by_type.items():
+        for part in chunked(values):
+            rows = session.execute(
+                select(SignalRow.id, SignalRow.value).where(
+                    SignalRow.type == kind, SignalRow.value.in_(part)
+                )
+            )
+            for signal_id, value in rows:
+                found[Signal(kind, value)] = signal_id
+    return found
+
+
+def _entry_states(
+    session: Session, bank_id: int, signal_ids: list[int]
+) -> dict[int, tuple[int, bool]]:
+    """signal id -> (entry id, active) for this bank's entries of these signals."""
+    found: dict[int, tuple[int, bool]] = {}
+    for part in chunked(signal_ids):
+        rows = session.execute(
+            select(BankEntry.signal_id, BankEntry.id, BankEntry.withdrawn_at.is_(None)).where(
+                BankEntry.bank_id == bank_id, BankEntry.signal_id.in_(part)
+            )
+        )
+        for signal_id, entry_id, active in rows:
+            found[signal_id] = (entry_id, bool(active))
+    return found
+
+
+# --- reading -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BankStats:
+    name: str
+    description: str
+    builtin: bool
+    active: dict[str, int]
+    verified: int
+    withdrawn: int
+    last_change: datetime | None
+
+    @property
+    def total_active(self) -> int:
+        return sum(self.active.values())
+
+
+def bank_stats(session: Session) -> list[BankStats]:
+    banks = list(session.scalars(select(Bank).order_by(Bank.name)))
+    rows = session.execute(
+        select(
+            BankEntry.bank_id,
+            SignalRow.type,
+            BankEntry.withdrawn_at.is_(None),
+            BankEntry.verified,
+            func.count(),
+            func.max(BankEntry.added_at),
+        )
+        .join(SignalRow, SignalRow.id == BankEntry.signal_id)
+        .group_by(
+            BankEntry.bank_id, SignalRow.type, BankEntry.withdrawn_at.is_(None), BankEntry.verified
+        )
+    ).all()
+    by_bank: dict[int, list[Any]] = {}
+    for row in rows:
+        by_bank.setdefault(row[0], []).append(row)
+    stats = []
+    for bank in banks:
+        active: dict[str, int] = {}
+        verified = withdrawn = 0
+        last: datetime | None = None
+        for _bank_id, kind, is_active, is_verified, count, latest in by_bank.get(bank.id, []):
+            if is_active:
+                key = SignalType(kind).value
+                active[key] = active.get(key, 0) + count
+                verified += count if is_verified else 0
+            else:
+                withdrawn += count
+            if latest is not None and (last is None or latest > last):
+                last = latest
+        stats.append(
+            BankStats(bank.name, bank.description, bank.builtin, active, verified, withdrawn, last)
+        )
+    return stats
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    signal: Signal
+    quality: int | None
+    verified: bool
+    added_at: datetime
+
+
+def active_entries(session: Session, bank: Bank, batch_size: int = 5000) -> Iterator[ExportRow]:
+    """Stream a bank's active entries in a stable order (by entry id)."""
+    last_id = 0
+    while batch := active_batch(session, bank.id, after=last_id, limit=batch_size):
+        for last_id, row in batch:  # noqa: B007 - the last one's id is where to go on
+            yield row
+
+
+def active_batch(
+    session: Session, bank_id: int, *, after: int, limit: int
+) -> list[tuple[int, ExportRow]]:
+    """Up to ``limit`` active entries with ids above ``after``, by id, with their ids."""
+    rows = session.execute(
+        select(
+            BankEntry.id,
+            SignalRow.type,
+            SignalRow.value,
+            BankEntry.quality,
+            BankEntry.verified,
+            BankEntry.added_at,
+        )
+        .join(SignalRow, SignalRow.id == BankEntry.signal_id)
+        .where(
+            BankEntry.bank_id == bank_id,
+            BankEntry.withdrawn_at.is_(None),
+            BankEntry.id > after,
+        )
+        .order_by(BankEntry.id)
+        .limit(limit)
+    ).all()
+    return [
+        (entry_id, ExportRow(Signal(SignalType(kind), value), quality, verified, added_at))
+        for entry_id, kind, value, quality, verified, added_at in rows
+    ]

@@ -1,0 +1,206 @@
+"""The three bank file formats: python-threatexchange's local_file, CSV and JSON lines.
+
+- ``local_file``: one ``<signal_type> <value>`` per line, as python-threatexchange's
+  ``LocalFileSignalExchangeAPI`` reads and writes it.  That format uses
+  python-threatexchange's type names (``video_md5``, ``video_sha256``), so Reclaim
+  writes those names and reads both them and its own (``md5``, ``sha256``).
+- ``csv``: a header ``signal_type,value,quality,verified,added_at``.
+- ``jsonl``: one object per line with the same fields.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TextIO
+
+from reclaim.banks.banking import ExportRow, NewEntry
+from reclaim.domain.signals import InvalidSignalError, Signal, SignalType
+
+
+class BankFormat(enum.StrEnum):
+    LOCAL_FILE = "local_file"
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+CSV_HEADER = ("signal_type", "value", "quality", "verified", "added_at")
+
+#: python-threatexchange's names for Reclaim's signal types, and back.
+THREATEXCHANGE_NAMES = {
+    SignalType.PDQ: "pdq",
+    SignalType.MD5: "video_md5",
+    SignalType.SHA256: "video_sha256",
+}
+_TYPE_ALIASES = {name: kind for kind, name in THREATEXCHANGE_NAMES.items()}
+
+
+def parse_signal_type(name: str) -> str:
+    """Map python-threatexchange's type names onto Reclaim's."""
+    name = name.strip().lower()
+    kind = _TYPE_ALIASES.get(name)
+    return kind.value if kind else name
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+ParsedLine = tuple[int, NewEntry | LineError]
+
+
+def read_entries(
+    stream: TextIO, file_format: BankFormat, *, verified_default: bool = False
+) -> Iterator[ParsedLine]:
+    """Yield (line number, entry or error) for every non-blank line of the file."""
+    if file_format is BankFormat.LOCAL_FILE:
+        yield from _read_local_file(stream, verified_default)
+    elif file_format is BankFormat.CSV:
+        yield from _read_csv(stream, verified_default)
+    else:
+        yield from _read_jsonl(stream, verified_default)
+
+
+def _read_local_file(stream: TextIO, verified_default: bool) -> Iterator[ParsedLine]:
+    for number, line in enumerate(stream, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        kind, _, value = text.partition(" ")
+        parsed = _entry(kind, value.strip(), None, verified_default)
+        yield number, LineError(number, parsed.message) if isinstance(parsed, LineError) else parsed
+
+
+def _read_csv(stream: TextIO, verified_default: bool) -> Iterator[ParsedLine]:
+    reader = csv.reader(stream)
+    header = next(reader, None)
+    if header is None:
+        return
+    columns = [c.strip().lower() for c in header]
+    if columns[:2] != ["signal_type", "value"] or not set(columns) <= set(CSV_HEADER):
+        yield 1, LineError(1, f"the header must be {','.join(CSV_HEADER)}; got {','.join(header)}")
+        return
+    for row in reader:
+        number = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(columns):
+            yield number, LineError(number, f"expected {len(columns)} fields, got {len(row)}")
+            continue
+        record = dict(zip(columns, row, strict=True))
+        yield number, _from_record(number, record, verified_default)
+
+
+def _read_jsonl(stream: TextIO, verified_default: bool) -> Iterator[ParsedLine]:
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, LineError(number, f"not JSON: {exc.msg}")
+            continue
+        if not isinstance(record, dict):
+            yield number, LineError(number, "each line must be a JSON object")
+            continue
+        yield number, _from_record(number, record, verified_default)
+
+
+def _from_record(
+    number: int, record: dict[str, Any], verified_default: bool
+) -> NewEntry | LineError:
+    quality = record.get("quality")
+    verified = record.get("verified")
+    try:
+        quality_value = _quality(quality)
+        verified_value = verified_default if verified in (None, "") else _boolean(verified)
+    except ValueError as exc:
+        return LineError(number, str(exc))
+    result = _entry(
+        str(record.get("signal_type", "")),
+        str(record.get("value", "")),
+        quality_value,
+        verified_value,
+    )
+    if isinstance(result, LineError):
+        return LineError(number, result.message)
+    return result
+
+
+def _entry(kind: str, value: str, quality: int | None, verified: bool) -> NewEntry | LineError:
+    try:
+        signal = Signal.parse(parse_signal_type(kind), value)
+    except InvalidSignalError as exc:
+        return LineError(0, str(exc))
+    return NewEntry(signal, quality, verified)
+
+
+def _quality(value: object) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        quality = int(str(value))
+    except ValueError:
+        raise ValueError(f"quality must be a whole number 0–100, got {value!r}") from None
+    if not 0 <= quality <= 100:
+        raise ValueError(f"quality must be 0–100, got {quality}")
+    return quality
+
+
+def _boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "1", "yes"}:
+        return True
+    if text in {"false", "0", "no"}:
+        return False
+    raise ValueError(f"verified must be true or false, got {value!r}")
+
+
+# --- writing -----------------------------------------------------------------------
+
+
+def write_entries(rows: Iterable[ExportRow], file_format: BankFormat) -> Iterator[str]:
+    """Yield the file's text in pieces (for streaming to a file or an HTTP response)."""
+    if file_format is BankFormat.LOCAL_FILE:
+        for row in rows:
+            yield f"{THREATEXCHANGE_NAMES[row.signal.type]} {row.signal.value}\n"
+    elif file_format is BankFormat.CSV:
+        yield ",".join(CSV_HEADER) + "\r\n"
+        for row in rows:
+            buffer = io.StringIO()
+            csv.writer(buffer).writerow(
+                [
+                    row.signal.type.value,
+                    row.signal.value,
+                    "" if row.quality is None else row.quality,
+                    "true" if row.verified else "false",
+                    _iso(row.added_at),
+                ]
+            )
+            yield buffer.getvalue()
+    else:
+        for row in rows:
+            record = {
+                "signal_type": row.signal.type.value,
+                "value": row.signal.value,
+                "quality": row.quality,
+                "verified": row.verified,
+                "added_at": _iso(row.added_at),
+            }
+            yield json.dumps(record, separators=(",", ":")) + "\n"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,1 @@
+"""Case work: cases, reports and items, triage, review into the quarantine, decisions, retention."""

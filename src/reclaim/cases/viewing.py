@@ -1,0 +1,87 @@
+"""Looking at quarantined media: the blurred preview and the original, each audited.
+
+Fetching for review (services/review.py) stores the media and, for images, a blurred
+greyscale preview beside it; the console shows neither unasked.  Every look is an
+audit row (ITEM_PREVIEWED, ITEM_REVEALED); media purged at the end of its retention
+period cannot be looked at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from reclaim import audit
+from reclaim.audit.domain import AuditTag
+from reclaim.cases.models import QuarantinedMedia
+from reclaim.cases.review import PREVIEW_SUFFIX, ReviewError
+from reclaim.domain.clock import Clock, system_clock
+from reclaim.fetching.quarantine import QuarantineError, QuarantineNotFoundError, QuarantineStore
+
+
+@dataclass(frozen=True, slots=True)
+class MediaContent:
+    data: bytes
+    content_type: str
+
+
+def has_preview(media: QuarantinedMedia) -> bool:
+    """Images get a preview at fetch time (unless they could not be decoded)."""
+    return media.content_type.startswith("image/")
+
+
+def preview(
+    session: Session,
+    media: QuarantinedMedia,
+    *,
+    store: QuarantineStore,
+    actor_id: int,
+    clock: Clock = system_clock,
+) -> bytes:
+    """The blurred greyscale preview (a JPEG); audited ITEM_PREVIEWED."""
+    _check_kept(media)
+    try:
+        data = store.get(media.object_id + PREVIEW_SUFFIX)
+    except QuarantineNotFoundError:
+        raise ReviewError("no_preview", "there is no preview for this media") from None
+    except QuarantineError as exc:
+        raise ReviewError("unreadable", str(exc)) from None
+    _audit_look(session, AuditTag.ITEM_PREVIEWED, media, actor_id, clock)
+    return data
+
+
+def reveal(
+    session: Session,
+    media: QuarantinedMedia,
+    *,
+    store: QuarantineStore,
+    actor_id: int,
+    clock: Clock = system_clock,
+) -> MediaContent:
+    """The original bytes, decrypted for one response; audited ITEM_REVEALED."""
+    _check_kept(media)
+    try:
+        data = store.get(media.object_id)
+    except QuarantineError as exc:
+        raise ReviewError("unreadable", str(exc)) from None
+    _audit_look(session, AuditTag.ITEM_REVEALED, media, actor_id, clock)
+    return MediaContent(data, media.content_type)
+
+
+def _check_kept(media: QuarantinedMedia) -> None:
+    if media.purged_at is not None:
+        raise ReviewError("purged", "this media was purged when its retention period ended")
+
+
+def _audit_look(
+    session: Session, tag: AuditTag, media: QuarantinedMedia, actor_id: int, clock: Clock
+) -> None:
+    audit.record(
+        session,
+        tag,
+        actor=audit.Actor.user(actor_id),
+        target=("item", media.item_id),
+        details={"media": media.id, "sha256": media.sha256},
+        clock=clock,
+    )

@@ -1,0 +1,1 @@
+"""Demo data for a development instance (`reclaim demo`)."""

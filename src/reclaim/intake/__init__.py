@@ -1,0 +1,1 @@
+"""Intake: what reporters send through the portal, checked and stored; check-my-case."""

@@ -1,0 +1,39 @@
+"""Every feature's background tasks, registered on one queue.
+
+Each feature declares its own tasks and schedule in its ``tasks.py``; ``register_tasks``
+is called once per queue by each entry point that builds one (``create_app`` for the
+in-process consumer, ``reclaim worker``), so both run the same tasks on the same
+schedule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from huey import Huey
+from sqlalchemy.orm import Session, sessionmaker
+
+from reclaim.cases import tasks as case_tasks
+from reclaim.config import Settings
+from reclaim.takedown import tasks as takedown_tasks
+
+
+@dataclass(frozen=True, slots=True)
+class Tasks:
+    """The registered task functions, by feature (calling one enqueues it)."""
+
+    cases: case_tasks.CaseTasks
+    takedown: takedown_tasks.TakedownTasks
+
+
+def register_tasks(huey: Huey, settings: Settings, sessions: sessionmaker[Session]) -> Tasks:
+    """Register Reclaim's tasks on ``huey``; calling it again returns the same tasks."""
+    existing: Tasks | None = getattr(huey, "reclaim_tasks", None)
+    if existing is not None:
+        return existing
+    tasks = Tasks(
+        cases=case_tasks.register(huey, settings, sessions),
+        takedown=takedown_tasks.register(huey, settings, sessions),
+    )
+    huey.reclaim_tasks = tasks
+    return tasks

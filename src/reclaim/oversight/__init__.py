@@ -1,0 +1,1 @@
+"""Oversight: reading the audit trail (search, labels, export) for supervisors and admins."""

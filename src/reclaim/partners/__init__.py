@@ -1,0 +1,1 @@
+"""Partners: platforms' API identities, their scoped keys, and the feedback they send."""

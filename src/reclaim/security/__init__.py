@@ -1,0 +1,1 @@
+"""Shared security mechanisms: field encryption, secret hashing, throttles."""

@@ -1,0 +1,1 @@
+"""Statistics and transparency reports computed from the case data (issue 15)."""

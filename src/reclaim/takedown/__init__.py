@@ -1,0 +1,1 @@
+"""Takedown: notices to platforms, their delivery, verification until removal, escalation."""

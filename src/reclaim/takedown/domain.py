@@ -1,0 +1,146 @@
+"""Removal notices to platforms: the lifecycle, deadlines and the verification schedule.
+
+A notice asks one platform to remove some decided items.  Its deadline comes from the
+items' classification (Taiwan's rules: 24 hours for images of minors, 72 hours for
+adults' intimate images; sextortion threats get pre-emptive hash sharing, no notice).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from reclaim.cases.domain import Classification
+from reclaim.domain.states import IllegalTransitionError
+
+
+class NoticeStatus(enum.StrEnum):
+    DRAFT = "draft"
+    QUEUED = "queued"  # committed with its outbox record; delivery is under way
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    REMOVED = "removed"
+    PARTIALLY_REMOVED = "partially_removed"
+    REFUSED = "refused"
+    EXPIRED = "expired"  # follow-up ended without removal (escalated to the authority)
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for the platform: reminders and verification continue."""
+        return self in (
+            NoticeStatus.QUEUED,
+            NoticeStatus.SENT,
+            NoticeStatus.ACKNOWLEDGED,
+            NoticeStatus.PARTIALLY_REMOVED,
+        )
+
+
+#: Statuses in which a notice still waits for the platform (see ``is_open``).
+OPEN_NOTICE_STATUSES = tuple(status for status in NoticeStatus if status.is_open)
+
+NOTICE_TRANSITIONS: Mapping[NoticeStatus, frozenset[NoticeStatus]] = {
+    NoticeStatus.DRAFT: frozenset({NoticeStatus.QUEUED}),
+    NoticeStatus.QUEUED: frozenset({NoticeStatus.SENT, NoticeStatus.REMOVED}),
+    NoticeStatus.SENT: frozenset(
+        {
+            NoticeStatus.ACKNOWLEDGED,
+            NoticeStatus.REMOVED,
+            NoticeStatus.PARTIALLY_REMOVED,
+            NoticeStatus.REFUSED,
+            NoticeStatus.EXPIRED,
+        }
+    ),
+    NoticeStatus.ACKNOWLEDGED: frozenset(
+        {
+            NoticeStatus.REMOVED,
+            NoticeStatus.PARTIALLY_REMOVED,
+            NoticeStatus.REFUSED,
+            NoticeStatus.EXPIRED,
+        }
+    ),
+    NoticeStatus.PARTIALLY_REMOVED: frozenset(
+        {NoticeStatus.REMOVED, NoticeStatus.REFUSED, NoticeStatus.EXPIRED}
+    ),
+    # Content that comes down late, or after a refusal, is still recorded as removed.
+    NoticeStatus.REFUSED: frozenset({NoticeStatus.REMOVED, NoticeStatus.PARTIALLY_REMOVED}),
+    NoticeStatus.EXPIRED: frozenset({NoticeStatus.REMOVED, NoticeStatus.PARTIALLY_REMOVED}),
+    NoticeStatus.REMOVED: frozenset(),
+}
+
+
+def check_notice_transition(current: NoticeStatus, requested: NoticeStatus) -> NoticeStatus:
+    if requested not in NOTICE_TRANSITIONS[current]:
+        raise IllegalTransitionError(current, requested)
+    return requested
+
+
+class ItemOutcome(enum.StrEnum):
+    """Where one noticed item stands."""
+
+    PENDING = "pending"
+    REMOVED = "removed"
+    NOT_FOUND = "not_found"  # the platform says it is not there (verification checks)
+    REFUSED = "refused"
+
+
+class ResolveOutcome(enum.StrEnum):
+    """What a platform says it did with one noticed item (a claim verification checks)."""
+
+    REMOVED = "removed"
+    NOT_FOUND = "not_found"
+    REFUSED = "refused"
+
+
+class VerificationOutcome(enum.StrEnum):
+    REMOVED = "removed"  # 404/410/451, host gone, or the page no longer has the media
+    STILL_UP = "still_up"  # same content hash
+    CHANGED = "changed"  # different content: an analyst looks
+    FAILED = "failed"  # could not tell (timeout, 5xx): try again later
+
+
+#: Legal deadlines by classification (hours after the notice is sent).  ``None``: no
+#: notice is sent for this classification.
+DEFAULT_DEADLINE_HOURS: Mapping[Classification, int | None] = {
+    Classification.CSAM: 24,
+    Classification.SELF_GENERATED_MINOR: 24,
+    Classification.ADULT_NCII: 72,
+    Classification.SEXTORTION_THREAT: None,
+    Classification.NOT_ACTIONABLE: None,
+    Classification.NEEDS_INFORMATION: None,
+}
+
+
+def notice_deadline(
+    sent_at: datetime,
+    classifications: list[Classification],
+    hours: Mapping[Classification, int | None] = DEFAULT_DEADLINE_HOURS,
+) -> datetime | None:
+    """The strictest deadline among the items' classifications, or None if none applies."""
+    applicable = [h for c in classifications if (h := hours.get(c)) is not None]
+    return sent_at + timedelta(hours=min(applicable)) if applicable else None
+
+
+#: Re-checks after the notice is sent: +1 h, +6 h, +24 h, then daily.
+VERIFICATION_OFFSETS = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
+VERIFICATION_INTERVAL = timedelta(days=1)
+
+
+def next_verification(sent_at: datetime, checks_done: int) -> datetime:
+    """When the (checks_done + 1)-th verification of a noticed URL is due."""
+    if checks_done < len(VERIFICATION_OFFSETS):
+        return sent_at + VERIFICATION_OFFSETS[checks_done]
+    extra = checks_done - len(VERIFICATION_OFFSETS) + 1
+    return sent_at + VERIFICATION_OFFSETS[-1] + extra * VERIFICATION_INTERVAL
+
+
+def summarise(outcomes: list[ItemOutcome]) -> NoticeStatus | None:
+    """The notice status the items' outcomes call for, or None while nothing is decided."""
+    removed = sum(o in (ItemOutcome.REMOVED, ItemOutcome.NOT_FOUND) for o in outcomes)
+    if outcomes and removed == len(outcomes):
+        return NoticeStatus.REMOVED
+    if removed:
+        return NoticeStatus.PARTIALLY_REMOVED
+    if outcomes and all(o == ItemOutcome.REFUSED for o in outcomes):
+        return NoticeStatus.REFUSED
+    return None

@@ -1,0 +1,70 @@
+"""Takedown's background jobs: sending the outbox, reminders, and removal checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from huey import Huey, crontab
+from sqlalchemy.orm import Session, sessionmaker
+
+from reclaim.cases import review
+from reclaim.config import Settings
+from reclaim.delivery.factory import retry_policy, smtp_transport, webhook_transport
+from reclaim.fetching import SafeFetcher
+from reclaim.security.field_crypto import field_cipher
+from reclaim.takedown import notices, verification
+from reclaim.takedown.models import NoticeItem
+from reclaim.takedown.outbox import Outbox, Senders
+
+#: Notices go out within a minute of being queued (and a send also enqueues at once).
+DELIVERY_SCHEDULE = {"minute": "*"}
+#: Reminders and removal checks are due hours apart; every five minutes is prompt.
+FOLLOW_UP_SCHEDULE = {"minute": "*/5"}
+
+
+def build_outbox(settings: Settings, sessions: sessionmaker[Session]) -> Outbox:
+    return Outbox(
+        sessions=sessions,
+        senders=Senders(email=smtp_transport(settings), webhook=webhook_transport(settings)),
+        settings=settings,
+        cipher=field_cipher(settings),
+        retry=retry_policy(settings),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TakedownTasks:
+    deliver_notices: Any
+    follow_up_notices: Any
+
+
+def register(huey: Huey, settings: Settings, sessions: sessionmaker[Session]) -> TakedownTasks:
+    outbox = build_outbox(settings, sessions)
+    policy = notices.NoticePolicy.from_settings(settings)
+    fetcher = SafeFetcher(review.fetch_policy(settings))
+
+    @huey.periodic_task(crontab(**DELIVERY_SCHEDULE), name="reclaim.deliver_notices")  # type: ignore[untyped-decorator]
+    def deliver_notices() -> dict[str, int]:
+        """Send every due delivery in the outbox once."""
+        return outbox.run_due()
+
+    @huey.periodic_task(crontab(**FOLLOW_UP_SCHEDULE), name="reclaim.follow_up_notices")  # type: ignore[untyped-decorator]
+    def follow_up_notices() -> dict[str, int]:
+        """Queue due reminders (expiring what is past follow-up) and run due checks."""
+        with sessions.begin() as session:
+            reminders = len(notices.queue_reminders(session, policy))
+        checked = 0
+        with sessions() as session:
+            for item_id in verification.due_items(session):
+                verification.verify_item(
+                    session,
+                    session.get_one(NoticeItem, item_id),
+                    fetcher,
+                    follow_up=policy.follow_up,
+                )
+                session.commit()  # each check on its own: a slow one does not hold the rest
+                checked += 1
+        return {"reminders": reminders, "checked": checked}
+
+    return TakedownTasks(deliver_notices=deliver_notices, follow_up_notices=follow_up_notices)

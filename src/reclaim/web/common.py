@@ -1,0 +1,87 @@
+"""What every audience's pages share: the application state, rendering a template in
+the request's language, and the language itself.
+
+The portal, the console and the partner API each import this, never each other and
+never ``web.app`` (which mounts them all): the audience is the security boundary.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+from huey import Huey
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from reclaim.banks.engine import MatchEngine
+from reclaim.config import Settings
+from reclaim.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
+from reclaim.web.i18n import LANGUAGES, Catalogs
+
+WEB_DIR = Path(__file__).parent
+LANGUAGE_COOKIE = "reclaim_lang"
+
+
+@dataclass
+class AppState:
+    """What request handlers reach through ``request.app.state.reclaim``."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    huey: Huey
+    catalogs: Catalogs
+    templates: Jinja2Templates
+    matcher: MatchEngine | None = None
+    _matcher_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def match_engine(self) -> MatchEngine:
+        """The in-memory engine, loaded from the saved index on first use (once)."""
+        with self._matcher_lock:
+            if self.matcher is None:
+                with self.sessions() as session:
+                    self.matcher = MatchEngine.load(self.settings.index_dir, session)
+            return self.matcher
+
+
+def state_of(request: Request) -> AppState:
+    state: AppState = request.app.state.reclaim
+    return state
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Render a page in the request's language."""
+    state = state_of(request)
+    language = language_of(request)
+    translator = state.catalogs.get(language)
+    response = state.templates.TemplateResponse(
+        request,
+        template,
+        {
+            **translator.template_globals(),
+            "languages": LANGUAGES,
+            "csrf_token": csrf_token(request),
+            "csrf_field": CSRF_FIELD,
+            "settings": state.settings,
+            **context,
+        },
+        status_code=status,
+    )
+    set_csrf_cookie(request, response)
+    # Pages may show case numbers, PINs or case details: never keep them in caches.
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def language_of(request: Request) -> str:
+    state = state_of(request)
+    return state.catalogs.negotiate(
+        request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE),
+        request.headers.get("accept-language"),
+    )
