@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from reclaim.audit.domain import ActorKind
+
 REPO = Path(__file__).resolve().parents[1]
 BATCHES = (1, 100)
 
@@ -69,7 +71,7 @@ def build_database(directory: Path, hashes: np.ndarray) -> tuple[str, str]:
     engine = make_engine(url)
     upgrade(engine)
     sessions = make_session_factory(engine)
-    actor = audit.Actor("operator")
+    actor = audit.Actor(ActorKind.OPERATOR)
     started = time.perf_counter()
     with sessions.begin() as session:
         bank = create_bank(session, "bench", "random PDQ hashes", actor=actor)

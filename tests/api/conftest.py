@@ -14,6 +14,7 @@ from huey import MemoryHuey
 from sqlalchemy.orm import Session
 
 from reclaim import audit
+from reclaim.audit.domain import ActorKind
 from reclaim.banks.banking import NewEntry, add_signals, create_bank, get_bank
 from reclaim.banks.domain import EntrySource
 from reclaim.config import Settings
@@ -25,7 +26,7 @@ from reclaim.web.api.deps import close_readers
 from reclaim.web.app import create_app
 from tests.conftest import make_settings
 
-ADMIN = audit.Actor("operator")
+ADMIN = audit.Actor(ActorKind.OPERATOR)
 ALL_SCOPES = tuple(Scope)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
+from reclaim.audit.domain import ActorKind
 from reclaim.cases.domain import Classification, ItemKind, new_case_number
 from reclaim.cases.items import assign_platforms
 from reclaim.cases.models import Case, Item
@@ -16,7 +17,7 @@ from reclaim.platforms.models import Platform
 from reclaim.takedown.models import Notice
 from reclaim.takedown.notices import NoticePolicy, draft_notices, mark_sent, queue_notice
 
-ANALYST = audit.Actor("user", None)
+ANALYST = audit.Actor(ActorKind.USER, None)
 
 
 def make_notice(

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.storage.db import make_engine, make_session_factory
 from tests.cli.conftest import Invoke
 
@@ -19,7 +19,7 @@ def write_events(url: str, count: int) -> None:
                 session,
                 AuditTag.CASE_VIEWED,
                 actor=audit.Actor.user(1),
-                target=("case", number),
+                target=(TargetKind.CASE, number),
                 details={"n": number},
             )
     engine.dispose()

@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from reclaim.cases.domain import (
     ALPHABET,
-    CASE_TRANSITIONS,
+    CASE_MACHINE,
     CaseStatus,
     InvalidCaseNumberError,
     check_case_transition,
@@ -38,7 +38,7 @@ def test_malformed_case_numbers_are_refused(text: str) -> None:
 def test_the_state_machine_allows_exactly_its_table(
     current: CaseStatus, requested: CaseStatus
 ) -> None:
-    if requested in CASE_TRANSITIONS[current]:
+    if requested in CASE_MACHINE.transitions[current]:
         assert check_case_transition(current, requested) is requested
     else:
         with pytest.raises(IllegalTransitionError):
@@ -48,6 +48,6 @@ def test_the_state_machine_allows_exactly_its_table(
 def test_closed_cases_only_reopen_into_review() -> None:
     for status in CaseStatus:
         if not status.is_open:
-            assert CASE_TRANSITIONS[status] == {CaseStatus.IN_REVIEW}
+            assert CASE_MACHINE.transitions[status] == {CaseStatus.IN_REVIEW}
     with pytest.raises(IllegalTransitionError, match="resolved"):
         check_case_transition(CaseStatus.RESOLVED, CaseStatus.ACTIONED)

@@ -6,7 +6,7 @@ from sqlalchemy import Engine, delete, update
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.audit.models import AuditEvent
 from reclaim.audit.recording import row_digest
 from reclaim.storage.db import make_session_factory
@@ -18,7 +18,7 @@ def _write(session: Session, n: int) -> None:
             session,
             AuditTag.CASE_VIEWED,
             actor=audit.Actor.user(7),
-            target=("case", i),
+            target=(TargetKind.CASE, i),
             details={"i": i, "note": "案件"},
         )
     session.commit()

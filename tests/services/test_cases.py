@@ -15,7 +15,7 @@ from reclaim.cases.domain import CaseStatus
 from reclaim.cases.models import CaseNote
 from reclaim.config import Settings
 from reclaim.domain.states import IllegalTransitionError
-from reclaim.security.field_crypto import field_cipher
+from reclaim.security.field_crypto import Purpose, field_cipher
 from tests.casework import PDQ_A, attach, bank_confirmed, flip_bits, make_case, make_user, md5, pdq
 
 
@@ -92,8 +92,7 @@ def test_notes_are_encrypted_at_rest_and_audited(session: Session, settings: Set
     assert stored is not None
     assert "scared" not in stored
     assert (
-        cipher.decrypt(stored, purpose=casework.NOTE_PURPOSE)
-        == "Reporter sounded scared; call back."
+        cipher.decrypt(stored, purpose=Purpose.CASE_NOTE) == "Reporter sounded scared; call back."
     )
     (event,) = events(session, AuditTag.CASE_NOTE_ADDED)
     assert event.details == {"note": note.id}  # that a note was added, not what it says

@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from reclaim import audit
+from reclaim.audit.domain import ActorKind
 from reclaim.cases.domain import Classification, ItemKind, new_case_number
 from reclaim.cases.models import Case, Item
 from reclaim.platforms.models import Platform
@@ -22,7 +23,7 @@ from reclaim.takedown.models import Verification
 from reclaim.takedown.notices import NoticePolicy, draft_notices, mark_sent, queue_notice
 from tests.conftest import make_settings
 
-ACTOR = audit.Actor("user", None)
+ACTOR = audit.Actor(ActorKind.USER, None)
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 

@@ -20,8 +20,8 @@ from reclaim.cases.models import Case, Report
 from reclaim.config import Settings
 from reclaim.domain.signals import SignalType
 from reclaim.intake.report_input import Items
-from reclaim.intake.submission import CONTACT_PURPOSE, Receipt, add_items, derive_pin, submit_report
-from reclaim.security.field_crypto import FieldCipher, field_cipher
+from reclaim.intake.submission import Receipt, add_items, derive_pin, submit_report
+from reclaim.security.field_crypto import FieldCipher, Purpose, field_cipher
 from reclaim.security.secret_hashes import verify_secret
 from tests.report_factories import a_policy, a_report, hashed_file, row_counts
 
@@ -99,7 +99,7 @@ def test_the_contact_is_stored_encrypted(session: Session, cipher: FieldCipher) 
         text("SELECT contact FROM reports WHERE case_id = :id"), {"id": case.id}
     ).scalar_one()
     assert "kid@example.com" not in raw and "example" not in raw
-    assert cipher.decrypt(raw, purpose=CONTACT_PURPOSE) == "kid@example.com"
+    assert cipher.decrypt(raw, purpose=Purpose.REPORT_CONTACT) == "kid@example.com"
     assert case.reports[0].contact_consent is True
 
 

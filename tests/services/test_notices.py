@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
+from reclaim.audit.domain import ActorKind
 from reclaim.audit.models import AuditEvent
 from reclaim.cases.domain import Classification, ItemKind, new_case_number
 from reclaim.cases.items import assign_platforms
@@ -27,7 +28,7 @@ from reclaim.takedown.notices import (
 from reclaim.takedown.rendering import render_notice
 from tests.conftest import make_settings
 
-ACTOR = audit.Actor("user", None)
+ACTOR = audit.Actor(ActorKind.USER, None)
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 

@@ -15,23 +15,23 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
+from reclaim.audit.domain import ActorKind
 from reclaim.cases.domain import Classification, ItemKind, new_case_number
 from reclaim.cases.models import Case, Item
 from reclaim.config import Settings
 from reclaim.delivery import make_message_id
 from reclaim.platforms.models import Platform
-from reclaim.security.field_crypto import field_cipher
+from reclaim.security.field_crypto import Purpose, field_cipher
 from reclaim.storage.db import make_session_factory
 from reclaim.takedown.domain import NoticeStatus
 from reclaim.takedown.models import Delivery, DeliveryAttempt, Notice
 from reclaim.takedown.notices import NoticePolicy, draft_notices, queue_notice, queue_reminders
-from reclaim.takedown.outbox import WEBHOOK_SECRET_PURPOSE
 from tests.conftest import REPO, TEST_QUARANTINE_KEY, make_settings
 from tests.delivery.smtp_support import LoopbackSmtp, RecordingHandler
 from tests.delivery.webhook_support import SECRET, WebhookReceiver
 from tests.services.outbox_support import make_outbox
 
-ACTOR = audit.Actor("user", None)
+ACTOR = audit.Actor(ActorKind.USER, None)
 
 
 class Clock:
@@ -81,7 +81,7 @@ def _queued_notice(
         if webhook:
             platform.webhook_url = webhook
             platform.webhook_secret = field_cipher(settings).encrypt(
-                SECRET, purpose=WEBHOOK_SECRET_PURPOSE
+                SECRET, purpose=Purpose.WEBHOOK_SECRET
             )
         session.add(platform)
         case = Case(number=new_case_number(), pin_hash="x")

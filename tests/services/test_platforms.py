@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
+from reclaim.audit.domain import ActorKind
 from reclaim.audit.models import AuditEvent
 from reclaim.cases.domain import ItemKind
 from reclaim.cases.items import assign_platforms
@@ -20,7 +21,7 @@ from reclaim.platforms.directory import (
 )
 from reclaim.platforms.models import Platform, PlatformDomain
 
-OPERATOR = audit.Actor("operator")
+OPERATOR = audit.Actor(ActorKind.OPERATOR)
 
 
 def test_the_seed_lists_the_platforms_that_matter() -> None:

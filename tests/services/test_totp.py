@@ -10,7 +10,7 @@ import pytest
 
 from reclaim.accounts import totp
 from reclaim.fetching.quarantine.keys import Keyring
-from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError
+from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError, Purpose
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 NOW = datetime(2026, 3, 1, 9, 0, 10, tzinfo=UTC)
@@ -74,7 +74,7 @@ def test_secrets_are_sealed_for_their_purpose_only() -> None:
     assert SECRET not in sealed
     assert totp.unseal(cipher, sealed) == SECRET
     with pytest.raises(FieldDecryptionError):
-        cipher.decrypt(sealed, purpose="report.contact")
+        cipher.decrypt(sealed, purpose=Purpose.REPORT_CONTACT)
 
 
 def test_grouped_for_reading() -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
+from reclaim.audit.domain import ActorKind
 from reclaim.cases.domain import Classification, ItemKind, new_case_number
 from reclaim.cases.models import Case, Item, QuarantinedMedia
 from reclaim.fetching import FetchPolicy, SafeFetcher, parse_allowlist
@@ -20,7 +21,7 @@ from reclaim.takedown.verification import due_items, time_to_removal, verify_ite
 from tests.conftest import make_settings
 from tests.fetching.fetch_support import Handler, LoopbackServer, png_bytes, send
 
-ACTOR = audit.Actor("user", None)
+ACTOR = audit.Actor(ActorKind.USER, None)
 FOLLOW_UP = timedelta(days=30)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from reclaim import audit
 from reclaim.accounts.domain import Role
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.audit.models import AuditEvent
 from reclaim.cases.domain import ItemKind, new_case_number
 from reclaim.cases.models import Case, Item
@@ -48,13 +48,13 @@ def make_case(app: FastAPI) -> tuple[str, int, int]:
             cases.append((case.number, case.id, item.id))
         for number, case_id, item_id in cases:
             audit.record(
-                session, AuditTag.CASE_VIEWED, actor=audit.SYSTEM, target=("case", case_id)
+                session, AuditTag.CASE_VIEWED, actor=audit.SYSTEM, target=(TargetKind.CASE, case_id)
             )
             audit.record(
                 session,
                 AuditTag.ITEM_REVEALED,
                 actor=audit.SYSTEM,
-                target=("item", item_id),
+                target=(TargetKind.ITEM, item_id),
                 details={"case": number},
             )
         session.commit()

@@ -16,10 +16,9 @@ from reclaim.audit.models import AuditEvent
 from reclaim.cases.domain import Classification
 from reclaim.cases.models import Case, Item
 from reclaim.platforms.models import Platform, PlatformDomain
-from reclaim.security.field_crypto import field_cipher
+from reclaim.security.field_crypto import Purpose, field_cipher
 from reclaim.takedown.domain import NoticeStatus
 from reclaim.takedown.models import Delivery, Notice
-from reclaim.takedown.outbox import WEBHOOK_SECRET_PURPOSE
 from tests.casework import make_case
 from tests.web.conftest import csrf_from
 
@@ -128,7 +127,7 @@ def test_editing_a_platform_keeps_the_secret_encrypted(
         assert platform.webhook_secret and "s3cret" not in platform.webhook_secret
         cipher = field_cipher(app.state.reclaim.settings)
         assert (
-            cipher.decrypt(platform.webhook_secret, purpose=WEBHOOK_SECRET_PURPOSE)
+            cipher.decrypt(platform.webhook_secret, purpose=Purpose.WEBHOOK_SECRET)
             == "s3cret-value"
         )
         assert {d.domain for d in platform.domains} == {"photos.example", "photocdn.example"}

@@ -22,7 +22,7 @@ from reclaim import audit
 from reclaim.accounts import passwords, recovery_codes, staff_sessions, totp, users
 from reclaim.accounts.domain import Role
 from reclaim.accounts.models import EnrolmentToken, RecoveryCode, User
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.security.field_crypto import FieldCipher
 
@@ -81,7 +81,7 @@ def issue_link(
         session,
         AuditTag.ENROLMENT_LINK_CREATED,
         actor=actor,
-        target=("user", user.id),
+        target=(TargetKind.USER, user.id),
         details={"valid_hours": hours},
         clock=clock,
     )
@@ -128,7 +128,7 @@ def reset(
         session,
         AuditTag.USER_UPDATED,
         actor=actor,
-        target=("user", user.id),
+        target=(TargetKind.USER, user.id),
         details={"reset": True, "sessions_ended": ended},
         clock=clock,
     )
@@ -221,7 +221,7 @@ def confirm_authenticator(
         session,
         AuditTag.USER_ENROLLED,
         actor=actor,
-        target=("user", user.id),
+        target=(TargetKind.USER, user.id),
         details={"enrolment": enrolment.id},
         clock=clock,
     )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.accounts import recovery_codes, totp, users
 from reclaim.accounts.models import User
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.security.field_crypto import FieldCipher
 from reclaim.security.secret_hashes import hash_secret, needs_rehash, verify_secret
@@ -31,7 +31,7 @@ from reclaim.security.throttle import Check, Limit, Throttle
 ACCOUNT_BUCKET = "login-account"
 CLIENT_BUCKET = "login-client"
 #: Who tries a password: nobody we know yet.
-ANONYMOUS = audit.Actor("anonymous")
+ANONYMOUS = audit.Actor(ActorKind.ANONYMOUS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ class _Attempt:
     session: Session
     guard: Guard
     checks: list[Check]
-    target: tuple[str, int] | None
+    target: tuple[TargetKind, int] | None
     actor: audit.Actor = ANONYMOUS
 
     @classmethod
@@ -105,7 +105,7 @@ class _Attempt:
             session,
             guard,
             guard.limits.checks(email, guard.client),
-            ("user", user.id) if user is not None else None,
+            (TargetKind.USER, user.id) if user is not None else None,
             audit.Actor.user(user.id) if known and user is not None else ANONYMOUS,
         )
 

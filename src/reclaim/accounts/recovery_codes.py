@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.accounts.models import RecoveryCode, User
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.domain.clock import Clock, system_clock
 
 COUNT = 10
@@ -62,7 +62,7 @@ def issue(
         session,
         AuditTag.RECOVERY_CODES_ISSUED,
         actor=actor,
-        target=("user", user.id),
+        target=(TargetKind.USER, user.id),
         details={"count": COUNT},
         clock=clock,
     )

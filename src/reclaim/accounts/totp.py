@@ -15,9 +15,8 @@ from datetime import datetime
 import pyotp
 import segno
 
-from reclaim.security.field_crypto import FieldCipher
+from reclaim.security.field_crypto import FieldCipher, Purpose
 
-PURPOSE = "user.totp"
 ISSUER = "Reclaim"
 STEP_SECONDS = 30
 DRIFT_STEPS = 1
@@ -29,11 +28,11 @@ def new_secret() -> str:
 
 
 def seal(cipher: FieldCipher, secret: str) -> str:
-    return cipher.encrypt(secret, purpose=PURPOSE)
+    return cipher.encrypt(secret, purpose=Purpose.USER_TOTP)
 
 
 def unseal(cipher: FieldCipher, stored: str) -> str:
-    return cipher.decrypt(stored, purpose=PURPOSE)
+    return cipher.decrypt(stored, purpose=Purpose.USER_TOTP)
 
 
 def step_at(moment: datetime) -> int:

@@ -16,7 +16,7 @@ from reclaim import audit
 from reclaim.accounts import passwords, staff_sessions
 from reclaim.accounts.domain import Role
 from reclaim.accounts.models import EnrolmentToken, StaffSession, User
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.security.secret_hashes import hash_secret
 
@@ -95,7 +95,7 @@ def create_user(
         session,
         AuditTag.USER_CREATED,
         actor=actor,
-        target=("user", user.id),
+        target=(TargetKind.USER, user.id),
         details={"email": user.email, "role": role.value},
     )
     return user
@@ -112,7 +112,7 @@ def change_role(
         session,
         AuditTag.USER_UPDATED,
         actor=actor,
-        target=("user", user.id),
+        target=(TargetKind.USER, user.id),
         details={"role": {"from": before.value, "to": role.value}},
         clock=clock,
     )
@@ -135,7 +135,7 @@ def deactivate(
         session,
         AuditTag.USER_DEACTIVATED,
         actor=actor,
-        target=("user", user.id),
+        target=(TargetKind.USER, user.id),
         details={"sessions_ended": ended},
         clock=clock,
     )
@@ -152,7 +152,7 @@ def reactivate(
         session,
         AuditTag.USER_UPDATED,
         actor=actor,
-        target=("user", user.id),
+        target=(TargetKind.USER, user.id),
         details={"active": True},
         clock=clock,
     )
@@ -172,7 +172,7 @@ def revoke_sessions(
         session,
         AuditTag.SESSIONS_REVOKED,
         actor=actor,
-        target=("user", user.id),
+        target=(TargetKind.USER, user.id),
         details={"sessions_ended": ended, "kept_current": keep is not None},
         clock=clock,
     )
@@ -207,7 +207,7 @@ def change_password(
         session,
         AuditTag.PASSWORD_CHANGED,
         actor=actor,
-        target=("user", user.id),
+        target=(TargetKind.USER, user.id),
         details={"other_sessions_ended": ended},
         clock=clock,
     )

@@ -67,3 +67,28 @@ class AuditTag(enum.StrEnum):
     AUDIT_VIEWED = "audit:trail:viewed"
     AUDIT_EXPORTED = "audit:trail:exported"
     DEMO_LOADED = "system:demo:loaded"
+
+
+class ActorKind(enum.StrEnum):
+    """Who did what an audit row records."""
+
+    USER = "user"  # a staff member (actor id: the user)
+    REPORTER = "reporter"  # whoever holds a case's number and PIN (actor id: the case)
+    PARTNER = "partner"  # a platform through the partner API (actor id: the partner)
+    OPERATOR = "operator"  # someone at the server's command line
+    SYSTEM = "system"  # a scheduled job or an automatic step
+    ANONYMOUS = "anonymous"  # not logged in (failed logins)
+
+
+class TargetKind(enum.StrEnum):
+    """What an audit row is about (its target id names the row)."""
+
+    CASE = "case"
+    REPORT = "report"
+    ITEM = "item"
+    USER = "user"
+    NOTICE = "notice"
+    BANK = "bank"
+    PARTNER = "partner"
+    API_KEY = "api_key"
+    PLATFORM = "platform"

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from reclaim.audit.domain import ActorKind, TargetKind
 from reclaim.storage.base import Base
-from reclaim.storage.types import utcnow
+from reclaim.storage.types import enum_column, utcnow
 
 
 class AuditEvent(Base):
@@ -19,9 +20,9 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tag: Mapped[str] = mapped_column(String(64), index=True)
-    actor_type: Mapped[str] = mapped_column(String(16))  # user, reporter, partner, system
+    actor_type: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, length=16))
     actor_id: Mapped[int | None] = mapped_column(Integer)
-    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_type: Mapped[TargetKind | None] = mapped_column(enum_column(TargetKind))
     target_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
 from reclaim.audit.models import AuditEvent
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.storage import counters
@@ -32,16 +32,24 @@ GENESIS = "0" * 64
 class Actor:
     """Who did it: a staff user, a reporter (by case), a partner, or the system."""
 
-    type: str
+    type: ActorKind
     id: int | None = None
 
     @classmethod
     def user(cls, user_id: int) -> Actor:
-        return cls("user", user_id)
+        return cls(ActorKind.USER, user_id)
+
+    @classmethod
+    def reporter(cls, case_id: int) -> Actor:
+        return cls(ActorKind.REPORTER, case_id)
+
+    @classmethod
+    def partner(cls, partner_id: int) -> Actor:
+        return cls(ActorKind.PARTNER, partner_id)
 
     @classmethod
     def system(cls) -> Actor:
-        return cls("system", None)
+        return cls(ActorKind.SYSTEM, None)
 
 
 SYSTEM = Actor.system()
@@ -52,7 +60,7 @@ def record(
     tag: AuditTag,
     *,
     actor: Actor,
-    target: tuple[str, int | None] | None = None,
+    target: tuple[TargetKind, int | None] | None = None,
     details: dict[str, Any] | None = None,
     clock: Clock = system_clock,
 ) -> AuditEvent:
@@ -62,9 +70,9 @@ def record(
     event = AuditEvent(
         id=sequence,
         tag=AuditTag(tag).value,
-        actor_type=actor.type,
+        actor_type=ActorKind(actor.type),
         actor_id=actor.id,
-        target_type=target[0] if target else None,
+        target_type=TargetKind(target[0]) if target else None,
         target_id=target[1] if target else None,
         details=details or {},
         created_at=clock(),

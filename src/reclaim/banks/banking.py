@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks.domain import BUILTIN_BANKS, EntrySource
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.banks.models import Signal as SignalRow
@@ -110,7 +110,7 @@ def create_bank(
         session,
         AuditTag.BANK_CREATED,
         actor=actor,
-        target=("bank", bank.id),
+        target=(TargetKind.BANK, bank.id),
         details={"name": name},
     )
     return bank

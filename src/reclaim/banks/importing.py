@@ -10,7 +10,7 @@ from typing import TextIO
 from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks.banking import AddOutcome, NewEntry, add_signals, get_bank
 from reclaim.banks.domain import EntrySource
 from reclaim.banks.formats import BankFormat, LineError, read_entries
@@ -97,7 +97,7 @@ def import_file(
             session,
             AuditTag.BANK_IMPORTED,
             actor=actor,
-            target=("bank", bank.id),
+            target=(TargetKind.BANK, bank.id),
             details={
                 "file": path.name,
                 "format": file_format.value,

@@ -19,19 +19,18 @@ from sqlalchemy.orm import Session, selectinload
 from reclaim import audit
 from reclaim.accounts.domain import Role
 from reclaim.accounts.models import User
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.audit.models import AuditEvent
 from reclaim.banks.domain import CONFIRMED_BANK
 from reclaim.banks.engine import MatchEngine
 from reclaim.banks.models import Signal as SignalRow
-from reclaim.cases import decisions
+from reclaim.cases import decisions, status
 from reclaim.cases.domain import (
-    CASE_TRANSITIONS,
+    CASE_MACHINE,
     CaseStatus,
     DecisionStatus,
     InvalidCaseNumberError,
     ItemKind,
-    check_case_transition,
     parse_case_number,
 )
 from reclaim.cases.models import (
@@ -47,10 +46,8 @@ from reclaim.cases.triage import platform_label, user_names
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import Signal, SignalType
 from reclaim.platforms.models import Platform
-from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError
+from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError, Purpose
 
-CONTACT_PURPOSE = "report.contact"
-NOTE_PURPOSE = "case.note"
 MAX_NOTE_CHARS = 5000
 #: Staff who work cases (claim, be assigned, change status, write notes).
 CASE_WORKERS = frozenset({Role.ANALYST, Role.SUPERVISOR})
@@ -194,7 +191,7 @@ def load_case_view(
         linked=linked_cases(session, case),
         timeline=timeline,
         assignee=session.get(User, case.assignee_id) if case.assignee_id else None,
-        next_statuses=sorted(CASE_TRANSITIONS[case.status], key=list(CaseStatus).index),
+        next_statuses=sorted(CASE_MACHINE.transitions[case.status], key=list(CaseStatus).index),
     )
 
 
@@ -204,7 +201,9 @@ def _report_view(report: Report, cipher: FieldCipher, show_contact: bool) -> Rep
     if not show_contact:
         return ReportView(report, None, contact_hidden=True)
     try:
-        return ReportView(report, cipher.decrypt(report.contact, purpose=CONTACT_PURPOSE), False)
+        return ReportView(
+            report, cipher.decrypt(report.contact, purpose=Purpose.REPORT_CONTACT), False
+        )
     except FieldDecryptionError:
         return ReportView(report, None, contact_hidden=False, contact_unreadable=True)
 
@@ -296,7 +295,7 @@ def _notes(session: Session, case: Case, cipher: FieldCipher) -> list[NoteView]:
     views = []
     for note in notes:
         try:
-            body: str | None = cipher.decrypt(note.body, purpose=NOTE_PURPOSE)
+            body: str | None = cipher.decrypt(note.body, purpose=Purpose.CASE_NOTE)
         except FieldDecryptionError:
             body = None
         views.append(NoteView(note, body))
@@ -366,7 +365,7 @@ def record_view(
         session,
         AuditTag.CASE_VIEWED,
         actor=audit.Actor.user(viewer_id),
-        target=("case", case.id),
+        target=(TargetKind.CASE, case.id),
         clock=clock,
     )
 
@@ -403,7 +402,7 @@ def assign(
         session,
         AuditTag.CASE_ASSIGNED,
         actor=audit.Actor.user(actor_id),
-        target=("case", case.id),
+        target=(TargetKind.CASE, case.id),
         details={"from": previous, "to": assignee.id, "to_name": assignee.display_name},
         clock=clock,
     )
@@ -417,18 +416,8 @@ def change_status(
     actor_id: int,
     clock: Clock = system_clock,
 ) -> None:
-    """Move the case through the state machine; IllegalTransitionError if not allowed."""
-    previous = case.status
-    case.status = check_case_transition(previous, requested)
-    case.updated_at = clock()
-    audit.record(
-        session,
-        AuditTag.CASE_STATUS_CHANGED,
-        actor=audit.Actor.user(actor_id),
-        target=("case", case.id),
-        details={"from": previous.value, "to": requested.value},
-        clock=clock,
-    )
+    """A staff member moves the case; IllegalTransitionError if not allowed."""
+    status.move(session, case, requested, actor=audit.Actor.user(actor_id), clock=clock)
 
 
 def add_note(
@@ -449,7 +438,7 @@ def add_note(
     note = CaseNote(
         case_id=case.id,
         author_id=author_id,
-        body=cipher.encrypt(text, purpose=NOTE_PURPOSE),
+        body=cipher.encrypt(text, purpose=Purpose.CASE_NOTE),
         created_at=clock(),
     )
     session.add(note)
@@ -458,7 +447,7 @@ def add_note(
         session,
         AuditTag.CASE_NOTE_ADDED,
         actor=audit.Actor.user(author_id),
-        target=("case", case.id),
+        target=(TargetKind.CASE, case.id),
         details={"note": note.id},
         clock=clock,
     )

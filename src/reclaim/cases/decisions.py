@@ -26,12 +26,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from reclaim import audit
 from reclaim.accounts.domain import Role
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks import banking
 from reclaim.banks.domain import CONFIRMED_BANK, EntrySource
 from reclaim.banks.models import BankEntry
 from reclaim.banks.models import Signal as SignalRow
-from reclaim.cases.domain import Classification, DecisionStatus
+from reclaim.cases.domain import DECISION_MACHINE, Classification, DecisionStatus
 from reclaim.cases.models import Decision, Item, ItemSignal
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
@@ -123,7 +123,7 @@ def decide(
         raise DecisionError("item_withdrawn", "the reporter withdrew this item")
     now = clock()
     for pending in _awaiting(session, item):
-        pending.status = DecisionStatus.SUPERSEDED
+        _move(pending, DecisionStatus.SUPERSEDED)
     waits = classification.is_confirming and policy.require_second_analyst
     decision = Decision(
         item_id=item.id,
@@ -140,7 +140,7 @@ def decide(
         session,
         AuditTag.ITEM_DECIDED,
         actor=audit.Actor.user(analyst_id),
-        target=("item", item.id),
+        target=(TargetKind.ITEM, item.id),
         details={
             "decision": decision.id,
             "classification": classification.value,
@@ -175,7 +175,7 @@ def agree(
         session,
         AuditTag.DECISION_AGREED,
         actor=audit.Actor.user(reviewer_id),
-        target=("item", item.id),
+        target=(TargetKind.ITEM, item.id),
         details={
             "decision": decision.id,
             "classification": decision.classification.value,
@@ -224,6 +224,10 @@ def bank_item_signals(
     return effect
 
 
+def _move(decision: Decision, status: DecisionStatus) -> None:
+    decision.status = DECISION_MACHINE.check(decision.status, status)
+
+
 def _awaiting(session: Session, item: Item) -> list[Decision]:
     return list(
         session.scalars(
@@ -239,8 +243,9 @@ def _take_effect(
 ) -> BankEffect:
     previous = in_force(session, item)
     if previous is not None and previous.id != decision.id:
-        previous.status = DecisionStatus.SUPERSEDED
-    decision.status = DecisionStatus.RECORDED
+        _move(previous, DecisionStatus.SUPERSEDED)
+    if decision.status is not DecisionStatus.RECORDED:
+        _move(decision, DecisionStatus.RECORDED)
     item.classification = decision.classification
     session.flush()
     if decision.classification.is_confirming:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import enum
 import re
 import secrets
-from collections.abc import Mapping
 
-from reclaim.domain.states import IllegalTransitionError
+from reclaim.domain.states import StateMachine
 
 
 class ReporterRole(enum.StrEnum):
@@ -68,30 +67,31 @@ _CLOSED = frozenset({CaseStatus.RESOLVED, CaseStatus.NOT_ACTIONABLE, CaseStatus.
 
 #: The allowed moves.  A closed case can be reopened into review (new information
 #: arrives, or content comes back), never straight into a later state.
-CASE_TRANSITIONS: Mapping[CaseStatus, frozenset[CaseStatus]] = {
-    CaseStatus.NEW: frozenset(
-        {CaseStatus.IN_REVIEW, CaseStatus.NOT_ACTIONABLE, CaseStatus.WITHDRAWN}
-    ),
-    CaseStatus.IN_REVIEW: frozenset(
-        {CaseStatus.ACTIONED, CaseStatus.NOT_ACTIONABLE, CaseStatus.WITHDRAWN, CaseStatus.NEW}
-    ),
-    CaseStatus.ACTIONED: frozenset(
-        {CaseStatus.AWAITING_REMOVAL, CaseStatus.RESOLVED, CaseStatus.IN_REVIEW}
-    ),
-    CaseStatus.AWAITING_REMOVAL: frozenset(
-        {CaseStatus.RESOLVED, CaseStatus.IN_REVIEW, CaseStatus.WITHDRAWN}
-    ),
-    CaseStatus.RESOLVED: frozenset({CaseStatus.IN_REVIEW}),
-    CaseStatus.NOT_ACTIONABLE: frozenset({CaseStatus.IN_REVIEW}),
-    CaseStatus.WITHDRAWN: frozenset({CaseStatus.IN_REVIEW}),
-}
+CASE_MACHINE = StateMachine(
+    CaseStatus,
+    {
+        CaseStatus.NEW: frozenset(
+            {CaseStatus.IN_REVIEW, CaseStatus.NOT_ACTIONABLE, CaseStatus.WITHDRAWN}
+        ),
+        CaseStatus.IN_REVIEW: frozenset(
+            {CaseStatus.ACTIONED, CaseStatus.NOT_ACTIONABLE, CaseStatus.WITHDRAWN, CaseStatus.NEW}
+        ),
+        CaseStatus.ACTIONED: frozenset(
+            {CaseStatus.AWAITING_REMOVAL, CaseStatus.RESOLVED, CaseStatus.IN_REVIEW}
+        ),
+        CaseStatus.AWAITING_REMOVAL: frozenset(
+            {CaseStatus.RESOLVED, CaseStatus.IN_REVIEW, CaseStatus.WITHDRAWN}
+        ),
+        CaseStatus.RESOLVED: frozenset({CaseStatus.IN_REVIEW}),
+        CaseStatus.NOT_ACTIONABLE: frozenset({CaseStatus.IN_REVIEW}),
+        CaseStatus.WITHDRAWN: frozenset({CaseStatus.IN_REVIEW}),
+    },
+)
 
 
 def check_case_transition(current: CaseStatus, requested: CaseStatus) -> CaseStatus:
     """Return ``requested`` if the move is allowed, else raise IllegalTransitionError."""
-    if requested not in CASE_TRANSITIONS[current]:
-        raise IllegalTransitionError(current, requested)
-    return requested
+    return CASE_MACHINE.check(current, requested)
 
 
 # --- decisions ------------------------------------------------------------
@@ -128,6 +128,20 @@ class DecisionStatus(enum.StrEnum):
     RECORDED = "recorded"  # in force
     AWAITING_SECOND = "awaiting_second"  # a second analyst must agree before it is in force
     SUPERSEDED = "superseded"  # a later decision on the same item replaced it
+
+
+#: A waiting decision takes effect when a second analyst agrees, or is replaced; a
+#: decision in force is replaced by the next one; a replaced one stays in the history.
+DECISION_MACHINE = StateMachine(
+    DecisionStatus,
+    {
+        DecisionStatus.AWAITING_SECOND: frozenset(
+            {DecisionStatus.RECORDED, DecisionStatus.SUPERSEDED}
+        ),
+        DecisionStatus.RECORDED: frozenset({DecisionStatus.SUPERSEDED}),
+        DecisionStatus.SUPERSEDED: frozenset(),
+    },
+)
 
 
 # --- case numbers ---------------------------------------------------------

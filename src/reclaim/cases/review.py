@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks import banking
 from reclaim.banks.engine import Match, MatchEngine
 from reclaim.cases import decisions
@@ -365,7 +365,7 @@ def _audit_fetch(
         session,
         AuditTag.ITEM_FETCHED if outcome.ok else AuditTag.ITEM_FETCH_FAILED,
         actor=audit.Actor.user(actor_id),
-        target=("item", item.id),
+        target=(TargetKind.ITEM, item.id),
         details=details,
         clock=clock,
     )

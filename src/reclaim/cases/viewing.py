@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.cases.models import QuarantinedMedia
 from reclaim.cases.review import PREVIEW_SUFFIX, ReviewError
 from reclaim.domain.clock import Clock, system_clock
@@ -81,7 +81,7 @@ def _audit_look(
         session,
         tag,
         actor=audit.Actor.user(actor_id),
-        target=("item", media.item_id),
+        target=(TargetKind.ITEM, media.item_id),
         details={"media": media.id, "sha256": media.sha256},
         clock=clock,
     )

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from reclaim import audit
+from reclaim.audit.domain import ActorKind, TargetKind
 from reclaim.banks.banking import (
     BankError,
     active_entries,
@@ -27,7 +28,7 @@ from reclaim.storage.db import make_engine, make_session_factory
 bank_app = typer.Typer(help="Hash banks: lists of signals with provenance.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
 
-OPERATOR = audit.Actor("operator")
+OPERATOR = audit.Actor(ActorKind.OPERATOR)
 
 
 @bank_app.command("list")
@@ -159,7 +160,7 @@ def bank_export(
             session,
             audit.AuditTag.BANK_EXPORTED,
             actor=OPERATOR,
-            target=("bank", target.id),
+            target=(TargetKind.BANK, target.id),
             details={"format": file_format.value},
         )
 

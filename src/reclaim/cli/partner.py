@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from reclaim import audit
+from reclaim.audit.domain import ActorKind
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, fail, settings
 from reclaim.partners.domain import Scope, display_prefix
@@ -27,7 +28,7 @@ partner_app = typer.Typer(
 )
 app.add_typer(partner_app, name="partner")
 
-OPERATOR = audit.Actor("operator")
+OPERATOR = audit.Actor(ActorKind.OPERATOR)
 SCOPES = ", ".join(s.value for s in Scope)
 
 

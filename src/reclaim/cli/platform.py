@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from reclaim import audit
+from reclaim.audit.domain import ActorKind
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, fail, settings
 from reclaim.platforms.directory import (
@@ -25,7 +26,7 @@ from reclaim.platforms.directory import (
 platform_app = typer.Typer(help="The platform directory: who hosts what.", no_args_is_help=True)
 app.add_typer(platform_app, name="platform")
 
-OPERATOR = audit.Actor("operator")
+OPERATOR = audit.Actor(ActorKind.OPERATOR)
 FORMATS = ("json", "csv")
 
 

@@ -18,6 +18,7 @@ from reclaim.accounts import users as accounts
 from reclaim.accounts.domain import Role
 from reclaim.accounts.models import User
 from reclaim.accounts.staff_sessions import SessionPolicy
+from reclaim.audit.domain import ActorKind
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, fail, settings
 from reclaim.config import Settings
@@ -27,7 +28,7 @@ user_app = typer.Typer(
 )
 app.add_typer(user_app, name="user")
 
-OPERATOR = audit.Actor("operator")
+OPERATOR = audit.Actor(ActorKind.OPERATOR)
 ROLES = ", ".join(role.value for role in Role)
 
 

@@ -19,6 +19,7 @@ resumes from the record instead of from a loop's local variables.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -101,9 +102,16 @@ class Transport(Protocol[MessageT_contra]):
     any other exception is a bug.  Sending the same message twice sends it twice:
     exactly-once is the outbox's job, which the stable Message-ID / idempotency key
     carried by every message makes possible on the receiving side too.
+
+    ``commit_point`` is called at the last moment before the remote side can have the
+    message (an email's final ".", a webhook request about to go); the outbox records
+    its point of no return there.  If it raises, nothing is sent and its exception
+    propagates unchanged.
     """
 
-    def send(self, message: MessageT_contra) -> DeliveryReceipt: ...
+    def send(
+        self, message: MessageT_contra, *, commit_point: Callable[[], None] | None = None
+    ) -> DeliveryReceipt: ...
 
 
 # --- retry timing ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ of abuse material and must not cross a network readable.
 from __future__ import annotations
 
 import email.utils
+from collections.abc import Callable
 from datetime import datetime
 
 from reclaim.delivery.message import WebhookMessage
@@ -108,8 +109,13 @@ class WebhookTransport:
         self._clock = clock
         self._allow_plain_http = allow_plain_http
 
-    def send(self, message: WebhookMessage) -> DeliveryReceipt:
-        """Deliver ``message``; raise Temporary- or PermanentDeliveryError if not accepted."""
+    def send(
+        self, message: WebhookMessage, *, commit_point: Callable[[], None] | None = None
+    ) -> DeliveryReceipt:
+        """Deliver ``message``; raise Temporary- or PermanentDeliveryError if not accepted.
+
+        ``commit_point`` is called just before the request goes out (see Transport).
+        """
         self._check_url(message.url)
         headers = {
             "Content-Type": "application/json",
@@ -118,6 +124,8 @@ class WebhookTransport:
             IDEMPOTENCY_HEADER: message.idempotency_key,
             SIGNATURE_HEADER: sign(message.secret, message.body, int(self._clock().timestamp())),
         }
+        if commit_point is not None:
+            commit_point()
         try:
             result = self._fetcher.post_sync(message.url, message.body, headers=headers)
         except FetchError as exc:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.cases.domain import InvalidCaseNumberError, parse_case_number
 from reclaim.cases.models import Case
 from reclaim.config import Settings
@@ -101,7 +101,7 @@ def check_case(
         session,
         AuditTag.CASE_CHECK_LOCKED,
         actor=audit.SYSTEM,
-        target=("case", case.id) if case else None,
+        target=(TargetKind.CASE, case.id) if case else None,
         details={"until": until.isoformat(timespec="seconds")},
     )
     return CaseCheck(Outcome.LOCKED, locked_until=until)

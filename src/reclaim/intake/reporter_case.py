@@ -22,15 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks import banking
 from reclaim.banks.domain import EntrySource
 from reclaim.banks.models import BankEntry
-from reclaim.cases.domain import CASE_TRANSITIONS, CaseStatus, ItemKind
+from reclaim.cases import status
+from reclaim.cases.domain import CaseStatus, ItemKind
 from reclaim.cases.models import Case, Item, ItemSignal
 from reclaim.domain.clock import Clock, system_clock
-from reclaim.intake.submission import CONTACT_PURPOSE, reporter, self_reported_bank
-from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError
+from reclaim.intake.submission import reporter, self_reported_bank
+from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError, Purpose
 from reclaim.takedown.progress import CaseProgress
 
 # --- the timeline --------------------------------------------------------------------
@@ -108,7 +109,7 @@ def withdraw_items(
             session,
             AuditTag.REPORT_ITEM_WITHDRAWN,
             actor=reporter(case),
-            target=("case", case.id),
+            target=(TargetKind.CASE, case.id),
             details={"item": item.id, "kind": item.kind.value},
             clock=clock,
         )
@@ -119,19 +120,18 @@ def withdraw_items(
     tombstones = _tombstone(session, case, signal_ids, bank_name, clock)
     case.updated_at = now
     case_withdrawn = False
-    if all(item.withdrawn_at is not None for item in case.items) and (
-        CaseStatus.WITHDRAWN in CASE_TRANSITIONS[case.status]
+    if all(item.withdrawn_at is not None for item in case.items) and status.can_move(
+        case, CaseStatus.WITHDRAWN
     ):
-        previous, case.status = case.status, CaseStatus.WITHDRAWN
-        case_withdrawn = True
-        audit.record(
+        status.move(
             session,
-            AuditTag.CASE_STATUS_CHANGED,
+            case,
+            CaseStatus.WITHDRAWN,
             actor=reporter(case),
-            target=("case", case.id),
-            details={"from": previous.value, "to": case.status.value, "why": "reporter withdrew"},
+            why="reporter withdrew",
             clock=clock,
         )
+        case_withdrawn = True
     session.flush()
     return Withdrawal(len(chosen), tombstones, case_withdrawn)
 
@@ -169,7 +169,7 @@ def _tombstone(
             session,
             AuditTag.SIGNAL_WITHDRAWN,
             actor=reporter(case),
-            target=("bank", bank.id),
+            target=(TargetKind.BANK, bank.id),
             details={
                 "case": case.number,
                 "withdrawn": len(withdrawn),
@@ -188,7 +188,7 @@ def current_contact(case: Case, cipher: FieldCipher) -> str | None:
     for report in reversed(case.reports):
         if report.contact:
             try:
-                return cipher.decrypt(report.contact, purpose=CONTACT_PURPOSE)
+                return cipher.decrypt(report.contact, purpose=Purpose.REPORT_CONTACT)
             except FieldDecryptionError:
                 return None
     return None
@@ -204,14 +204,16 @@ def change_contact(
 ) -> None:
     """Replace (or, with None, remove) the contact on every report of the case."""
     for report in case.reports:
-        report.contact = cipher.encrypt(contact, purpose=CONTACT_PURPOSE) if contact else None
+        report.contact = (
+            cipher.encrypt(contact, purpose=Purpose.REPORT_CONTACT) if contact else None
+        )
         report.contact_consent = contact is not None
     case.updated_at = clock()
     audit.record(
         session,
         AuditTag.REPORT_CONTACT_CHANGED,
         actor=reporter(case),
-        target=("case", case.id),
+        target=(TargetKind.CASE, case.id),
         details={"removed": contact is None},
         clock=clock,
     )

@@ -28,21 +28,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks import banking
 from reclaim.banks.domain import EntrySource
 from reclaim.banks.models import Bank
-from reclaim.cases.domain import CaseStatus, ItemKind, check_case_transition, new_case_number
+from reclaim.cases import status
+from reclaim.cases.domain import CaseStatus, ItemKind, new_case_number
 from reclaim.cases.items import assign_platforms
 from reclaim.cases.models import Case, Item, ItemSignal, Report
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import SignalType
 from reclaim.intake.report_input import FileHashes, Items, ReportInput
-from reclaim.security.field_crypto import FieldCipher
+from reclaim.security.field_crypto import FieldCipher, Purpose
 from reclaim.security.secret_hashes import hash_secret, verify_secret
 
-CONTACT_PURPOSE = "report.contact"
 _PIN_DIGITS = 8
 
 
@@ -85,7 +85,7 @@ class ItemsAdded:
 
 def reporter(case: Case) -> audit.Actor:
     """The audit trail's actor for what a reporter does in their case."""
-    return audit.Actor("reporter", case.id)
+    return audit.Actor.reporter(case.id)
 
 
 def submit_report(
@@ -122,7 +122,9 @@ def submit_report(
         age_group=report.age_group,
         situation=report.situation,
         description=report.description,
-        contact=cipher.encrypt(report.contact, purpose=CONTACT_PURPOSE) if report.contact else None,
+        contact=cipher.encrypt(report.contact, purpose=Purpose.REPORT_CONTACT)
+        if report.contact
+        else None,
         contact_consent=report.contact is not None and report.contact_consent,
         language=report.language,
         created_at=now,
@@ -134,7 +136,7 @@ def submit_report(
         session,
         AuditTag.REPORT_RECEIVED,
         actor=reporter(case),
-        target=("case", case.id),
+        target=(TargetKind.CASE, case.id),
         details={
             "urls": len(report.urls),
             "files": len(report.files),
@@ -181,7 +183,7 @@ def add_items(
         session,
         AuditTag.REPORT_ITEMS_ADDED,
         actor=reporter(case),
-        target=("case", case.id),
+        target=(TargetKind.CASE, case.id),
         details={"urls": len(urls), "files": len(files)},
         clock=clock,
     )
@@ -193,14 +195,12 @@ def add_items(
 
 
 def reopen(session: Session, case: Case, *, clock: Clock) -> None:
-    previous = case.status
-    case.status = check_case_transition(previous, CaseStatus.IN_REVIEW)
-    audit.record(
+    status.move(
         session,
-        AuditTag.CASE_STATUS_CHANGED,
+        case,
+        CaseStatus.IN_REVIEW,
         actor=reporter(case),
-        target=("case", case.id),
-        details={"from": previous.value, "to": case.status.value, "why": "reporter added items"},
+        why="reporter added items",
         clock=clock,
     )
 
@@ -234,7 +234,7 @@ def bank_file_hashes(
             session,
             AuditTag.SIGNAL_BANKED,
             actor=reporter(case),
-            target=("bank", bank.id),
+            target=(TargetKind.BANK, bank.id),
             details={
                 "case": case.number,
                 "added": outcome.added,

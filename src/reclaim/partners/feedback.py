@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks.models import BankEntry
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.cases.models import Item, ItemSignal
@@ -105,7 +105,7 @@ def record_feedback(
             "partner_id": partner_id,
             "signal_id": signal_id,
             "bank_entry_id": report.entry_id,
-            "outcome": report.outcome.value,
+            "outcome": report.outcome,
             "url": report.url,
             "observed_at": report.observed_at,
             "created_at": now,
@@ -124,7 +124,7 @@ def record_feedback(
             session,
             AuditTag.PARTNER_FEEDBACK_RECEIVED,
             actor=actor,
-            target=("partner", partner_id),
+            target=(TargetKind.PARTNER, partner_id),
             details={
                 "accepted": len(fresh),
                 "duplicates": duplicates,

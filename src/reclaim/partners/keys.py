@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.partners.domain import KeyParts, Scope, display_prefix, new_key
 from reclaim.partners.models import ApiKey, Partner
@@ -58,7 +58,7 @@ class Caller:
 
     @property
     def actor(self) -> audit.Actor:
-        return audit.Actor("partner", self.partner_id)
+        return audit.Actor.partner(self.partner_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +110,7 @@ def create_partner(
         session,
         AuditTag.PARTNER_CHANGED,
         actor=actor,
-        target=("partner", partner.id),
+        target=(TargetKind.PARTNER, partner.id),
         details={"action": "created", "name": name, "platform": platform.name},
         clock=clock,
     )
@@ -183,7 +183,7 @@ def create_key(
         session,
         AuditTag.PARTNER_KEY_CREATED,
         actor=actor,
-        target=("api_key", key.id),
+        target=(TargetKind.API_KEY, key.id),
         details={
             "partner": partner.name,
             "prefix": parts.prefix,
@@ -209,7 +209,7 @@ def revoke_key(
             session,
             AuditTag.PARTNER_KEY_REVOKED,
             actor=actor,
-            target=("api_key", key.id),
+            target=(TargetKind.API_KEY, key.id),
             details={"partner": key.partner.name, "prefix": key.prefix},
             clock=clock,
         )

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from reclaim.partners.domain import FeedbackOutcome
 from reclaim.platforms.models import Platform
 from reclaim.storage.base import Base
-from reclaim.storage.types import utcnow
+from reclaim.storage.types import enum_column, utcnow
 
 
 class Partner(Base):
@@ -68,7 +69,7 @@ class Feedback(Base):
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
     signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
     bank_entry_id: Mapped[int | None] = mapped_column(ForeignKey("bank_entries.id"))
-    outcome: Mapped[str] = mapped_column(String(32))  # domain.partners.FeedbackOutcome
+    outcome: Mapped[FeedbackOutcome] = mapped_column(enum_column(FeedbackOutcome))
     url: Mapped[str | None] = mapped_column(Text)
     observed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,6 +9,7 @@ from one column to another fails to decrypt.  Stored form:
 from __future__ import annotations
 
 import base64
+import enum
 import secrets
 
 from cryptography.exceptions import InvalidTag
@@ -21,6 +22,17 @@ _PREFIX = "v1"
 _NONCE_BYTES = 12
 
 
+class Purpose(enum.StrEnum):
+    """What an encrypted field holds.  The value is the associated data of every
+    ciphertext, so a value moved to another column (another purpose) fails to decrypt.
+    Closed: a new kind of encrypted field adds a member here."""
+
+    REPORT_CONTACT = "report.contact"
+    CASE_NOTE = "case.note"
+    USER_TOTP = "user.totp"
+    WEBHOOK_SECRET = "platform.webhook_secret"  # noqa: S105 - a label, not a secret
+
+
 class FieldDecryptionError(ValueError):
     """A stored value could not be decrypted (wrong key, wrong purpose, or altered)."""
 
@@ -29,15 +41,15 @@ class FieldCipher:
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
 
-    def encrypt(self, plaintext: str, *, purpose: str) -> str:
+    def encrypt(self, plaintext: str, *, purpose: Purpose) -> str:
         nonce = secrets.token_bytes(_NONCE_BYTES)
         sealed = AESGCM(self._keyring.current_key).encrypt(
-            nonce, plaintext.encode("utf-8"), purpose.encode()
+            nonce, plaintext.encode("utf-8"), Purpose(purpose).value.encode()
         )
         body = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
         return f"{_PREFIX}.{self._keyring.current_key_id}.{body}"
 
-    def decrypt(self, stored: str, *, purpose: str) -> str:
+    def decrypt(self, stored: str, *, purpose: Purpose) -> str:
         # Key ids may contain dots; the base64url body never does, so split from the right.
         head, _, body = stored.rpartition(".")
         prefix, _, key_id = head.partition(".")
@@ -48,7 +60,9 @@ class FieldCipher:
             raise FieldDecryptionError(f"unknown format or key id {key_id!r}")
         try:
             blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            plain = AESGCM(key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], purpose.encode())
+            plain = AESGCM(key).decrypt(
+                blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], Purpose(purpose).value.encode()
+            )
         except (InvalidTag, ValueError):
             raise FieldDecryptionError("the value was altered or belongs elsewhere") from None
         return plain.decode("utf-8")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from reclaim.cases.domain import Classification
-from reclaim.domain.states import IllegalTransitionError
+from reclaim.domain.states import StateMachine
 
 
 class NoticeStatus(enum.StrEnum):
@@ -39,40 +39,41 @@ class NoticeStatus(enum.StrEnum):
 #: Statuses in which a notice still waits for the platform (see ``is_open``).
 OPEN_NOTICE_STATUSES = tuple(status for status in NoticeStatus if status.is_open)
 
-NOTICE_TRANSITIONS: Mapping[NoticeStatus, frozenset[NoticeStatus]] = {
-    NoticeStatus.DRAFT: frozenset({NoticeStatus.QUEUED}),
-    NoticeStatus.QUEUED: frozenset({NoticeStatus.SENT, NoticeStatus.REMOVED}),
-    NoticeStatus.SENT: frozenset(
-        {
-            NoticeStatus.ACKNOWLEDGED,
-            NoticeStatus.REMOVED,
-            NoticeStatus.PARTIALLY_REMOVED,
-            NoticeStatus.REFUSED,
-            NoticeStatus.EXPIRED,
-        }
-    ),
-    NoticeStatus.ACKNOWLEDGED: frozenset(
-        {
-            NoticeStatus.REMOVED,
-            NoticeStatus.PARTIALLY_REMOVED,
-            NoticeStatus.REFUSED,
-            NoticeStatus.EXPIRED,
-        }
-    ),
-    NoticeStatus.PARTIALLY_REMOVED: frozenset(
-        {NoticeStatus.REMOVED, NoticeStatus.REFUSED, NoticeStatus.EXPIRED}
-    ),
-    # Content that comes down late, or after a refusal, is still recorded as removed.
-    NoticeStatus.REFUSED: frozenset({NoticeStatus.REMOVED, NoticeStatus.PARTIALLY_REMOVED}),
-    NoticeStatus.EXPIRED: frozenset({NoticeStatus.REMOVED, NoticeStatus.PARTIALLY_REMOVED}),
-    NoticeStatus.REMOVED: frozenset(),
-}
+NOTICE_MACHINE = StateMachine(
+    NoticeStatus,
+    {
+        NoticeStatus.DRAFT: frozenset({NoticeStatus.QUEUED}),
+        NoticeStatus.QUEUED: frozenset({NoticeStatus.SENT, NoticeStatus.REMOVED}),
+        NoticeStatus.SENT: frozenset(
+            {
+                NoticeStatus.ACKNOWLEDGED,
+                NoticeStatus.REMOVED,
+                NoticeStatus.PARTIALLY_REMOVED,
+                NoticeStatus.REFUSED,
+                NoticeStatus.EXPIRED,
+            }
+        ),
+        NoticeStatus.ACKNOWLEDGED: frozenset(
+            {
+                NoticeStatus.REMOVED,
+                NoticeStatus.PARTIALLY_REMOVED,
+                NoticeStatus.REFUSED,
+                NoticeStatus.EXPIRED,
+            }
+        ),
+        NoticeStatus.PARTIALLY_REMOVED: frozenset(
+            {NoticeStatus.REMOVED, NoticeStatus.REFUSED, NoticeStatus.EXPIRED}
+        ),
+        # Content that comes down late, or after a refusal, is still recorded as removed.
+        NoticeStatus.REFUSED: frozenset({NoticeStatus.REMOVED, NoticeStatus.PARTIALLY_REMOVED}),
+        NoticeStatus.EXPIRED: frozenset({NoticeStatus.REMOVED, NoticeStatus.PARTIALLY_REMOVED}),
+        NoticeStatus.REMOVED: frozenset(),
+    },
+)
 
 
 def check_notice_transition(current: NoticeStatus, requested: NoticeStatus) -> NoticeStatus:
-    if requested not in NOTICE_TRANSITIONS[current]:
-        raise IllegalTransitionError(current, requested)
-    return requested
+    return NOTICE_MACHINE.check(current, requested)
 
 
 class ItemOutcome(enum.StrEnum):
@@ -144,3 +145,79 @@ def summarise(outcomes: list[ItemOutcome]) -> NoticeStatus | None:
     if outcomes and all(o == ItemOutcome.REFUSED for o in outcomes):
         return NoticeStatus.REFUSED
     return None
+
+
+# --- the delivery outbox ------------------------------------------------------------
+
+
+class DeliveryPurpose(enum.StrEnum):
+    NOTICE = "notice"  # the notice itself
+    REMINDER = "reminder"  # the same notice again, while the platform has not acted
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where one outbox delivery stands (see takedown/outbox.py for the protocol).
+
+    ``sending``: claimed by a worker, nothing has left yet.  ``committing``: the point
+    of no return (an email's body is with the relay and only the final "." is left; a
+    webhook request is about to go).  ``unconfirmed``: a worker stopped after the point
+    of no return; the email is most likely delivered and is never sent twice.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    COMMITTING = "committing"
+    SENT = "sent"
+    UNCONFIRMED = "unconfirmed"
+    FAILED = "failed"
+
+    @property
+    def needs_a_person(self) -> bool:
+        return self in (DeliveryStatus.FAILED, DeliveryStatus.UNCONFIRMED)
+
+
+DELIVERY_MACHINE = StateMachine(
+    DeliveryStatus,
+    {
+        DeliveryStatus.PENDING: frozenset({DeliveryStatus.SENDING}),
+        # A claim whose worker vanished is taken over (sending again, a new lease);
+        # a failure before the point of no return is retried or given up.
+        DeliveryStatus.SENDING: frozenset(
+            {
+                DeliveryStatus.SENDING,
+                DeliveryStatus.COMMITTING,
+                DeliveryStatus.PENDING,
+                DeliveryStatus.FAILED,
+            }
+        ),
+        # After the point of no return: accepted, failed for good, retried (webhooks
+        # carry an idempotency key; an email failure before the dot left nothing), or
+        # uncertain (an email is then never sent again).
+        DeliveryStatus.COMMITTING: frozenset(
+            {
+                DeliveryStatus.SENT,
+                DeliveryStatus.PENDING,
+                DeliveryStatus.FAILED,
+                DeliveryStatus.UNCONFIRMED,
+            }
+        ),
+        DeliveryStatus.SENT: frozenset(),
+        DeliveryStatus.UNCONFIRMED: frozenset(),
+        DeliveryStatus.FAILED: frozenset(),
+    },
+)
+
+#: Deliveries a worker may pick up: due ones, and claims whose lease ran out.
+CLAIMABLE = frozenset({DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.COMMITTING})
+
+
+class AttemptOutcome(enum.StrEnum):
+    STARTED = "started"  # in flight (or its worker stopped)
+    SENT = "sent"
+    TEMPORARY = "temporary"  # failed; tried again later
+    PERMANENT = "permanent"  # failed; a person must look

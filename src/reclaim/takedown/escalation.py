@@ -110,7 +110,7 @@ def build_report(
             history.append(
                 HistoryLine(
                     attempt.started_at,
-                    f"{delivery.purpose} by {delivery.channel}: {attempt.outcome}"
+                    f"{delivery.purpose.value} by {delivery.channel.value}: {attempt.outcome.value}"
                     + (f" ({attempt.detail})" if attempt.detail else ""),
                 )
             )

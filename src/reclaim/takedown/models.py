@@ -12,7 +12,15 @@ from reclaim.cases.models import Case, Item
 from reclaim.platforms.models import Platform
 from reclaim.storage.base import Base
 from reclaim.storage.types import enum_column, utcnow
-from reclaim.takedown.domain import ItemOutcome, NoticeStatus, VerificationOutcome
+from reclaim.takedown.domain import (
+    AttemptOutcome,
+    Channel,
+    DeliveryPurpose,
+    DeliveryStatus,
+    ItemOutcome,
+    NoticeStatus,
+    VerificationOutcome,
+)
 
 
 class Notice(Base):
@@ -79,10 +87,12 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
-    purpose: Mapped[str] = mapped_column(String(16))  # notice, reminder
-    channel: Mapped[str] = mapped_column(String(16))  # email, webhook
+    purpose: Mapped[DeliveryPurpose] = mapped_column(enum_column(DeliveryPurpose, length=16))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, length=16))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        enum_column(DeliveryStatus, length=16), index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -103,7 +113,7 @@ class DeliveryAttempt(Base):
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(16))  # sent, temporary, permanent
+    outcome: Mapped[AttemptOutcome] = mapped_column(enum_column(AttemptOutcome, length=16))
     detail: Mapped[str | None] = mapped_column(Text)
 
 

@@ -2,7 +2,7 @@
 
 One notice per platform per case, holding the decided items that platform hosts and
 that no open notice covers yet.  Queuing a notice commits, in the same transaction, one
-delivery per channel the platform has (email, webhook): the outbox (services/outbox.py)
+delivery per channel the platform has (email, webhook): the outbox (takedown/outbox.py)
 sends them.  Every status change is audited.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.cases.domain import ALPHABET, Classification
 from reclaim.cases.models import Case, Item
 from reclaim.config import Settings
@@ -27,6 +27,9 @@ from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.states import IllegalTransitionError
 from reclaim.platforms.models import Platform
 from reclaim.takedown.domain import (
+    Channel,
+    DeliveryPurpose,
+    DeliveryStatus,
     ItemOutcome,
     NoticeStatus,
     check_notice_transition,
@@ -143,12 +146,12 @@ def items_without_platform(session: Session, case: Case, policy: NoticePolicy) -
     return [i for i in noticeable_items(session, case, policy) if i.platform_id is None]
 
 
-def channels_of(platform: Platform) -> list[str]:
+def channels_of(platform: Platform) -> list[Channel]:
     channels = []
     if platform.abuse_email:
-        channels.append("email")
+        channels.append(Channel.EMAIL)
     if platform.webhook_url:
-        channels.append("webhook")
+        channels.append(Channel.WEBHOOK)
     return channels
 
 
@@ -166,19 +169,22 @@ def queue_notice(
         )
     _move(session, notice, NoticeStatus.QUEUED, actor, clock)
     notice.queued_at = clock()
-    return [_add_delivery(session, notice, "notice", channel, clock) for channel in channels]
+    return [
+        _add_delivery(session, notice, DeliveryPurpose.NOTICE, channel, clock)
+        for channel in channels
+    ]
 
 
 def _add_delivery(
-    session: Session, notice: Notice, purpose: str, channel: str, clock: Clock
+    session: Session, notice: Notice, purpose: DeliveryPurpose, channel: Channel, clock: Clock
 ) -> Delivery:
-    sequence = notice.reminders_sent if purpose == "reminder" else 0
+    sequence = notice.reminders_sent if purpose is DeliveryPurpose.REMINDER else 0
     delivery = Delivery(
         notice_id=notice.id,
         purpose=purpose,
         channel=channel,
-        idempotency_key=f"{notice.reference}.{purpose}{sequence}.{channel}".lower(),
-        status="pending",
+        idempotency_key=f"{notice.reference}.{purpose.value}{sequence}.{channel.value}".lower(),
+        status=DeliveryStatus.PENDING,
         attempts=0,
         next_attempt_at=clock(),
         created_at=clock(),
@@ -227,7 +233,7 @@ def queue_reminders(
         notice.reminders_sent += 1
         notice.next_reminder_at = now + policy.reminder_every
         deliveries += [
-            _add_delivery(session, notice, "reminder", channel, clock)
+            _add_delivery(session, notice, DeliveryPurpose.REMINDER, channel, clock)
             for channel in channels_of(notice.platform)
         ]
     return deliveries
@@ -281,7 +287,7 @@ def _audit(
         session,
         AuditTag.NOTICE_CHANGED,
         actor=actor,
-        target=("notice", notice.id),
+        target=(TargetKind.NOTICE, notice.id),
         details={"reference": notice.reference, "case_id": notice.case_id} | details,
         clock=clock,
     )

@@ -1,7 +1,7 @@
 """The outbox: sending each notice delivery once, as the platform sees it.
 
 A delivery row is committed together with the notice change that calls for it
-(services/notices.py).  Sending one goes through these states, each committed before
+(takedown/notices.py).  Sending one goes through these states, each committed before
 the next step:
 
 ``pending`` → ``sending`` (claimed; nothing has left yet) → ``committing`` (the point of
@@ -26,13 +26,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.config import Settings
 from reclaim.delivery import (
     DeliveryReceipt,
@@ -40,17 +39,25 @@ from reclaim.delivery import (
     PermanentDeliveryError,
     RetryPolicy,
     TemporaryDeliveryError,
+    Transport,
     WebhookMessage,
     make_message_id,
     message_id_domain,
 )
 from reclaim.domain.clock import Clock, system_clock
-from reclaim.security.field_crypto import FieldCipher
+from reclaim.security.field_crypto import FieldCipher, Purpose
+from reclaim.takedown.domain import (
+    CLAIMABLE,
+    DELIVERY_MACHINE,
+    AttemptOutcome,
+    Channel,
+    DeliveryPurpose,
+    DeliveryStatus,
+)
 from reclaim.takedown.models import Delivery, DeliveryAttempt, Notice
 from reclaim.takedown.notices import NoticePolicy, mark_sent
 from reclaim.takedown.rendering import render_notice
 
-WEBHOOK_SECRET_PURPOSE = "platform.webhook_secret"  # noqa: S105 - a purpose label
 #: A claimed delivery whose worker has not reported back in this long is taken over.
 LEASE = timedelta(minutes=10)
 
@@ -59,20 +66,18 @@ class MessageError(Exception):
     """The delivery cannot be built (missing or unreadable contact details)."""
 
 
-class EmailSender(Protocol):
-    def send(
-        self, message: EmailMessage, *, commit_point: Callable[[], None] | None = None
-    ) -> DeliveryReceipt: ...
-
-
-class WebhookSender(Protocol):
-    def send(self, message: WebhookMessage) -> DeliveryReceipt: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Senders:
-    email: EmailSender
-    webhook: WebhookSender
+    """One transport per channel, both following ``reclaim.delivery.Transport``."""
+
+    email: Transport[EmailMessage]
+    webhook: Transport[WebhookMessage]
+
+
+def move(delivery: Delivery, status: DeliveryStatus) -> DeliveryStatus:
+    """The one way a delivery's status changes: checked against DELIVERY_MACHINE."""
+    delivery.status = DELIVERY_MACHINE.check(delivery.status, status)
+    return status
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +104,9 @@ class Outbox:
                     select(Delivery.id)
                     .where(
                         or_(
-                            (Delivery.status == "pending") & (Delivery.next_attempt_at <= now),
-                            Delivery.status.in_(["sending", "committing"])
+                            (Delivery.status == DeliveryStatus.PENDING)
+                            & (Delivery.next_attempt_at <= now),
+                            Delivery.status.in_([DeliveryStatus.SENDING, DeliveryStatus.COMMITTING])
                             & (Delivery.sending_started_at <= now - LEASE),
                         )
                     )
@@ -114,26 +120,27 @@ class Outbox:
         counts: dict[str, int] = {}
         for delivery_id in self.due():
             status = self.deliver(delivery_id)
-            counts[status] = counts.get(status, 0) + 1
+            counts[status.value] = counts.get(status.value, 0) + 1
         return counts
 
     # --- one delivery --------------------------------------------------------------
 
-    def deliver(self, delivery_id: int) -> str:
+    def deliver(self, delivery_id: int) -> DeliveryStatus:
         claimed = self._claim(delivery_id)
-        if isinstance(claimed, str):
+        if isinstance(claimed, DeliveryStatus):
             return claimed
         message, attempt_id = claimed
         if self.crash_hook is not None:
             self.crash_hook("claimed")
+
+        def commit_point() -> None:
+            self._set_status(delivery_id, DeliveryStatus.COMMITTING)
+
         try:
             if isinstance(message, EmailMessage):
-                receipt = self.senders.email.send(
-                    message, commit_point=lambda: self._set_status(delivery_id, "committing")
-                )
+                receipt = self.senders.email.send(message, commit_point=commit_point)
             else:
-                self._set_status(delivery_id, "committing")
-                receipt = self.senders.webhook.send(message)
+                receipt = self.senders.webhook.send(message, commit_point=commit_point)
         except TemporaryDeliveryError as exc:
             return self._failed(delivery_id, attempt_id, exc, permanent=False)
         except PermanentDeliveryError as exc:
@@ -142,61 +149,67 @@ class Outbox:
             self.crash_hook("after-send")
         return self._succeeded(delivery_id, attempt_id, receipt)
 
-    def _claim(self, delivery_id: int) -> str | tuple[EmailMessage | WebhookMessage, int]:
+    def _claim(
+        self, delivery_id: int
+    ) -> DeliveryStatus | tuple[EmailMessage | WebhookMessage, int]:
         now = self.clock()
         with self.sessions.begin() as session:
             delivery = session.scalars(
                 select(Delivery).where(Delivery.id == delivery_id).with_for_update()
             ).one()
-            if delivery.status == "committing":
+            if delivery.status is DeliveryStatus.COMMITTING:
                 return self._recover_uncertain(session, delivery)
             stale = delivery.sending_started_at is None or (
                 delivery.sending_started_at <= now - LEASE
             )
-            if delivery.status not in ("pending", "sending") or (
-                delivery.status == "sending" and not stale
+            if delivery.status not in CLAIMABLE or (
+                delivery.status is DeliveryStatus.SENDING and not stale
             ):
                 return delivery.status
-            delivery.status = "sending"
+            move(delivery, DeliveryStatus.SENDING)
             delivery.sending_started_at = now
             delivery.attempts += 1
-            attempt = DeliveryAttempt(delivery_id=delivery.id, started_at=now, outcome="started")
+            attempt = DeliveryAttempt(
+                delivery_id=delivery.id, started_at=now, outcome=AttemptOutcome.STARTED
+            )
             session.add(attempt)
             try:
                 message = self._message(session, delivery)
             except (ValueError, MessageError) as exc:
                 # A platform record that cannot be delivered to: a person must fix it.
-                delivery.status = "failed"
+                move(delivery, DeliveryStatus.FAILED)
                 delivery.last_error = attempt.detail = str(exc)[:1000]
-                attempt.outcome = "permanent"
+                attempt.outcome = AttemptOutcome.PERMANENT
                 attempt.finished_at = now
-                return "failed"
+                return DeliveryStatus.FAILED
             session.flush()
             return message, attempt.id
 
-    def _recover_uncertain(self, session: Session, delivery: Delivery) -> str:
+    def _recover_uncertain(self, session: Session, delivery: Delivery) -> DeliveryStatus:
         """The worker died after the point of no return: never a second email."""
-        if delivery.channel == "webhook":
-            delivery.status = "pending"  # safe: the idempotency key dedupes at the platform
+        if delivery.channel is Channel.WEBHOOK:
+            # Safe to send again: the idempotency key dedupes at the platform.
             delivery.next_attempt_at = self.clock()
-            return "pending"
-        delivery.status = "unconfirmed"
+            return move(delivery, DeliveryStatus.PENDING)
+        move(delivery, DeliveryStatus.UNCONFIRMED)
         delivery.last_error = (
             "the worker stopped after handing the message to the mail relay; it was most "
             "likely delivered and is not sent again (the next reminder repeats it)"
         )
         mark_sent(session, delivery.notice, self.policy, clock=self.clock)
-        return "unconfirmed"
+        return DeliveryStatus.UNCONFIRMED
 
-    def _set_status(self, delivery_id: int, status: str) -> None:
+    def _set_status(self, delivery_id: int, status: DeliveryStatus) -> None:
         with self.sessions.begin() as session:
-            session.get_one(Delivery, delivery_id).status = status
+            move(session.get_one(Delivery, delivery_id), status)
 
-    def _succeeded(self, delivery_id: int, attempt_id: int, receipt: DeliveryReceipt) -> str:
+    def _succeeded(
+        self, delivery_id: int, attempt_id: int, receipt: DeliveryReceipt
+    ) -> DeliveryStatus:
         now = self.clock()
         with self.sessions.begin() as session:
             delivery = session.get_one(Delivery, delivery_id)
-            delivery.status = "sent"
+            move(delivery, DeliveryStatus.SENT)
             delivery.sent_at = now
             delivery.remote_id = receipt.remote_id
             delivery.last_error = (
@@ -206,10 +219,10 @@ class Outbox:
             )
             attempt = session.get_one(DeliveryAttempt, attempt_id)
             attempt.finished_at = now
-            attempt.outcome = "sent"
+            attempt.outcome = AttemptOutcome.SENT
             attempt.detail = f"{receipt.response_code} {receipt.detail}"[:1000]
             mark_sent(session, delivery.notice, self.policy, clock=self.clock)
-        return "sent"
+        return DeliveryStatus.SENT
 
     def _failed(
         self,
@@ -218,29 +231,29 @@ class Outbox:
         error: TemporaryDeliveryError | PermanentDeliveryError,
         *,
         permanent: bool,
-    ) -> str:
+    ) -> DeliveryStatus:
         now = self.clock()
         with self.sessions.begin() as session:
             delivery = session.get_one(Delivery, delivery_id)
             attempt = session.get_one(DeliveryAttempt, attempt_id)
             attempt.finished_at = now
-            attempt.outcome = "permanent" if permanent else "temporary"
+            attempt.outcome = AttemptOutcome.PERMANENT if permanent else AttemptOutcome.TEMPORARY
             attempt.detail = str(error)[:1000]
             delivery.last_error = str(error)[:1000]
             uncertain = getattr(error, "possibly_delivered", False)
-            if uncertain and delivery.channel == "email":
-                delivery.status = "unconfirmed"
+            if uncertain and delivery.channel is Channel.EMAIL:
+                move(delivery, DeliveryStatus.UNCONFIRMED)
                 mark_sent(session, delivery.notice, self.policy, clock=self.clock)
             elif permanent or self.retry.exhausted(delivery.attempts):
-                delivery.status = "failed"
+                move(delivery, DeliveryStatus.FAILED)
                 audit.record(
                     session,
                     AuditTag.NOTICE_CHANGED,
                     actor=audit.SYSTEM,
-                    target=("notice", delivery.notice_id),
+                    target=(TargetKind.NOTICE, delivery.notice_id),
                     details={
                         "delivery": delivery.id,
-                        "channel": delivery.channel,
+                        "channel": delivery.channel.value,
                         "failed": str(error)[:200],
                     },
                     clock=self.clock,
@@ -249,7 +262,7 @@ class Outbox:
                 delay = self.retry.delay(
                     delivery.attempts, error if isinstance(error, TemporaryDeliveryError) else None
                 )
-                delivery.status = "pending"
+                move(delivery, DeliveryStatus.PENDING)
                 delivery.next_attempt_at = now + timedelta(seconds=delay)
             return delivery.status
 
@@ -257,15 +270,15 @@ class Outbox:
 
     def _message(self, session: Session, delivery: Delivery) -> EmailMessage | WebhookMessage:
         notice: Notice = delivery.notice
-        reminder = int(delivery.purpose == "reminder") and notice.reminders_sent
+        reminder = int(delivery.purpose is DeliveryPurpose.REMINDER) and notice.reminders_sent
         rendered = render_notice(session, notice, self.settings, reminder=reminder)
-        if delivery.channel == "webhook":
+        if delivery.channel is Channel.WEBHOOK:
             secret = notice.platform.webhook_secret
             if not notice.platform.webhook_url or not secret:
                 raise MessageError(f"{notice.platform.name} has no webhook URL or secret")
             return WebhookMessage(
                 url=notice.platform.webhook_url,
-                secret=self.cipher.decrypt(secret, purpose=WEBHOOK_SECRET_PURPOSE),
+                secret=self.cipher.decrypt(secret, purpose=Purpose.WEBHOOK_SECRET),
                 body=json.dumps(rendered.document, ensure_ascii=False).encode(),
                 idempotency_key=delivery.idempotency_key,
                 event="notice.reminder" if reminder else "notice.sent",

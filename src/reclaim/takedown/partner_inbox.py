@@ -23,10 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.takedown.domain import (
-    NOTICE_TRANSITIONS,
+    NOTICE_MACHINE,
     ItemOutcome,
     NoticeStatus,
     ResolveOutcome,
@@ -122,7 +122,7 @@ def acknowledge(
         session,
         AuditTag.PARTNER_NOTICE_ACKNOWLEDGED,
         actor=actor,
-        target=("notice", notice.id),
+        target=(TargetKind.NOTICE, notice.id),
         details={"reference": notice.reference},
         clock=clock,
     )
@@ -159,13 +159,13 @@ def resolve(
             item.outcome = ItemOutcome.PENDING
             item.next_check_at = now  # verification checks the claim at once
     target = summarise([item.outcome for item in notice.items]) or NoticeStatus.ACKNOWLEDGED
-    if target is not notice.status and target in NOTICE_TRANSITIONS[notice.status]:
+    if target is not notice.status and NOTICE_MACHINE.allows(notice.status, target):
         move(session, notice, target, actor=actor, clock=clock, details={"by": "partner"})
     audit.record(
         session,
         AuditTag.PARTNER_NOTICE_RESOLVED,
         actor=actor,
-        target=("notice", notice.id),
+        target=(TargetKind.NOTICE, notice.id),
         details={
             "reference": notice.reference,
             "claims": [

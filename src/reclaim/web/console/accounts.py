@@ -15,7 +15,7 @@ from reclaim import audit
 from reclaim.accounts import login, recovery_codes, staff_sessions, users
 from reclaim.accounts.models import StaffSession
 from reclaim.accounts.passwords import MAX_LENGTH
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.web.common import render
 from reclaim.web.console import enrolment as enrolment_pages
 from reclaim.web.console import login as login_pages
@@ -120,7 +120,7 @@ def end_session(
         db,
         AuditTag.SESSIONS_REVOKED,
         actor=audit.Actor.user(staff.user.id),
-        target=("user", staff.user.id),
+        target=(TargetKind.USER, staff.user.id),
         details={"session": record.id},
     )
     db.commit()

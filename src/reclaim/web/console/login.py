@@ -17,7 +17,7 @@ from reclaim import audit
 from reclaim.accounts import login, staff_sessions
 from reclaim.accounts.login import LoginRefusedError, Refusal
 from reclaim.accounts.models import StaffSession
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.web.common import render
 from reclaim.web.console.auth import LOGIN_PATH, SECOND_FACTOR_PATH, Staff, session_policy
 from reclaim.web.console.permissions import permitted
@@ -163,7 +163,7 @@ def logout(request: Request, db: DbSession) -> Response:
             db,
             AuditTag.LOGGED_OUT,
             actor=audit.Actor.user(record.user_id),
-            target=("user", record.user_id),
+            target=(TargetKind.USER, record.user_id),
             details={"session": record.id},
         )
         db.commit()

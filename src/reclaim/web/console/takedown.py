@@ -12,18 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.cases.models import Item
 from reclaim.partners import feedback
 from reclaim.platforms.directory import LANGUAGES
 from reclaim.platforms.domain import InvalidDomainError, normalise_domain
 from reclaim.platforms.models import Platform, PlatformDomain
-from reclaim.security.field_crypto import field_cipher
+from reclaim.security.field_crypto import Purpose, field_cipher
 from reclaim.takedown import escalation, notices, progress
-from reclaim.takedown.domain import OPEN_NOTICE_STATUSES
+from reclaim.takedown.domain import OPEN_NOTICE_STATUSES, DeliveryStatus
 from reclaim.takedown.models import Delivery, Notice, NoticeItem, Verification
 from reclaim.takedown.notices import NoticeError, NoticePolicy
-from reclaim.takedown.outbox import WEBHOOK_SECRET_PURPOSE
 from reclaim.takedown.rendering import render_notice
 from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
@@ -110,7 +109,9 @@ def set_posted_by(
 
 def _item_changed(staff: Staff, item: Item, tag: AuditTag, details: dict[str, Any]) -> Response:
     """Audit and commit a change to an item, then back to its case's notices."""
-    audit.record(staff.db, tag, actor=_actor(staff), target=("item", item.id), details=details)
+    audit.record(
+        staff.db, tag, actor=_actor(staff), target=(TargetKind.ITEM, item.id), details=details
+    )
     staff.db.commit()
     return redirect_to(f"/console/cases/{item.case.number}/notices")
 
@@ -184,7 +185,9 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
         .order_by(Notice.deadline_at.is_(None), Notice.deadline_at)
     ).all()
     troubled = staff.db.scalars(
-        select(Delivery).where(Delivery.status.in_(["failed", "unconfirmed"])).order_by(Delivery.id)
+        select(Delivery)
+        .where(Delivery.status.in_([s for s in DeliveryStatus if s.needs_a_person]))
+        .order_by(Delivery.id)
     ).all()
     context: dict[str, Any] = {
         "active": "takedown",
@@ -327,14 +330,14 @@ def platform_update(
         setattr(platform, name, value)
     if webhook_secret:
         cipher = field_cipher(settings_of(request))
-        platform.webhook_secret = cipher.encrypt(webhook_secret, purpose=WEBHOOK_SECRET_PURPOSE)
+        platform.webhook_secret = cipher.encrypt(webhook_secret, purpose=Purpose.WEBHOOK_SECRET)
     if domain:
         platform.domains.append(PlatformDomain(domain=domain))
     audit.record(
         staff.db,
         AuditTag.PLATFORM_CHANGED,
         actor=_actor(staff),
-        target=("platform", platform.id),
+        target=(TargetKind.PLATFORM, platform.id),
         details={
             "fields": sorted(k for k, v in changed.items() if v),
             "webhook_secret_set": bool(webhook_secret),
