@@ -51,9 +51,7 @@ def a_report(**changes: Any) -> ReportInput:
 
 
 def a_policy(**changes: Any) -> IntakePolicy:
-    return replace(
-        IntakePolicy(bank="self-reported", min_pdq_quality=50, pin_secret=b"k" * 32), **changes
-    )
+    return replace(IntakePolicy(min_pdq_quality=50, pin_secret=b"k" * 32), **changes)
 
 
 COUNTED = (Case, Report, Item, ItemSignal, SignalRow, BankEntry, AuditEvent)

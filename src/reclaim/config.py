@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reclaim.domain.languages import DEFAULT_LANGUAGE, Language
 from reclaim.hashing.limits import HashingLimits
 
 #: Values that ship in the code for development; refused outside development mode.
@@ -55,7 +56,7 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = True
 
     # --- languages --------------------------------------------------------------
-    default_language: Literal["zh_TW", "en"] = "zh_TW"
+    default_language: Language = DEFAULT_LANGUAGE
 
     # --- hashing limits ---------------------------------------------------------
     max_file_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
@@ -92,8 +93,6 @@ class Settings(BaseSettings):
     pin_max_failures_per_case: int = Field(default=5, ge=1)
     pin_max_failures_per_client: int = Field(default=20, ge=1)
     pin_lockout_minutes: int = Field(default=15, ge=1)
-    # Where reporters' own hashes go (an unverified bank, shared through the feed).
-    self_reported_bank: str = "self-reported"
     report_max_urls: int = Field(default=50, ge=1, le=500)
     report_max_files: int = Field(default=50, ge=1, le=500)
 

@@ -10,7 +10,7 @@ from reclaim.accounts.domain import Role
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.banks.engine import MatchEngine
-from reclaim.cases import casework
+from reclaim.cases import case_view, casework
 from reclaim.cases.domain import CaseStatus
 from reclaim.cases.models import CaseNote
 from reclaim.config import Settings
@@ -102,7 +102,7 @@ def test_notes_are_encrypted_at_rest_and_audited(session: Session, settings: Set
 
 
 def view(session: Session, settings: Settings, case, *, show_contact: bool = True):  # type: ignore[no-untyped-def]
-    return casework.load_case_view(
+    return case_view.load_case_view(
         session,
         case,
         cipher=field_cipher(settings),
@@ -146,7 +146,7 @@ def test_linked_cases_share_a_hash_or_a_url(session: Session, settings: Settings
     attach(session, case.items[1], md5("shared"))
     attach(session, same_hash.items[0], md5("shared"))
     attach(session, unrelated.items[1], md5("different"))
-    linked = {link.number: link for link in casework.linked_cases(session, case)}
+    linked = {link.number: link for link in case_view.linked_cases(session, case)}
     assert set(linked) == {same_url.number, same_hash.number}
     assert (linked[same_url.number].shared_urls, linked[same_url.number].shared_signals) == (1, 0)
     assert (linked[same_hash.number].shared_urls, linked[same_hash.number].shared_signals) == (0, 1)
@@ -157,7 +157,7 @@ def test_the_timeline_tells_what_happened_but_not_who_looked(
 ) -> None:
     analyst = make_user(session, name="Ana")
     case = make_case(session, urls=["https://img.example/a.jpg"])
-    casework.record_view(session, case, viewer_id=analyst.id)
+    case_view.record_view(session, case, viewer_id=analyst.id)
     casework.change_status(session, case, CaseStatus.IN_REVIEW, actor_id=analyst.id)
     casework.add_note(session, case, "note", author_id=analyst.id, cipher=field_cipher(settings))
     timeline = view(session, settings, case).timeline

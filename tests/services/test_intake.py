@@ -16,7 +16,7 @@ from reclaim.audit.models import AuditEvent
 from reclaim.banks.domain import CONFIRMED_BANK, EntrySource
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.cases.domain import CaseStatus, ItemKind, MediaKind, Situation
-from reclaim.cases.models import Case, Report
+from reclaim.cases.models import Case
 from reclaim.config import Settings
 from reclaim.domain.signals import SignalType
 from reclaim.intake.report_input import Items
@@ -259,13 +259,6 @@ def test_adding_to_a_closed_case_reopens_it(session: Session, cipher: FieldCiphe
         select(AuditEvent).where(AuditEvent.tag == AuditTag.CASE_STATUS_CHANGED.value)
     ).one()
     assert change.details["from"] == "resolved" and change.actor_type == "reporter"
-
-
-def test_a_configured_bank_is_created_when_missing(session: Session, cipher: FieldCipher) -> None:
-    submit(session, cipher, policy=a_policy(bank="hotline-self-reports"))
-
-    assert len(bank_entries(session, "hotline-self-reports")) == 3
-    assert session.scalar(select(Report.id)) is not None
 
 
 def test_reported_urls_are_matched_to_their_platforms(

@@ -125,7 +125,7 @@ def test_withdrawing_a_file_tombstones_its_hashes(session: Session, cipher: Fiel
     before = {value: entry.change_seq for value, entry in entries(session).items()}
     dropped = file_items(case)[1]
 
-    outcome = withdraw_items(session, case, {dropped.id}, bank_name="self-reported")
+    outcome = withdraw_items(session, case, {dropped.id})
     session.commit()
 
     after = entries(session)
@@ -149,7 +149,7 @@ def test_a_hash_another_live_report_holds_stays_in_the_bank(
     mine = new_case(session, cipher, files=(shared,))
     new_case(session, cipher, files=(shared,))  # someone else reported the same file
 
-    outcome = withdraw_items(session, mine, None, bank_name="self-reported")
+    outcome = withdraw_items(session, mine, None)
     session.commit()
 
     assert outcome.tombstones == 0
@@ -163,13 +163,13 @@ def test_a_hash_another_live_report_holds_stays_in_the_bank(
 def test_withdrawing_everything_withdraws_the_case(session: Session, cipher: FieldCipher) -> None:
     case = new_case(session, cipher)
 
-    outcome = withdraw_items(session, case, None, bank_name="self-reported")
+    outcome = withdraw_items(session, case, None)
     session.commit()
 
     assert outcome.case_withdrawn and case.status is CaseStatus.WITHDRAWN
     assert all(item.withdrawn_at is not None for item in case.items)
     assert [s.step for s in timeline(case, CaseProgress(0, 0, 0))] == [Step.RECEIVED, Step.CLOSED]
-    again = withdraw_items(session, case, None, bank_name="self-reported")
+    again = withdraw_items(session, case, None)
     assert (again.items, again.tombstones) == (0, 0)
 
 
@@ -177,9 +177,7 @@ def test_ids_of_other_cases_items_are_ignored(session: Session, cipher: FieldCip
     mine = new_case(session, cipher)
     theirs = new_case(session, cipher, files=(hashed_file("theirs"),))
 
-    outcome = withdraw_items(
-        session, mine, {item.id for item in theirs.items}, bank_name="self-reported"
-    )
+    outcome = withdraw_items(session, mine, {item.id for item in theirs.items})
 
     assert outcome.items == 0
     assert all(item.withdrawn_at is None for item in theirs.items)
@@ -199,7 +197,7 @@ def test_an_analysts_confirmed_hashes_are_not_the_reporters_to_withdraw(
         min_pdq_quality=50,
     )
 
-    withdraw_items(session, case, None, bank_name="self-reported")
+    withdraw_items(session, case, None)
     session.commit()
 
     assert all(e.withdrawn_at is not None for e in entries(session).values())
@@ -211,7 +209,7 @@ def test_adding_a_withdrawn_file_again_brings_its_hashes_back(
 ) -> None:
     photo = hashed_file("photo", kind=MediaKind.VIDEO)
     case = new_case(session, cipher, files=(photo,))
-    withdraw_items(session, case, None, bank_name="self-reported")
+    withdraw_items(session, case, None)
 
     add_items(session, case, Items((), (photo,)), policy=a_policy())
     session.commit()

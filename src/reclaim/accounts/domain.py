@@ -11,3 +11,7 @@ class Role(enum.StrEnum):
     SOCIAL_WORKER = "social_worker"
     POLICE_LIAISON = "police_liaison"
     ADMIN = "admin"
+
+
+#: The roles that work cases: triage, review, decide, notice.
+CASE_WORKERS = frozenset({Role.ANALYST, Role.SUPERVISOR})

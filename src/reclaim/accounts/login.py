@@ -23,6 +23,7 @@ from reclaim import audit
 from reclaim.accounts import recovery_codes, totp, users
 from reclaim.accounts.models import User
 from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
+from reclaim.domain.addresses import normalise_email
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.security.field_crypto import FieldCipher
 from reclaim.security.secret_hashes import hash_secret, needs_rehash, verify_secret
@@ -48,7 +49,7 @@ class LoginLimits:
 
     def checks(self, email: str, client: str) -> list[Check]:
         return [
-            Check(self.per_account, users.normalise_email(email)),
+            Check(self.per_account, normalise_email(email)),
             Check(self.per_client, client),
         ]
 

@@ -17,7 +17,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from reclaim import audit
 from reclaim.accounts.models import StaffSession, User
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.domain.clock import Clock, system_clock
 
 # Writing last_seen_at on every request would make every page view a write; a
@@ -118,6 +120,29 @@ def rotate(
 def end(session: Session, record: StaffSession, *, clock: Clock = system_clock) -> None:
     if record.revoked_at is None:
         record.revoked_at = clock()
+
+
+def log_out(session: Session, record: StaffSession, *, clock: Clock = system_clock) -> None:
+    """The user logs out of this browser; audited."""
+    end(session, record, clock=clock)
+    _audit_end(session, record, AuditTag.LOGGED_OUT, clock)
+
+
+def end_own(session: Session, record: StaffSession, *, clock: Clock = system_clock) -> None:
+    """The user ends one of their own sessions (another browser, or this one); audited."""
+    end(session, record, clock=clock)
+    _audit_end(session, record, AuditTag.SESSIONS_REVOKED, clock)
+
+
+def _audit_end(session: Session, record: StaffSession, tag: AuditTag, clock: Clock) -> None:
+    audit.record(
+        session,
+        tag,
+        actor=audit.Actor.user(record.user_id),
+        target=(TargetKind.USER, record.user_id),
+        details={"session": record.id},
+        clock=clock,
+    )
 
 
 def end_all(

@@ -7,8 +7,6 @@ transaction, so the change and its audit row commit together.
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -17,21 +15,15 @@ from reclaim.accounts import passwords, staff_sessions
 from reclaim.accounts.domain import Role
 from reclaim.accounts.models import EnrolmentToken, StaffSession, User
 from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.domain.addresses import InvalidAddressError, normalise_email, parse_email
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.security.secret_hashes import hash_secret
 
-# Deliberately loose: the enrolment link mailed or handed to the address is the check.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-MAX_EMAIL = 254
 MAX_NAME = 120
 
 
 class AccountError(ValueError):
     """A change to an account that cannot be made (the message says why)."""
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -76,9 +68,10 @@ def create_user(
     password: str | None,
     actor: audit.Actor,
 ) -> User:
-    address = normalise_email(email)
-    if len(address) > MAX_EMAIL or not _EMAIL.fullmatch(address):
-        raise AccountError(f"{email!r} is not an email address")
+    try:
+        address = parse_email(email)
+    except InvalidAddressError as exc:
+        raise AccountError(str(exc)) from None
     if find_user(session, address) is not None:
         raise AccountError(f"there is already an account for {address}")
     name = display_name.strip() or address.split("@", 1)[0]

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from reclaim import audit
-from reclaim.accounts.domain import Role
+from reclaim.accounts.domain import CASE_WORKERS
 from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks import banking
 from reclaim.banks.domain import CONFIRMED_BANK, EntrySource
@@ -38,7 +38,7 @@ from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import Signal, SignalType
 
 #: Who may decide and agree.
-DECIDERS = frozenset({Role.ANALYST, Role.SUPERVISOR})
+DECIDERS = CASE_WORKERS
 CONFIRMING = tuple(c for c in Classification if c.is_confirming)
 MAX_REASON_CHARS = 2000
 

@@ -23,13 +23,16 @@ from urllib.parse import urlsplit
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from reclaim import audit
 from reclaim.accounts.models import User
+from reclaim.audit.domain import AuditTag
 from reclaim.banks.domain import CONFIRMED_BANK
 from reclaim.banks.engine import MatchEngine
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.cases.domain import AgeGroup, CaseStatus, Classification, Situation
 from reclaim.cases.models import Case, Item, ItemSignal, QuarantinedMedia, Report
 from reclaim.config import Settings
+from reclaim.domain.clock import Clock
 from reclaim.domain.signals import Signal, SignalType
 from reclaim.platforms.models import Platform
 
@@ -196,6 +199,25 @@ def platform_label(url: str | None, platform_name: str | None) -> str | None:
     if not host:
         return None
     return host.removeprefix("www.")
+
+
+def record_view(
+    session: Session, filters: QueueFilters, queue: Queue, *, viewer_id: int, clock: Clock
+) -> None:
+    """Who looked at the queue, filtered how, and how many cases it showed; audited."""
+    audit.record(
+        session,
+        AuditTag.QUEUE_VIEWED,
+        actor=audit.Actor.user(viewer_id),
+        details={
+            "status": filters.status.value if filters.status else None,
+            "urgent": filters.urgent_only,
+            "platform": filters.platform,
+            "assignee": filters.assignee,
+            "shown": len(queue.entries),
+        },
+        clock=clock,
+    )
 
 
 def build_queue(

@@ -10,16 +10,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from reclaim import audit
-from reclaim.audit.domain import ActorKind, TargetKind
+from reclaim.audit.domain import ActorKind
 from reclaim.banks.banking import (
     BankError,
-    active_entries,
     bank_stats,
     create_bank,
     ensure_builtin_banks,
     get_bank,
 )
-from reclaim.banks.formats import BankFormat, write_entries
+from reclaim.banks.exporting import export_entries
+from reclaim.banks.formats import BankFormat
 from reclaim.banks.importing import import_file
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, errors, fail, settings
@@ -149,20 +149,14 @@ def bank_export(
             target = get_bank(session, bank)
         except BankError as exc:
             raise fail(str(exc)) from None
+        pieces = export_entries(session, target, file_format, actor=OPERATOR)
         stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            for piece in write_entries(active_entries(session, target), file_format):
+            for piece in pieces:
                 stream.write(piece)
         finally:
             if output:
                 stream.close()
-        audit.record(
-            session,
-            audit.AuditTag.BANK_EXPORTED,
-            actor=OPERATOR,
-            target=(TargetKind.BANK, target.id),
-            details={"format": file_format.value},
-        )
 
 
 def _guess_format(path: Path) -> BankFormat:

@@ -21,7 +21,6 @@ from reclaim.accounts.models import User
 from reclaim.accounts.users import create_user, find_user
 from reclaim.audit.domain import AuditTag
 from reclaim.banks.banking import ensure_builtin_banks
-from reclaim.banks.domain import SELF_REPORTED_BANK
 from reclaim.cases.domain import AgeGroup, ReporterRole, Situation
 from reclaim.intake.report_input import ReportInput
 from reclaim.intake.submission import IntakePolicy, submit_report
@@ -73,9 +72,7 @@ def load_demo(session: Session, *, cipher: FieldCipher) -> DemoData:
     staff = tuple(_demo_account(session, cipher, *entry) for entry in DEMO_STAFF)
     # Demo cases go through intake like any report.  They hold no files (so no bank is
     # written) and their PINs are printed, so a throwaway secret is enough here.
-    policy = IntakePolicy(
-        bank=SELF_REPORTED_BANK, min_pdq_quality=0, pin_secret=secrets.token_bytes(32)
-    )
+    policy = IntakePolicy(min_pdq_quality=0, pin_secret=secrets.token_bytes(32))
     cases = (
         _demo_case(
             session,

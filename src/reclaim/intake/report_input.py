@@ -20,6 +20,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from reclaim.cases.domain import AgeGroup, MediaKind, ReporterRole, Situation
+from reclaim.domain.addresses import is_email
 from reclaim.domain.signals import InvalidSignalError, Signal, SignalType
 
 MAX_URL_LENGTH = 2048
@@ -30,7 +31,6 @@ MAX_FILE_FIELD_LENGTH = 200
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9(][0-9 ()\-]{4,24}")
 # What urlsplit leaves of a host: a name (IDN letters allowed) or an IPv6 literal.
 _HOST = re.compile(r"[a-z0-9\u00a1-\uffff._~%-]+|[0-9a-f:.]+")
@@ -323,7 +323,7 @@ def parse_contact(value: str, consent: bool, problems: list[Problem]) -> str | N
         problems.append(Problem("contact", _("Enter an email address or a phone number.")))
         return None
     is_phone = _PHONE.fullmatch(text) is not None and sum(c.isdigit() for c in text) >= 6
-    if not is_phone and not _EMAIL.fullmatch(text):
+    if not is_phone and not is_email(text):
         problems.append(Problem("contact", _("Enter an email address or a phone number.")))
         return None
     if not consent:

@@ -87,7 +87,6 @@ def withdraw_items(
     case: Case,
     item_ids: Collection[int] | None,
     *,
-    bank_name: str,
     clock: Clock = system_clock,
 ) -> Withdrawal:
     """Withdraw some of the case's live items (all of them when ``item_ids`` is None).
@@ -117,7 +116,7 @@ def withdraw_items(
     signal_ids = {
         link.signal_id for item in chosen if item.kind is ItemKind.FILE for link in item.signals
     }
-    tombstones = _tombstone(session, case, signal_ids, bank_name, clock)
+    tombstones = _tombstone(session, case, signal_ids, clock)
     case.updated_at = now
     case_withdrawn = False
     if all(item.withdrawn_at is not None for item in case.items) and status.can_move(
@@ -136,9 +135,7 @@ def withdraw_items(
     return Withdrawal(len(chosen), tombstones, case_withdrawn)
 
 
-def _tombstone(
-    session: Session, case: Case, signal_ids: set[int], bank_name: str, clock: Clock
-) -> int:
+def _tombstone(session: Session, case: Case, signal_ids: set[int], clock: Clock) -> int:
     if not signal_ids:
         return 0
     held_elsewhere = set(
@@ -152,7 +149,7 @@ def _tombstone(
             )
         )
     )
-    bank = self_reported_bank(session, bank_name, clock)
+    bank = self_reported_bank(session)
     entry_ids = list(
         session.scalars(
             select(BankEntry.id).where(

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks import banking
-from reclaim.banks.domain import EntrySource
+from reclaim.banks.domain import SELF_REPORTED_BANK, EntrySource
 from reclaim.banks.models import Bank
 from reclaim.cases import status
 from reclaim.cases.domain import CaseStatus, ItemKind, new_case_number
@@ -50,7 +50,6 @@ _PIN_DIGITS = 8
 class IntakePolicy:
     """What intake needs from the settings."""
 
-    bank: str
     min_pdq_quality: int
     pin_secret: bytes
     # How long a retried submission may show the PIN again (a lost first response).
@@ -59,7 +58,6 @@ class IntakePolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> IntakePolicy:
         return cls(
-            bank=settings.self_reported_bank,
             min_pdq_quality=settings.bank_min_pdq_quality,
             pin_secret=settings.secret_bytes,
         )
@@ -219,7 +217,7 @@ def bank_file_hashes(
     ]
     if not entries:
         return banking.AddOutcome()
-    bank = self_reported_bank(session, policy.bank, clock)
+    bank = self_reported_bank(session)
     outcome = banking.add_signals(
         session,
         bank,
@@ -246,18 +244,9 @@ def bank_file_hashes(
     return outcome
 
 
-def self_reported_bank(session: Session, name: str, clock: Clock = system_clock) -> Bank:
-    """The configured bank; created on first use if the operator named a new one."""
-    try:
-        return banking.get_bank(session, name)
-    except banking.BankError:
-        return banking.create_bank(
-            session,
-            name,
-            "Hashes computed on reporters' own devices (not verified by an analyst)",
-            actor=audit.SYSTEM,
-            clock=clock,
-        )
+def self_reported_bank(session: Session) -> Bank:
+    """The built-in bank of hashes computed on reporters' own devices (never verified)."""
+    return banking.get_bank(session, SELF_REPORTED_BANK)
 
 
 def derive_pin(secret: bytes, idempotency_key: str) -> str:

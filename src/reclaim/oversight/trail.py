@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from reclaim import audit
 from reclaim.accounts.models import User
 from reclaim.accounts.users import find_user
 from reclaim.audit.domain import AuditTag
@@ -271,3 +272,27 @@ def export_batches(
             rows = [export_row(event, labels) for event in events]
         yield rows
         after = events[-1].id
+
+
+def record_view(session: Session, trail: TrailFilter, page: int, *, viewer_id: int) -> None:
+    """Reading the trail is itself audited: who looked, filtered how."""
+    audit.record(
+        session,
+        AuditTag.AUDIT_VIEWED,
+        actor=audit.Actor.user(viewer_id),
+        details={**trail.as_details(), "page": page},
+    )
+
+
+def start_export(session: Session, trail: TrailFilter, fmt: str, *, viewer_id: int) -> int:
+    """Record an export before its first byte and fix its extent: rows up to the id
+    returned (events written during the download are not part of it)."""
+    up_to = last_id(session)
+    rows = count(session, trail, up_to=up_to)
+    audit.record(
+        session,
+        AuditTag.AUDIT_EXPORTED,
+        actor=audit.Actor.user(viewer_id),
+        details={**trail.as_details(), "format": fmt, "rows": rows, "up_to": up_to},
+    )
+    return up_to

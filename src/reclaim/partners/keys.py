@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.domain.addresses import InvalidAddressError, parse_email
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.partners.domain import KeyParts, Scope, display_prefix, new_key
 from reclaim.partners.models import ApiKey, Partner
@@ -84,6 +85,13 @@ def create_partner(
     name = name.strip()
     if not 1 <= len(name) <= 120:
         raise PartnerError("a partner's name is 1–120 characters")
+    if contact_email is not None and contact_email.strip():
+        try:
+            contact_email = parse_email(contact_email)
+        except InvalidAddressError as exc:
+            raise PartnerError(str(exc)) from None
+    else:
+        contact_email = None
     platform = session.scalar(select(Platform).where(Platform.name == platform_name))
     if platform is None:
         raise PartnerError(

@@ -25,12 +25,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag
+from reclaim.domain.addresses import InvalidAddressError, parse_email, parse_https_url
+from reclaim.domain.languages import Language
 from reclaim.platforms.domain import InvalidDomainError, normalise_domain, platform_for_host
 from reclaim.platforms.models import Platform, PlatformDomain
 
 FORMAT_TAG = "reclaim-platforms/1"
 CSV_COLUMNS = ("name", "domains", "abuse_email", "webhook_url", "jurisdiction", "language", "notes")
-LANGUAGES = ("zh_TW", "en")
+#: The languages a platform can receive notices in.
+LANGUAGES = tuple(language.value for language in Language)
 Format = Literal["json", "csv"]
 
 
@@ -123,12 +126,11 @@ def _record(row: Any) -> PlatformRecord:
         domains = tuple(dict.fromkeys(normalise_domain(d) for d in raw_domains))
     except InvalidDomainError as exc:
         raise ValueError(f"{name}: {exc}") from None
-    email = _text(row, "abuse_email", 254)
-    if email and ("@" not in email or " " in email):
-        raise ValueError(f"{name}: abuse_email {email!r} is not an email address")
-    webhook = _text(row, "webhook_url", 2048)
-    if webhook and urlsplit(webhook).scheme != "https":
-        raise ValueError(f"{name}: webhook_url must be an https:// URL")
+    try:
+        email = parse_email(raw) if (raw := _text(row, "abuse_email", 254)) else ""
+        webhook = parse_https_url(raw) if (raw := _text(row, "webhook_url", 2048)) else ""
+    except InvalidAddressError as exc:
+        raise ValueError(f"{name}: {exc}") from None
     language = _text(row, "language", 8) or "en"
     if language not in LANGUAGES:
         raise ValueError(f"{name}: language must be one of {', '.join(LANGUAGES)}")

@@ -20,6 +20,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from reclaim import audit
+from reclaim.audit.domain import AuditTag
 from reclaim.platforms.models import Platform
 from reclaim.takedown.domain import OPEN_NOTICE_STATUSES, NoticeStatus
 from reclaim.takedown.models import Delivery, DeliveryAttempt, Notice, NoticeItem, Verification
@@ -277,3 +279,25 @@ def _last_check(item: EscalatedItem) -> str:
         return ""
     last = item.verifications[-1]
     return f", last {_iso(last.at)} {last.what}"
+
+
+def export(
+    session: Session, fmt: str, *, hotline: str, actor: audit.Actor, now: datetime
+) -> str | bytes:
+    """The report on what is overdue now, as ``html``, ``csv`` or ``pdf``; audited."""
+    report = build_report(session, overdue_notices(session, now), now=now, hotline=hotline)
+    body: str | bytes
+    if fmt == "html":
+        body = to_html(report)
+    elif fmt == "csv":
+        body = to_csv(report)
+    else:
+        body = to_pdf(report)
+    audit.record(
+        session,
+        AuditTag.ESCALATION_EXPORTED,
+        actor=actor,
+        details={"format": fmt, "notices": [n.reference for n in report.notices]},
+        clock=lambda: now,
+    )
+    return body

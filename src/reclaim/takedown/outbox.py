@@ -45,6 +45,7 @@ from reclaim.delivery import (
     message_id_domain,
 )
 from reclaim.domain.clock import Clock, system_clock
+from reclaim.domain.languages import Language
 from reclaim.security.field_crypto import FieldCipher, Purpose
 from reclaim.takedown.domain import (
     CLAIMABLE,
@@ -295,7 +296,7 @@ class Outbox:
             message_id=message_id,
             headers=(("X-Reclaim-Notice", notice.reference),),
             reply_to=self.settings.hotline_email or None,
-            language="zh-TW" if rendered.language == "zh_TW" else "en",
+            language=(Language.parse(rendered.language) or Language.EN).tag,
             references=(first,) if message_id != first else (),
         )
 

@@ -20,8 +20,11 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from reclaim.domain.languages import Language
+
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
-LANGUAGES: Mapping[str, str] = {"zh_TW": "繁體中文", "en": "English"}
+#: Catalog name -> the language's own name, for the language switch.
+LANGUAGES: Mapping[str, str] = {language.value: language.native_name for language in Language}
 DOMAIN = "messages"
 
 
@@ -97,9 +100,9 @@ class Catalogs:
         for part in (accept_language or "").split(","):
             tag = part.split(";")[0].strip().replace("-", "_").lower()
             if tag.startswith("zh") and ("tw" in tag or "hant" in tag or "hk" in tag):
-                return "zh_TW"
+                return Language.ZH_TW.value
             if tag.startswith("en"):
-                return "en"
+                return Language.EN.value
             if tag.startswith("zh"):
-                return "zh_TW"
+                return Language.ZH_TW.value
         return self.default_language

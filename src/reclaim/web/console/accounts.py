@@ -15,7 +15,6 @@ from reclaim import audit
 from reclaim.accounts import login, recovery_codes, staff_sessions, users
 from reclaim.accounts.models import StaffSession
 from reclaim.accounts.passwords import MAX_LENGTH
-from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.web.common import render
 from reclaim.web.console import enrolment as enrolment_pages
 from reclaim.web.console import login as login_pages
@@ -115,14 +114,7 @@ def end_session(
     record = db.get(StaffSession, session_id)
     if record is None or record.user_id != staff.user.id:
         raise HTTPException(404, "no such session")
-    staff_sessions.end(db, record)
-    audit.record(
-        db,
-        AuditTag.SESSIONS_REVOKED,
-        actor=audit.Actor.user(staff.user.id),
-        target=(TargetKind.USER, staff.user.id),
-        details={"session": record.id},
-    )
+    staff_sessions.end_own(db, record)
     db.commit()
     if record.id == staff.session.id:
         response = redirect(f"{LOGIN_PATH}?notice=logged_out")

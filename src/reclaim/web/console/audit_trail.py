@@ -16,9 +16,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from reclaim import audit
 from reclaim.audit.domain import AuditTag
-from reclaim.oversight import trail as audit_trail
+from reclaim.oversight import trail as trail_service
 from reclaim.oversight.trail import TrailFilter
 from reclaim.web.common import render
 from reclaim.web.console.auth import Staff
@@ -33,7 +32,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _filter(request: Request, staff: Staff) -> TrailFilter:
     query = request.query_params
-    return audit_trail.resolve_filter(
+    return trail_service.resolve_filter(
         staff.db,
         case_number=query.get("case", "")[:64],
         user_email=query.get("user", "")[:254],
@@ -49,24 +48,19 @@ def _page_number(request: Request) -> int:
 @router.get("/audit", name="console.audit")
 def audit_page(request: Request, staff: Annotated[Staff, permitted("console.audit")]) -> Response:
     trail = _filter(request, staff)
-    found = audit_trail.search(staff.db, trail, page=_page_number(request))
-    labels = audit_trail.labels_for(staff.db, found.events)
+    found = trail_service.search(staff.db, trail, page=_page_number(request))
+    labels = trail_service.labels_for(staff.db, found.events)
     rows = [
         {
             "event": event,
             "actor": labels.actor(event),
             "target": labels.target(event),
             "case_number": labels.case_number(event),
-            "details": audit_trail.details_text(event.details),
+            "details": trail_service.details_text(event.details),
         }
         for event in found.events
     ]
-    audit.record(
-        staff.db,
-        AuditTag.AUDIT_VIEWED,
-        actor=audit.Actor.user(staff.user.id),
-        details={**trail.as_details(), "page": found.page},
-    )
+    trail_service.record_view(staff.db, trail, found.page, viewer_id=staff.user.id)
     staff.db.commit()
     context: dict[str, Any] = {
         "active": "audit",
@@ -81,14 +75,7 @@ def audit_page(request: Request, staff: Annotated[Staff, permitted("console.audi
 
 def _start_export(staff: Staff, trail: TrailFilter, fmt: str) -> int:
     """Record the export (committed before the first byte) and fix its extent."""
-    up_to = audit_trail.last_id(staff.db)
-    rows = audit_trail.count(staff.db, trail, up_to=up_to)
-    audit.record(
-        staff.db,
-        AuditTag.AUDIT_EXPORTED,
-        actor=audit.Actor.user(staff.user.id),
-        details={**trail.as_details(), "format": fmt, "rows": rows, "up_to": up_to},
-    )
+    up_to = trail_service.start_export(staff.db, trail, fmt, viewer_id=staff.user.id)
     staff.db.commit()
     return up_to
 
@@ -101,7 +88,7 @@ def _download_name(fmt: str) -> str:
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
-    text = audit_trail.details_text(value) if isinstance(value, dict) else str(value)
+    text = trail_service.details_text(value) if isinstance(value, dict) else str(value)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
@@ -116,10 +103,10 @@ def export_csv(
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(audit_trail.EXPORT_FIELDS)
-        for batch in audit_trail.export_batches(factory, trail, up_to=up_to):
+        writer.writerow(trail_service.EXPORT_FIELDS)
+        for batch in trail_service.export_batches(factory, trail, up_to=up_to):
             for row in batch:
-                writer.writerow([_csv_cell(row[name]) for name in audit_trail.EXPORT_FIELDS])
+                writer.writerow([_csv_cell(row[name]) for name in trail_service.EXPORT_FIELDS])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -143,7 +130,7 @@ def export_json(
     def chunks() -> Iterator[str]:
         yield "["
         separator = "\n"
-        for batch in audit_trail.export_batches(factory, trail, up_to=up_to):
+        for batch in trail_service.export_batches(factory, trail, up_to=up_to):
             for row in batch:
                 yield separator + json.dumps(row, ensure_ascii=False, sort_keys=True)
                 separator = ",\n"

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from reclaim.accounts.domain import Role
-from reclaim.cases import casework
+from reclaim.cases import case_view, casework
 from reclaim.cases.domain import CaseStatus, Classification
 from reclaim.cases.models import Case
 from reclaim.cases.viewing import has_preview
@@ -83,7 +83,7 @@ def render_case(
 ) -> Response:
     state = app_state(request)
     settings = state.settings
-    view = casework.load_case_view(
+    view = case_view.load_case_view(
         staff.db,
         case,
         cipher=cipher_of(request),
@@ -121,7 +121,7 @@ def case_page(
     request: Request, number: str, staff: Annotated[Staff, permitted("console.case")]
 ) -> Response:
     case = case_or_404(staff, number)
-    casework.record_view(staff.db, case, viewer_id=staff.user.id)
+    case_view.record_view(staff.db, case, viewer_id=staff.user.id)
     staff.db.commit()
     return render_case(request, staff, case)
 

@@ -13,11 +13,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from reclaim import audit
 from reclaim.accounts import login, staff_sessions
 from reclaim.accounts.login import LoginRefusedError, Refusal
 from reclaim.accounts.models import StaffSession
-from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.web.common import render
 from reclaim.web.console.auth import LOGIN_PATH, SECOND_FACTOR_PATH, Staff, session_policy
 from reclaim.web.console.permissions import permitted
@@ -158,14 +156,7 @@ def second_factor_submit(
 def logout(request: Request, db: DbSession) -> Response:
     record = current_session(request, db)
     if record is not None:
-        staff_sessions.end(db, record)
-        audit.record(
-            db,
-            AuditTag.LOGGED_OUT,
-            actor=audit.Actor.user(record.user_id),
-            target=(TargetKind.USER, record.user_id),
-            details={"session": record.id},
-        )
+        staff_sessions.log_out(db, record)
         db.commit()
     response = redirect(f"{LOGIN_PATH}?notice=logged_out")
     clear_staff_cookie(request, response)

@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import Depends
 
+from reclaim.accounts import domain as roles
 from reclaim.accounts.domain import Role
 from reclaim.web.console.auth import half_logged_in, require
 
@@ -51,7 +52,7 @@ SUPERVISORS = staff(Role.SUPERVISOR, Role.ADMIN)
 ADMINS = staff(Role.ADMIN)
 # Case work: admins manage accounts and see no case content; social workers and police
 # liaisons may read a case page (without contacts, media or decisions).
-CASE_WORKERS = staff(Role.ANALYST, Role.SUPERVISOR)
+CASE_WORKERS = staff(*roles.CASE_WORKERS)
 CASE_READERS = staff(Role.ANALYST, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.POLICE_LIAISON)
 CASE_SUPERVISORS = staff(Role.SUPERVISOR)
 

@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from reclaim import audit
 from reclaim.accounts.models import User
-from reclaim.audit.domain import AuditTag
 from reclaim.cases import casework, triage
 from reclaim.cases.domain import CaseStatus
+from reclaim.domain.clock import system_clock
 from reclaim.web.common import render
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_or_404, case_url, render_case
@@ -62,18 +61,7 @@ def queue_page(
         matcher=state.match_engine(),
         now=datetime.now(UTC),
     )
-    audit.record(
-        staff.db,
-        AuditTag.QUEUE_VIEWED,
-        actor=audit.Actor.user(staff.user.id),
-        details={
-            "status": filters.status.value if filters.status else None,
-            "urgent": filters.urgent_only,
-            "platform": filters.platform,
-            "assignee": filters.assignee,
-            "shown": len(queue.entries),
-        },
-    )
+    triage.record_view(staff.db, filters, queue, viewer_id=staff.user.id, clock=system_clock)
     staff.db.commit()
     context = {
         "active": "queue",

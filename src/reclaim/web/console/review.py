@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from reclaim.cases import casework, decisions, review, viewing
+from reclaim.cases import case_view, decisions, review, viewing
 from reclaim.cases.domain import Classification, DecisionStatus
 from reclaim.cases.models import Decision, Item, QuarantinedMedia
 from reclaim.fetching import SafeFetcher
@@ -158,7 +158,7 @@ def _media_page(
 ) -> Response:
     state = app_state(request)
     item = media.item
-    matches = casework.item_matches(
+    matches = case_view.item_matches(
         staff.db, item, matcher=state.match_engine(), max_distance=state.settings.match_max_distance
     )
     context = {
@@ -167,7 +167,7 @@ def _media_page(
         "item": item,
         "case": item.case,
         "matches": matches,
-        "confirmed_match": casework.closest_confirmed(item, matches),
+        "confirmed_match": case_view.closest_confirmed(item, matches),
         "has_preview": viewing.has_preview(media),
         "show_preview": request.query_params.get("preview") == "1",
         "error": error,

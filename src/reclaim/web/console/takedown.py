@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.cases import items
 from reclaim.cases.models import Item
 from reclaim.partners import feedback
 from reclaim.platforms.directory import LANGUAGES
-from reclaim.platforms.domain import InvalidDomainError, normalise_domain
-from reclaim.platforms.models import Platform, PlatformDomain
-from reclaim.security.field_crypto import Purpose, field_cipher
+from reclaim.platforms.editing import PlatformChange, PlatformEditError, update_platform
+from reclaim.platforms.models import Platform
+from reclaim.security.field_crypto import field_cipher
 from reclaim.takedown import escalation, notices, progress
 from reclaim.takedown.domain import OPEN_NOTICE_STATUSES, DeliveryStatus
 from reclaim.takedown.models import Delivery, Notice, NoticeItem, Verification
@@ -87,10 +87,8 @@ def assign_platform(
     platform = staff.db.get(Platform, platform_id)
     if item is None or platform is None:
         raise HTTPException(404, "no such item or platform")
-    item.platform_id = platform.id
-    return _item_changed(
-        staff, item, AuditTag.PLATFORM_CHANGED, {"assigned_platform": platform.name}
-    )
+    items.assign_platform(staff.db, item, platform, actor=_actor(staff))
+    return _item_changed(staff, item)
 
 
 @router.post("/items/{item_id}/posted-by", name="console.item.posted_by")
@@ -103,15 +101,12 @@ def set_posted_by(
     item = staff.db.get(Item, item_id)
     if item is None:
         raise HTTPException(404, "no such item")
-    item.posted_by = " ".join(posted_by.split()) or None
-    return _item_changed(staff, item, AuditTag.ITEM_ANNOTATED, {"posted_by": item.posted_by})
+    items.set_posted_by(staff.db, item, posted_by, actor=_actor(staff))
+    return _item_changed(staff, item)
 
 
-def _item_changed(staff: Staff, item: Item, tag: AuditTag, details: dict[str, Any]) -> Response:
-    """Audit and commit a change to an item, then back to its case's notices."""
-    audit.record(
-        staff.db, tag, actor=_actor(staff), target=(TargetKind.ITEM, item.id), details=details
-    )
+def _item_changed(staff: Staff, item: Item) -> Response:
+    """Commit a change to an item, then back to its case's notices."""
     staff.db.commit()
     return redirect_to(f"/console/cases/{item.case.number}/notices")
 
@@ -216,21 +211,8 @@ def escalation_report(
     if fmt not in REPORT_TYPES:
         raise HTTPException(404, "formats: html, csv, pdf")
     now = datetime.now(UTC)
-    overdue = escalation.overdue_notices(staff.db, now)
-    hotline = settings_of(request).hotline_name
-    report = escalation.build_report(staff.db, overdue, now=now, hotline=hotline)
-    body: str | bytes
-    if fmt == "html":
-        body = escalation.to_html(report)
-    elif fmt == "csv":
-        body = escalation.to_csv(report)
-    else:
-        body = escalation.to_pdf(report)
-    audit.record(
-        staff.db,
-        AuditTag.ESCALATION_EXPORTED,
-        actor=_actor(staff),
-        details={"format": fmt, "notices": [n.reference for n in report.notices]},
+    body = escalation.export(
+        staff.db, fmt, hotline=settings_of(request).hotline_name, actor=_actor(staff), now=now
     )
     staff.db.commit()
     filename = f"reclaim-escalation-{now:%Y%m%d-%H%M}.{fmt}"
@@ -299,50 +281,25 @@ def platform_update(
     add_domain: Annotated[str, Form(max_length=253)] = "",
 ) -> Response:
     platform = _platform_or_404(staff, platform_id)
-    email, hook = abuse_email.strip(), webhook_url.strip()
-    error = None
-    if email and ("@" not in email or " " in email):
-        error = "email"
-    elif hook and not hook.startswith("https://"):
-        error = "webhook"
-    elif language not in LANGUAGES:
-        error = "language"
-    domain = None
-    if error is None and add_domain.strip():
-        try:
-            domain = normalise_domain(add_domain)
-        except InvalidDomainError:
-            error = "domain"
-        else:
-            owner = staff.db.scalar(select(PlatformDomain).where(PlatformDomain.domain == domain))
-            if owner is not None:
-                error = "domain-taken"
-    if error is not None:
-        return _platform_form(request, platform, error, 400)
-    changed = {
-        "abuse_email": email or None,
-        "webhook_url": hook or None,
-        "language": language,
-        "jurisdiction": jurisdiction.strip() or None,
-        "notes": notes.strip() or None,
-    }
-    for name, value in changed.items():
-        setattr(platform, name, value)
-    if webhook_secret:
-        cipher = field_cipher(settings_of(request))
-        platform.webhook_secret = cipher.encrypt(webhook_secret, purpose=Purpose.WEBHOOK_SECRET)
-    if domain:
-        platform.domains.append(PlatformDomain(domain=domain))
-    audit.record(
-        staff.db,
-        AuditTag.PLATFORM_CHANGED,
-        actor=_actor(staff),
-        target=(TargetKind.PLATFORM, platform.id),
-        details={
-            "fields": sorted(k for k, v in changed.items() if v),
-            "webhook_secret_set": bool(webhook_secret),
-            "domain_added": domain,
-        },
+    change = PlatformChange(
+        abuse_email=abuse_email,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        language=language,
+        jurisdiction=jurisdiction,
+        notes=notes,
+        add_domain=add_domain,
     )
+    try:
+        update_platform(
+            staff.db,
+            platform,
+            change,
+            cipher=field_cipher(settings_of(request)),
+            actor=_actor(staff),
+        )
+    except PlatformEditError as exc:
+        staff.db.rollback()
+        return _platform_form(request, _platform_or_404(staff, platform_id), exc.field, 400)
     staff.db.commit()
     return redirect_to(f"/console/platforms/{platform.id}?saved=1")

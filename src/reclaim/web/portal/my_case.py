@@ -211,9 +211,7 @@ def withdraw(
         )
         return _refused(request, session, case, (problem,))
     ids = None if form.everything else {int(v) for v in form.item if v.isdigit()}
-    reporter_case.withdraw_items(
-        session, case, ids, bank_name=pages.settings_of(request).self_reported_bank
-    )
+    reporter_case.withdraw_items(session, case, ids)
     session.commit()
     return _back("withdrawn")
 

@@ -74,4 +74,5 @@ def form_state(
         "errors": messages(request, problems),
         "ready_files": [f for f in (parse_file(v) for v in files) if f is not None],
         "limits": input_limits(request),
+        "hashing_limits": settings_of(request).hashing_limits(),
     }

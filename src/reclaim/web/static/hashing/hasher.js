@@ -14,11 +14,15 @@ import { SNIFF_BYTES, identify } from "./sniff.js";
 
 export { ErrorCode, HashError };
 
-/** Defaults match the server's reclaim.hashing.limits.HashingLimits. */
+/**
+ * No limits unless the caller gives them: the portal passes the server's own
+ * (reclaim.hashing.limits.HashingLimits, from the settings) through the file picker's
+ * data- attributes, so the two never disagree.
+ */
 export const DEFAULT_LIMITS = Object.freeze({
-  maxImageBytes: 64 * 1024 * 1024,
-  maxVideoBytes: 2 * 1024 * 1024 * 1024,
-  maxImagePixels: 50_000_000,
+  maxImageBytes: Infinity,
+  maxVideoBytes: Infinity,
+  maxImagePixels: Infinity,
 });
 
 // Files are read through a stream into one reused buffer of this size, so a 2 GB video

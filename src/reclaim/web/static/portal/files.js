@@ -35,6 +35,13 @@ export function enhanceFilePicker(picker) {
   const wait = picker.querySelector("[data-file-wait]");
   const text = picker.dataset;
   const maxFiles = Number(text.maxFiles) || Infinity;
+  // The server's hashing limits (its settings), so a file the server would refuse is
+  // refused here first, with the same numbers.
+  const limits = {
+    maxImageBytes: Number(text.maxImageBytes) || Infinity,
+    maxVideoBytes: Number(text.maxVideoBytes) || Infinity,
+    maxImagePixels: Number(text.maxImagePixels) || Infinity,
+  };
   let pending = 0;
 
   picker.querySelector("[data-no-js]")?.setAttribute("hidden", "");
@@ -83,6 +90,7 @@ export function enhanceFilePicker(picker) {
     pending += 1;
     try {
       const result = await hashInWorker(file, {
+        ...limits,
         onProgress: (fraction) => {
           progress.value = fraction;
         },
