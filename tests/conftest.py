@@ -7,7 +7,6 @@ under CI=true a missing or unreachable server fails the run instead of skipping.
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import shutil
@@ -19,23 +18,15 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from reclaim.config import Settings, load_settings
+from reclaim.config import Settings
 from reclaim.migrations import upgrade
 from reclaim.migrations.schema import metadata
 from reclaim.storage.db import make_engine, make_session_factory
+from tests.support.clock import FakeClock
+from tests.support.settings import REPO, make_settings, require_or_skip
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("RECLAIM_TEST_POSTGRES_URL", "")
-REPO = Path(__file__).resolve().parents[1]
 TESTDATA = REPO.parent / "shared" / "testdata"
-TEST_QUARANTINE_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def require_or_skip(reason: str) -> None:
-    """Skip locally; fail under CI, where every suite must run."""
-    if IN_CI:
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -45,25 +36,18 @@ def testdata() -> Path:
     return TESTDATA
 
 
+@pytest.fixture
+def clock() -> FakeClock:
+    """The fake clock, at T0 (tests.support.clock)."""
+    return FakeClock()
+
+
 # --- settings ---------------------------------------------------------------------
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
-
-
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "environment": "test",
-        "secret_key": secrets.token_urlsafe(32),
-        "quarantine_keys": {"k1": TEST_QUARANTINE_KEY},
-        "quarantine_current_key_id": "k1",
-        "database_url": f"sqlite:///{tmp_path / 'reclaim.sqlite3'}",
-        "data_dir": tmp_path / "data",
-    }
-    values.update(overrides)
-    return load_settings(**values)
 
 
 # --- databases --------------------------------------------------------------------

@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from reclaim.config import InsecureSettingsError, Settings, load_settings
-from tests.conftest import TEST_QUARANTINE_KEY
+from tests.support.settings import TEST_QUARANTINE_KEY
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import require_or_skip
+from tests.support.settings import require_or_skip
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -183,7 +183,7 @@ class LiveServer:
         from reclaim.migrations import upgrade
         from reclaim.storage.db import make_engine
         from reclaim.web.app import create_app
-        from tests.conftest import make_settings
+        from tests.support.settings import make_settings
 
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -252,7 +252,7 @@ def staff_context(browser: Browser, live: LiveServer, role: object, name: str) -
     from reclaim.accounts import staff_sessions
     from reclaim.accounts.staff_sessions import SessionPolicy
     from reclaim.web.csrf import STAFF_COOKIE
-    from tests.casework import make_user
+    from tests.support.cases import make_user
 
     settings = live.settings
     with live.app.state.reclaim.sessions() as session:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.cases.models import Case
 from tests.browser.conftest import LiveServer
-from tests.conftest import REPO, require_or_skip
+from tests.support.settings import REPO, require_or_skip
 
 VIDEOS = REPO.parent / "shared" / "testdata" / "threatexchange" / "video"
 PHOTOS = REPO.parent / "shared" / "testdata" / "threatexchange" / "pdq"

@@ -19,7 +19,7 @@ from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.web.csrf import STAFF_COOKIE
 from tests.browser.conftest import LiveServer
-from tests.web.accounts_support import enrolled
+from tests.support.accounts import enrolled
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -22,8 +22,8 @@ from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.cases.domain import AgeGroup, Situation
 from tests.browser.conftest import LiveServer, staff_context
-from tests.casework import confirmed_entries, make_case, synthetic_png
-from tests.fetching.fetch_support import LoopbackServer, content
+from tests.support.cases import confirmed_entries, make_case, synthetic_png
+from tests.support.http import LoopbackServer, content
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -17,9 +17,9 @@ from reclaim.cases.domain import Classification
 from reclaim.platforms.models import Platform, PlatformDomain
 from reclaim.takedown.models import NoticeItem
 from tests.browser.conftest import LiveServer, staff_context
-from tests.casework import make_case, synthetic_png
-from tests.delivery.smtp_support import LoopbackSmtp, RecordingHandler
-from tests.fetching.fetch_support import Handler, LoopbackServer, send
+from tests.support.cases import make_case, synthetic_png
+from tests.support.http import Handler, LoopbackServer, send
+from tests.support.smtp import LoopbackSmtp, RecordingHandler
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -21,12 +21,12 @@ from tests.browser.portal_support import (
     the_case,
     wait_for_files,
 )
-from tests.report_factories import a_report, hashed_file
+from tests.support.intake import a_report, hashed_file
 
 pytestmark = pytest.mark.browser
 
 
-def make_case(live: LiveServer, **report: object) -> tuple[str, str]:
+def reported_case(live: LiveServer, **report: object) -> tuple[str, str]:
     """A case made through the intake service, as a report would make it."""
     with live.sessions() as session:  # type: ignore[attr-defined]
         made = submit_report(
@@ -49,7 +49,7 @@ def open_case(page: Page, live: LiveServer, number: str, pin: str) -> None:
 
 
 def test_checking_a_case_shows_its_timeline(portal: Page, live_server: LiveServer) -> None:
-    number, pin = make_case(live_server, contact="kid@example.com", contact_consent=True)
+    number, pin = reported_case(live_server, contact="kid@example.com", contact_consent=True)
 
     open_case(portal, live_server, number, pin)
 
@@ -64,7 +64,7 @@ def test_checking_a_case_shows_its_timeline(portal: Page, live_server: LiveServe
 
 
 def test_adding_a_url_and_a_file(portal: Page, live_server: LiveServer, tmp_path: Path) -> None:
-    number, pin = make_case(live_server, files=())
+    number, pin = reported_case(live_server, files=())
     photo = synthetic_photo(tmp_path, "another.jpg", seed=21)
     open_case(portal, live_server, number, pin)
 
@@ -90,7 +90,7 @@ def test_withdrawing_a_file_leaves_tombstones_in_the_bank(
     live_server: LiveServer,
 ) -> None:
     keep, drop = hashed_file("keep me"), hashed_file("withdraw me")
-    number, pin = make_case(live_server, files=(keep, drop))
+    number, pin = reported_case(live_server, files=(keep, drop))
     open_case(portal, live_server, number, pin)
     with live_server.sessions() as session:  # type: ignore[attr-defined]
         items = session.scalars(select(Item).order_by(Item.id)).all()
@@ -114,7 +114,7 @@ def test_withdrawing_a_file_leaves_tombstones_in_the_bank(
 
 
 def test_too_many_wrong_pins_lock_the_case(portal: Page, live_server: LiveServer) -> None:
-    number, pin = make_case(live_server)
+    number, pin = reported_case(live_server)
     for _ in range(live_server.settings.pin_max_failures_per_case - 1):
         open_case(portal, live_server, number, "00000000")
         assert "用這組案件編號和 PIN 碼打不開案件" in portal.content()

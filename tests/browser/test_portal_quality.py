@@ -24,7 +24,7 @@ from tests.browser.portal_support import (
     synthetic_photo,
     wait_for_files,
 )
-from tests.conftest import REPO
+from tests.support.settings import REPO
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import reclaim.cli.commands
 from reclaim.cli import app
 from reclaim.migrations import upgrade
 from reclaim.storage.db import make_engine
-from tests.conftest import TEST_QUARANTINE_KEY
+from tests.support.settings import TEST_QUARANTINE_KEY
 
 Invoke = Callable[..., Result]
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 from reclaim.cli import commands  # noqa: F401 - registers every command, as `reclaim` does
 from reclaim.cli.app import app
 from reclaim.cli.hash import _progress
-from tests._testdata import PDQ_IMAGES, VIDEOS, pdq_reference
+from tests.support.testdata import PDQ_IMAGES, VIDEOS, pdq_reference
 
 DEVELOPMENT = {"RECLAIM_ENVIRONMENT": "development"}
 BRIDGE = PDQ_IMAGES / "bridge-mods" / "aaa-orig.jpg"

@@ -4,8 +4,8 @@ from reclaim.cases import review
 from reclaim.cases.models import QuarantinedMedia
 from reclaim.config import load_settings
 from reclaim.storage.db import make_engine, make_session_factory
-from tests.casework import make_case
 from tests.cli.conftest import Invoke
+from tests.support.cases import make_case
 
 
 def test_operators_can_purge_now(reclaim: Invoke, cli_env: dict[str, str]) -> None:

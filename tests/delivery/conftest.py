@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.delivery.smtp_support import LoopbackSmtp, RecordingHandler, SelfSigned, self_signed
-from tests.delivery.webhook_support import WebhookReceiver
+from tests.support.smtp import LoopbackSmtp, RecordingHandler, SelfSigned, self_signed
+from tests.support.webhooks import WebhookReceiver
 
 NOW = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 

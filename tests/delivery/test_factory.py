@@ -15,7 +15,7 @@ from reclaim.delivery.factory import (
     webhook_fetch_policy,
     webhook_transport,
 )
-from tests.conftest import TEST_QUARANTINE_KEY, make_settings
+from tests.support.settings import TEST_QUARANTINE_KEY, make_settings
 
 
 def test_smtp_settings_come_from_the_delivery_settings(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from reclaim.delivery import (
     TemporaryDeliveryError,
 )
 from tests.delivery.conftest import NOW
-from tests.delivery.smtp_support import (
+from tests.support.smtp import (
     QUEUE_ID,
     LoopbackSmtp,
     PasswordCheck,

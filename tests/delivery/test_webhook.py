@@ -18,14 +18,14 @@ from reclaim.delivery import (
     sign,
 )
 from reclaim.fetching import FetchPolicy, SafeFetcher, parse_allowlist
-from tests.delivery.smtp_support import closed_port
-from tests.delivery.webhook_support import SECRET, Answer, WebhookReceiver, post_raw
-from tests.fetching.fetch_support import (
+from tests.support.http import (
     LoopbackOnlyBackend,
     ScriptedResolver,
     TestCertificates,
     make_certificates,
 )
+from tests.support.smtp import closed_port
+from tests.support.webhooks import SECRET, Answer, WebhookReceiver, post_raw
 
 BODY = json.dumps(
     {"notice": "N-2025-000042", "items": ["https://media.example.com/a/1.jpg"]},

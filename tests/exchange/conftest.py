@@ -13,8 +13,8 @@ from reclaim.banks.banking import get_bank, withdraw_signals
 from reclaim.domain.signals import Signal
 from reclaim.partners.domain import Scope
 from reclaim.web.api.deps import close_readers
-from tests.api.conftest import PartnerKey, add_partner, bank
 from tests.browser.conftest import LiveServer
+from tests.web.api.conftest import PartnerKey, add_partner, bank
 
 
 @dataclass

@@ -20,8 +20,8 @@ from reclaim.exchange import (
     ReclaimCredentials,
     ReclaimSignalExchangeAPI,
 )
-from tests.casework import PDQ_A
 from tests.exchange.conftest import Exchange
+from tests.support.cases import PDQ_A
 
 TYPES = [PdqSignal, VideoMD5Signal, VideoSHA256Signal]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from reclaim.domain.signals import Signal
-from tests._testdata import PDQ_IMAGES, pdq_reference
 from tests.exchange.conftest import Exchange
+from tests.support.testdata import PDQ_IMAGES, pdq_reference
 
 PHOTO = "bridge-mods/aaa-orig.jpg"
 OTHER_PDQ = "358c86641a5269ab5b0db5f1b2315c1642cef9652c39b6ced9f646d91f071927"

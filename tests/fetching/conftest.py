@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from reclaim.fetching import FetchPolicy, SafeFetcher, parse_allowlist
-from tests.fetching.fetch_support import (
+from tests.support.http import (
     FetcherFactory,
     LoopbackOnlyBackend,
     LoopbackServer,

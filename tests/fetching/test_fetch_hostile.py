@@ -21,7 +21,7 @@ from reclaim.fetching import (
     SafeFetcher,
     TooManyRedirectsError,
 )
-from tests.fetching.fetch_support import (
+from tests.support.http import (
     FetcherFactory,
     LoopbackOnlyBackend,
     LoopbackServer,

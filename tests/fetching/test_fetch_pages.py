@@ -6,7 +6,7 @@ import pytest
 
 from reclaim.fetching import ContentTypeError, extract_media_urls
 from reclaim.fetching.sniff import judge, sniff
-from tests.fetching.fetch_support import png_bytes
+from tests.support.http import png_bytes
 
 PAGE = b"""<!doctype html><html><head>
 <meta property="og:image" content="https://cdn.example.com/og.jpg">

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reclaim.fetching import BlockedAddressError, FetchTimeoutError, ResolutionError
-from tests.fetching.fetch_support import (
+from tests.support.http import (
     FetcherFactory,
     Handler,
     LoopbackServer,

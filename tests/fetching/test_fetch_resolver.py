@@ -17,7 +17,7 @@ from reclaim.fetching import (
     parse_allowlist,
 )
 from reclaim.fetching.addresses import IPAddress
-from tests.fetching.fetch_support import LoopbackServer, content, png_bytes
+from tests.support.http import LoopbackServer, content, png_bytes
 
 
 def test_system_resolver_returns_addresses_without_duplicates() -> None:

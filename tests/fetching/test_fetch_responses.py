@@ -19,7 +19,7 @@ from reclaim.fetching import (
     SafeFetcher,
     TooLargeError,
 )
-from tests.fetching.fetch_support import (
+from tests.support.http import (
     FetcherFactory,
     Handler,
     LoopbackServer,

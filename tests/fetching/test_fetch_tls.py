@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reclaim.fetching import TLSError
-from tests.fetching.fetch_support import (
+from tests.support.http import (
     FetcherFactory,
     LoopbackServer,
     ScriptedResolver,

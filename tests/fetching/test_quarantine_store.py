@@ -19,7 +19,8 @@ from reclaim.fetching.quarantine import (
     UnknownKeyError,
     parse_key,
 )
-from tests.fetching.fetch_support import png_bytes
+from tests.support.clock import FakeClock
+from tests.support.http import png_bytes
 
 KEY_A = base64.b64encode(bytes(range(32))).decode()
 KEY_B = base64.urlsafe_b64encode(bytes(range(100, 132))).decode().rstrip("=")
@@ -28,17 +29,11 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SECRET = b"RECLAIM-PLAINTEXT-MARKER-" + os.urandom(16).hex().encode() + png_bytes()
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def store_at(directory: Path, current: str = "a", clock: Clock | None = None) -> QuarantineStore:
+def store_at(
+    directory: Path, current: str = "a", clock: FakeClock | None = None
+) -> QuarantineStore:
     keyring = Keyring.from_base64(current, {"a": KEY_A, "b": KEY_B})
-    return QuarantineStore(directory, keyring, clock=clock or Clock(T0))
+    return QuarantineStore(directory, keyring, clock=clock or FakeClock(T0))
 
 
 def test_round_trip_with_metadata(tmp_path: Path) -> None:
@@ -170,7 +165,7 @@ def test_object_ids_cannot_name_other_files(tmp_path: Path, object_id: str) -> N
 
 
 def test_listing_and_purging_by_age(tmp_path: Path) -> None:
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     store = store_at(tmp_path, clock=clock)
     store.put("old", SECRET)
     clock.now = T0 + timedelta(days=10)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from reclaim.hashing import HashingLimits, VideoHashes, hash_file
-from tests._testdata import VIDEO_STEMS, VIDEOS
+from tests.support.testdata import VIDEO_STEMS, VIDEOS
 
 
 @pytest.fixture

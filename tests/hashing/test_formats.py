@@ -19,7 +19,7 @@ from reclaim.hashing import (
     sniff,
 )
 from reclaim.hashing.pdq import pdq_of_pixels
-from tests.hashing.media import encode, encode_heic, pixels, small_bridge
+from tests.support.media import encode, encode_heic, pixels, small_bridge
 
 # Lossy re-encoding moves a few bits; PDQ's own tolerance for a faithful port is 10.
 LOSSY_TOLERANCE = 10

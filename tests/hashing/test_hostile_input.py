@@ -30,8 +30,8 @@ from reclaim.hashing import (
     hash_file,
     hash_image_bytes,
 )
-from tests._testdata import VIDEOS
-from tests.hashing.media import encode, png_claiming, small_bridge
+from tests.support.media import encode, png_claiming, small_bridge
+from tests.support.testdata import VIDEOS
 
 CHAIR = VIDEOS / "chair-orig-22-sd-bar.mp4"
 PATTERN = VIDEOS / "pattern-sd-grey-bar.mp4"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from reclaim.domain.signals import Signal, SignalType, pdq_distance
 from reclaim.hashing import HashingLimits, ImageHashes, PdqHash, hash_bytes, hash_file
 from reclaim.hashing.pdq import bits_to_hex
-from tests._testdata import PDQ_IMAGES, PdqReference, pdq_reference
+from tests.support.testdata import PDQ_IMAGES, PdqReference, pdq_reference
 
 REFERENCE = pdq_reference()
 BY_PATH = {row.path: row for row in REFERENCE}

@@ -20,7 +20,7 @@ from reclaim.hashing import (
     hash_file,
     match_vpdq,
 )
-from tests._testdata import VIDEO_STEMS, VIDEOS, vpdq_reference
+from tests.support.testdata import VIDEO_STEMS, VIDEOS, vpdq_reference
 
 CHAIR = "chair-orig-22-sd-bar"
 CHAIR_EDITS = ("chair-22-sd-grey-bar", "chair-22-with-small-logo-bar")

@@ -16,7 +16,7 @@ from reclaim.hashing import (
     parse_vpdq_lines,
 )
 from reclaim.hashing.vpdq import _frames_with_a_match
-from tests._testdata import VIDEOS
+from tests.support.testdata import VIDEOS
 
 ZERO = "0" * 64
 

@@ -5,7 +5,7 @@ from huey import Huey
 
 from reclaim.jobs.queue import make_huey, queue_status
 from reclaim.jobs.worker import InProcessWorker
-from tests.conftest import make_settings, require_or_skip
+from tests.support.settings import make_settings, require_or_skip
 
 REDIS_URL = os.environ.get("RECLAIM_TEST_REDIS_URL", "")
 

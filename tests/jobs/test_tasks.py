@@ -15,7 +15,7 @@ from reclaim.config import Settings
 from reclaim.jobs.registry import register_tasks
 from reclaim.storage.db import make_session_factory
 from reclaim.web.app import create_app
-from tests.casework import make_case
+from tests.support.cases import make_case
 
 
 def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings) -> None:

@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from reclaim.matching import BruteForceIndex, PdqIndex, SearchResult
+from tests.support.testdata import THREATEXCHANGE
 
-DIHEDRAL = Path(__file__).resolve().parents[2].parent / "shared/testdata/threatexchange/pdq/dih"
+DIHEDRAL = THREATEXCHANGE / "pdq" / "dih"
 ORIGINAL = DIHEDRAL / "bridge-1-original.jpg"
 OTHERS = sorted(p for p in DIHEDRAL.glob("bridge-*.jpg") if p != ORIGINAL)
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reclaim.matching import BruteForceIndex, PdqIndex, SearchResult, Tuning
-from tests.matching.banks import Bank, clustered_banks, flip_bits, make_bank, random_banks
+from tests.support.hash_banks import Bank, clustered_banks, flip_bits, make_bank, random_banks
 
 # Small banks would be scanned (the cost model's choice); these force the bucket tables,
 # with splits that give buckets of very different sizes, substrings straddling words,

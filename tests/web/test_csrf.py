@@ -20,7 +20,7 @@ from reclaim.web.csrf import (
     set_csrf_cookie,
     token_for,
 )
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 ORIGIN = "http://127.0.0.1"
 

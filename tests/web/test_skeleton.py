@@ -6,7 +6,7 @@ from huey import MemoryHuey, SqliteHuey
 
 from reclaim.web.app import create_app
 from reclaim.web.security import CONTENT_SECURITY_POLICY
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 
 def test_health_reports_database_and_queue(client: TestClient) -> None:

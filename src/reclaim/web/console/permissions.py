@@ -4,7 +4,7 @@ Every route under /console is named here (by its route name) with the access it
 grants: open to anyone (the login and enrolment pages), to a session that has passed
 the password but not yet the second factor, or to fully logged-in staff of some
 roles.  Routes declare their access with :func:`permitted`, so the table is what is
-enforced; ``tests/web/test_console_access.py`` requests every console route of the
+enforced; ``tests/web/console/test_access.py`` requests every console route of the
 app as every role, as a half-logged-in session and anonymously, and fails for a route
 that is missing here or that answers differently from what the table says.
 """
