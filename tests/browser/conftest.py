@@ -183,6 +183,7 @@ class LiveServer:
         from reclaim.migrations import upgrade
         from reclaim.storage.db import make_engine
         from reclaim.web.app import create_app
+        from tests.support.clock import FakeClock, mid_totp_step
         from tests.support.settings import make_settings
 
         with socket.socket() as probe:
@@ -194,7 +195,11 @@ class LiveServer:
         engine = make_engine(self.settings.database_url)
         upgrade(engine)
         engine.dispose()
-        self.app = create_app(self.settings, huey=MemoryHuey("live", immediate=True))
+        # Frozen mid-way through a TOTP step: the codes tests type are the app's codes.
+        self.clock = FakeClock(mid_totp_step())
+        self.app = create_app(
+            self.settings, huey=MemoryHuey("live", immediate=True), clock=self.clock
+        )
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
         )

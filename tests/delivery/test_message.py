@@ -70,7 +70,7 @@ def test_the_date_is_the_callers_clock_in_its_own_zone() -> None:
 
 def test_a_naive_date_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone"):
-        build_mime(mail(), date=datetime(2025, 1, 1))
+        build_mime(mail(), date=datetime(2025, 1, 1))  # noqa: DTZ001 - naive on purpose
 
 
 def test_a_reminder_threads_under_the_first_notice() -> None:

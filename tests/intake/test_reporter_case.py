@@ -18,7 +18,7 @@ from reclaim.banks.models import Bank, BankEntry
 from reclaim.cases.domain import CaseStatus, Classification, ItemKind, MediaKind
 from reclaim.cases.models import Case
 from reclaim.config import Settings
-from reclaim.intake.report_input import Items
+from reclaim.intake.domain import Items
 from reclaim.intake.reporter_case import (
     Step,
     change_contact,

@@ -19,7 +19,7 @@ from reclaim.cases.domain import CaseStatus, ItemKind, MediaKind, Situation
 from reclaim.cases.models import Case
 from reclaim.config import Settings
 from reclaim.domain.signals import SignalType
-from reclaim.intake.report_input import Items
+from reclaim.intake.domain import Items
 from reclaim.intake.submission import Receipt, add_items, derive_pin, submit_report
 from reclaim.security.field_crypto import FieldCipher, Purpose, field_cipher
 from reclaim.security.secret_hashes import verify_secret

@@ -1,5 +1,8 @@
 """Scheduled tasks: registered once per queue, run by the consumer, call one service."""
 
+# huey reads its schedule in naive local time, so these tests speak its language.
+# ruff: noqa: DTZ001
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta

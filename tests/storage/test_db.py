@@ -40,7 +40,7 @@ def test_timestamps_come_back_aware_utc(session: Session) -> None:
 
 
 def test_naive_timestamps_are_refused(session: Session) -> None:
-    session.add(Bank(name="naive", description="", created_at=datetime(2026, 1, 1)))
+    session.add(Bank(name="naive", description="", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001 - naive on purpose
     with pytest.raises(Exception, match="naive datetime"):
         session.flush()
 

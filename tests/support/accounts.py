@@ -4,7 +4,6 @@ the real pages."""
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,6 +18,7 @@ from reclaim.accounts import totp
 from reclaim.accounts import users as accounts
 from reclaim.accounts.domain import Role
 from reclaim.accounts.models import User
+from reclaim.domain.clock import Clock
 from reclaim.security.field_crypto import field_cipher
 from tests.web.conftest import csrf_from
 
@@ -31,10 +31,15 @@ class Person:
     email: str
     password: str
     secret: str
+    clock: Clock  # the app's: codes are for its time, not the wall's
 
     def code(self, steps_ahead: int = 0) -> str:
-        """The TOTP code of the current step (or one ``steps_ahead`` of it)."""
-        return str(pyotp.TOTP(self.secret).at(time.time() + 30 * steps_ahead))
+        """The TOTP code of the app's current step (or one ``steps_ahead`` of it)."""
+        return totp_code(self.secret, self.clock, steps_ahead)
+
+
+def totp_code(secret: str, clock: Clock, steps_ahead: int = 0) -> str:
+    return str(pyotp.TOTP(secret).at(clock().timestamp() + 30 * steps_ahead))
 
 
 def enrolled(app: FastAPI, role: Role = Role.ANALYST, *, email: str | None = None) -> Person:
@@ -53,7 +58,7 @@ def enrolled(app: FastAPI, role: Role = Role.ANALYST, *, email: str | None = Non
         user.totp_secret = totp.seal(field_cipher(state.settings), secret)
         user.totp_enabled_at = datetime.now(UTC)
         session.commit()
-        return Person(user.id, user.email, PASSWORD, secret)
+        return Person(user.id, user.email, PASSWORD, secret, state.clock)
 
 
 def user_row(app: FastAPI, user_id: int) -> User:

@@ -17,7 +17,7 @@ from reclaim.banks.models import Signal as SignalRow
 from reclaim.cases.domain import AgeGroup, MediaKind, ReporterRole, Situation
 from reclaim.cases.models import Case, Item, ItemSignal, Report
 from reclaim.domain.signals import Signal, SignalType
-from reclaim.intake.report_input import FileHashes, ReportInput
+from reclaim.intake.domain import FileHashes, ReportInput
 from reclaim.intake.submission import IntakePolicy
 
 

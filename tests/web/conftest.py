@@ -17,11 +17,14 @@ from reclaim.accounts.users import create_user
 from reclaim.config import Settings
 from reclaim.web.app import create_app
 from reclaim.web.csrf import STAFF_COOKIE
+from tests.support.clock import FakeClock, mid_totp_step
 
 
 @pytest.fixture
 def app(db_settings: Settings) -> FastAPI:
-    return create_app(db_settings, huey=MemoryHuey("test", immediate=True))
+    """The app on the test database, its clock frozen mid-way through a TOTP step."""
+    clock = FakeClock(mid_totp_step())
+    return create_app(db_settings, huey=MemoryHuey("test", immediate=True), clock=clock)
 
 
 @pytest.fixture

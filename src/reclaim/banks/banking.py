@@ -137,13 +137,7 @@ def add_signals(
     """
     counters.next_values(session, counters.BANK_FEED, 0)  # take the bank-writer lock
     outcome = AddOutcome()
-    wanted: dict[Signal, NewEntry] = {}
-    for entry in entries:
-        reason = quality_problem(entry, min_pdq_quality)
-        if reason:
-            outcome.rejected.append((entry.signal, reason))
-        elif entry.signal not in wanted:
-            wanted[entry.signal] = entry
+    wanted = _screened(entries, min_pdq_quality, outcome)
     now = clock()
     signal_ids = _signal_ids(session, list(wanted), now)
     existing = _entry_states(session, bank.id, list(signal_ids.values()))
@@ -191,6 +185,20 @@ def add_signals(
     outcome.entry_ids.extend(e[0] for e in _entry_states(session, bank.id, inserted_ids).values())
     outcome.entry_ids.extend(e.id for e in to_reactivate)
     return outcome
+
+
+def _screened(
+    entries: Iterable[NewEntry], min_pdq_quality: int, outcome: AddOutcome
+) -> dict[Signal, NewEntry]:
+    """One entry per signal, without those too weak to bank (noted in ``outcome``)."""
+    wanted: dict[Signal, NewEntry] = {}
+    for entry in entries:
+        reason = quality_problem(entry, min_pdq_quality)
+        if reason:
+            outcome.rejected.append((entry.signal, reason))
+        elif entry.signal not in wanted:
+            wanted[entry.signal] = entry
+    return wanted
 
 
 def quality_problem(entry: NewEntry, min_pdq_quality: int) -> str | None:

@@ -22,7 +22,7 @@ from reclaim.accounts.users import create_user, find_user
 from reclaim.audit.domain import AuditTag
 from reclaim.banks.banking import ensure_builtin_banks
 from reclaim.cases.domain import AgeGroup, ReporterRole, Situation
-from reclaim.intake.report_input import ReportInput
+from reclaim.intake.domain import ReportInput
 from reclaim.intake.submission import IntakePolicy, submit_report
 from reclaim.platforms.directory import import_records, seed_records
 from reclaim.platforms.models import Platform

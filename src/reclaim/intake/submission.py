@@ -39,7 +39,7 @@ from reclaim.cases.models import Case, Item, ItemSignal, Report
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import SignalType
-from reclaim.intake.report_input import FileHashes, Items, ReportInput
+from reclaim.intake.domain import FileHashes, Items, ReportInput
 from reclaim.security.field_crypto import FieldCipher, Purpose
 from reclaim.security.secret_hashes import hash_secret, verify_secret
 

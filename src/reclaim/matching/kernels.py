@@ -90,7 +90,7 @@ in flight, few enough that their prefetched lines are still in L2 when verified.
 
 
 @njit
-def probe(  # noqa: PLR0912, PLR0915, PLR0917 - one compiled loop nest, arrays positional
+def probe(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one compiled loop nest, arrays positional
     queries: Any,
     words: Any,
     live: Any,

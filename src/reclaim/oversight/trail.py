@@ -23,30 +23,10 @@ from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.cases.domain import InvalidCaseNumberError, parse_case_number
 from reclaim.cases.models import Case, Item, Report
+from reclaim.oversight.domain import TrailFilter
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class TrailFilter:
-    """What the reader asked for, as typed, and what it resolved to."""
-
-    case_number: str = ""
-    user_email: str = ""
-    tag: str = ""
-    case_id: int | None = None
-    user_id: int | None = None
-    unknown: tuple[str, ...] = ()  # "case", "user", "tag": asked for but not found
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.case_number or self.user_email or self.tag)
-
-    def as_details(self) -> dict[str, str]:
-        """For the AUDIT_VIEWED / AUDIT_EXPORTED rows: what was looked at."""
-        asked = {"case": self.case_number, "user": self.user_email, "tag": self.tag}
-        return {name: value for name, value in asked.items() if value}
 
 
 def resolve_filter(

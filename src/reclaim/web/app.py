@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reclaim import __version__
 from reclaim.config import Settings
+from reclaim.domain.clock import Clock, system_clock
 from reclaim.jobs.queue import make_huey, queue_status
 from reclaim.jobs.registry import register_tasks
 from reclaim.storage.db import make_engine, make_session_factory
@@ -27,9 +28,13 @@ from reclaim.web.security import SecurityHeadersMiddleware
 
 
 def create_app(
-    settings: Settings, *, engine: Engine | None = None, huey: Huey | None = None
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    huey: Huey | None = None,
+    clock: Clock = system_clock,
 ) -> FastAPI:
-    """Build the app from settings; tests pass their own engine and queue."""
+    """Build the app from settings; tests pass their own engine, queue and clock."""
     owns_engine = engine is None
     database = engine or make_engine(settings.database_url)
     state = AppState(
@@ -39,6 +44,7 @@ def create_app(
         huey=huey or make_huey(settings),
         catalogs=Catalogs(settings.default_language),
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
+        clock=clock,
     )
     state.templates.env.autoescape = True
     # The in-process consumer (reclaim serve) runs the same scheduled tasks as a worker.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim.banks.engine import MatchEngine
 from reclaim.config import Settings
+from reclaim.domain.clock import Clock, system_clock
 from reclaim.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
 from reclaim.web.i18n import LANGUAGES, Catalogs
 
@@ -38,6 +40,8 @@ class AppState:
     huey: Huey
     catalogs: Catalogs
     templates: Jinja2Templates
+    #: The time, for every request (tests pass a fake clock; services take it as an argument).
+    clock: Clock = system_clock
     matcher: MatchEngine | None = None
     _matcher_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -48,6 +52,11 @@ class AppState:
                 with self.sessions() as session:
                     self.matcher = MatchEngine.load(self.settings.index_dir, session)
             return self.matcher
+
+
+def current_time(request: Request) -> datetime:
+    """The current time as the app sees it."""
+    return state_of(request).clock()
 
 
 def state_of(request: Request) -> AppState:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -181,7 +181,7 @@ def test_an_idle_session_ends(app: FastAPI, client: TestClient) -> None:
         record = session.scalars(
             select(StaffSession).where(StaffSession.token_hash == digest)
         ).one()
-        record.last_seen_at = datetime.now(UTC) - timedelta(minutes=idle, seconds=1)
+        record.last_seen_at = app.state.reclaim.clock() - timedelta(minutes=idle, seconds=1)
         session.commit()
     response = client.get("/console/account", follow_redirects=False)
     assert response.status_code == 303

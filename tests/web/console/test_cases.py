@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -51,8 +51,8 @@ def test_the_queue_orders_by_urgency_and_explains_it(
     app: FastAPI, client: TestClient, login_as: Login
 ) -> None:
     login_as(Role.ANALYST)
-    calm = new_case(app, created_at=datetime.now(UTC) - timedelta(hours=3))
-    late = new_case(app, created_at=datetime.now(UTC) - timedelta(hours=30))
+    calm = new_case(app, created_at=app.state.reclaim.clock() - timedelta(hours=3))
+    late = new_case(app, created_at=app.state.reclaim.clock() - timedelta(hours=30))
     threat = new_case(
         app,
         urgent=True,

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx2 as httpx
-import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -20,7 +18,7 @@ from reclaim.accounts.models import EnrolmentToken, User
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.security.field_crypto import field_cipher
-from tests.support.accounts import submit_code, submit_password, user_row
+from tests.support.accounts import submit_code, submit_password, totp_code, user_row
 from tests.web.conftest import csrf_from
 
 GOOD_PASSWORD = "lantern orchard seventeen kettles"
@@ -88,7 +86,10 @@ def test_a_new_user_enrols_then_logs_in(app: FastAPI, client: TestClient) -> Non
 
     done = client.post(
         f"/console/enrol/{token}/authenticator",
-        data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_from(step_two.text)},
+        data={
+            "code": totp_code(secret, app.state.reclaim.clock),
+            "csrf_token": csrf_from(step_two.text),
+        },
     )
     assert done.status_code == 200
     codes = re.findall(r"<code>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code>", done.text)
@@ -112,7 +113,7 @@ def test_a_new_user_enrols_then_logs_in(app: FastAPI, client: TestClient) -> Non
 
     # And the new account logs in (a code of the next step: the current one is used).
     assert submit_password(client, "mei.lin@staff.reclaim.test", GOOD_PASSWORD).status_code == 303
-    next_code = str(pyotp.TOTP(secret).at(time.time() + 30))
+    next_code = totp_code(secret, app.state.reclaim.clock, 1)
     assert submit_code(client, next_code).status_code == 303
     assert client.get("/console/account").status_code == 200
 
@@ -144,7 +145,7 @@ def test_a_wrong_code_keeps_the_enrolment_open(app: FastAPI, client: TestClient)
     choose_password(client, token, GOOD_PASSWORD)
     page = client.get(f"/console/enrol/{token}/authenticator")
     secret = secret_on(page.text)
-    wrong = str(pyotp.TOTP(secret).at(time.time() + 300))
+    wrong = totp_code(secret, app.state.reclaim.clock, 10)
     response = client.post(
         f"/console/enrol/{token}/authenticator",
         data={"code": wrong, "csrf_token": csrf_from(page.text)},
@@ -177,7 +178,7 @@ def test_expired_unknown_and_replaced_links_do_not_work(app: FastAPI, client: Te
     assert client.get("/console/enrol/not-a-real-token").status_code == 404
     with app.state.reclaim.sessions() as session:
         record = session.scalars(select(EnrolmentToken)).one()
-        record.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        record.expires_at = app.state.reclaim.clock() - timedelta(minutes=1)
         session.commit()
     expired = client.get(f"/console/enrol/{token}")
     assert expired.status_code == 404

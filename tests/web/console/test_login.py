@@ -28,6 +28,7 @@ from tests.support.accounts import (
     submit_password,
     user_row,
 )
+from tests.support.clock import FakeClock, mid_totp_step
 from tests.support.settings import make_settings
 
 GENERIC = "That email address and password do not match an active account."
@@ -92,7 +93,9 @@ def test_cookies_are_secure_over_https(tmp_path: Path, database_url: str) -> Non
     settings = make_settings(
         tmp_path, database_url=database_url, base_url="https://reclaim.example.org"
     )
-    app = create_app(settings, huey=MemoryHuey("t", immediate=True))
+    app = create_app(
+        settings, huey=MemoryHuey("t", immediate=True), clock=FakeClock(mid_totp_step())
+    )
     person = enrolled(app)
     with TestClient(app, base_url="https://reclaim.example.org", headers=ENGLISH) as client:
         first = submit_password(client, person.email, person.password)
@@ -240,7 +243,9 @@ def strict_app(tmp_path: Path, database_url: str) -> Iterator[FastAPI]:
         login_max_failures_per_client=5,
         login_lockout_minutes=15,
     )
-    app = create_app(settings, huey=MemoryHuey("t", immediate=True))
+    app = create_app(
+        settings, huey=MemoryHuey("t", immediate=True), clock=FakeClock(mid_totp_step())
+    )
     yield app
     app.state.reclaim.engine.dispose()  # tests read the database after the client closed
 

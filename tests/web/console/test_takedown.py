@@ -4,7 +4,7 @@ directory; the supervisor's dashboard and the escalation report."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -145,7 +145,7 @@ def test_the_dashboard_counts_overdue_and_the_report_is_audited(
     with app.state.reclaim.sessions() as session:
         case = session.scalars(select(Case).where(Case.number == number)).one()
         policy = NoticePolicy.from_settings(app.state.reclaim.settings)
-        long_ago = datetime.now(UTC) - timedelta(hours=30)
+        long_ago = app.state.reclaim.clock() - timedelta(hours=30)
         notice, _ = notice_for(session, case, policy, sent_at=long_ago)
         reference = notice.reference
         session.commit()

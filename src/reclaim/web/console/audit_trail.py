@@ -10,7 +10,6 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -18,8 +17,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from reclaim.audit.domain import AuditTag
 from reclaim.oversight import trail as trail_service
-from reclaim.oversight.trail import TrailFilter
-from reclaim.web.common import render
+from reclaim.oversight.domain import TrailFilter
+from reclaim.web.common import current_time, render
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
 from reclaim.web.console.responses import app_state
@@ -80,9 +79,10 @@ def _start_export(staff: Staff, trail: TrailFilter, fmt: str) -> int:
     return up_to
 
 
-def _download_name(fmt: str) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f'attachment; filename="reclaim-audit-{stamp}.{fmt}"'
+def _download_headers(request: Request, fmt: str) -> dict[str, str]:
+    stamp = current_time(request).strftime("%Y%m%dT%H%M%SZ")
+    disposition = f'attachment; filename="reclaim-audit-{stamp}.{fmt}"'
+    return {"content-disposition": disposition, "cache-control": "no-store"}
 
 
 def _csv_cell(value: Any) -> str:
@@ -115,7 +115,7 @@ def export_csv(
     return StreamingResponse(
         lines(),
         media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": _download_name("csv"), "cache-control": "no-store"},
+        headers=_download_headers(request, "csv"),
     )
 
 
@@ -139,5 +139,5 @@ def export_json(
     return StreamingResponse(
         chunks(),
         media_type="application/json",
-        headers={"content-disposition": _download_name("json"), "cache-control": "no-store"},
+        headers=_download_headers(request, "json"),
     )

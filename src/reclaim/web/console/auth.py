@@ -57,7 +57,10 @@ def _login_redirect(request: Request) -> LoginRequiredError:
 
 def _resolve(request: Request, session: Session) -> StaffSession | None:
     record = staff_sessions.resolve(
-        session, request.cookies.get(STAFF_COOKIE), session_policy(request)
+        session,
+        request.cookies.get(STAFF_COOKIE),
+        session_policy(request),
+        clock=request.app.state.reclaim.clock,
     )
     session.commit()  # the touch (or the expiry) of the session
     return record

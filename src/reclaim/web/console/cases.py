@@ -8,7 +8,6 @@ accounts and see no case content.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -21,7 +20,7 @@ from reclaim.cases.models import Case
 from reclaim.cases.viewing import has_preview
 from reclaim.domain.states import IllegalTransitionError
 from reclaim.partners import feedback
-from reclaim.web.common import render
+from reclaim.web.common import current_time, render
 from reclaim.web.console import permissions
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
@@ -111,7 +110,7 @@ def render_case(
         "has_preview": has_preview,
         "require_second": settings.require_second_analyst,
         "feedback": feedback.case_feedback_counts(staff.db, case.id),
-        "now": datetime.now(UTC),
+        "now": current_time(request),
     }
     return render(request, "console/case.html", context, status)
 

@@ -117,7 +117,9 @@ def enrol_confirm(request: Request, token: str, db: DbSession, code: CodeField =
     user = enrolment.user_of(db, found)
     if not enrolment.password_chosen(user):
         return redirect(f"/console/enrol/{token}")
-    codes = enrolment.confirm_authenticator(db, found, code, cipher=cipher_of(request))
+    codes = enrolment.confirm_authenticator(
+        db, found, code, cipher=cipher_of(request), clock=request.app.state.reclaim.clock
+    )
     if codes is None:
         return _step_two(request, db, found, token, error=True)
     db.commit()

@@ -40,7 +40,12 @@ NOTICES = frozenset({"logged_out", "locked", "expired", "sessions_ended", "enrol
 
 def current_session(request: Request, db: DbSession) -> StaffSession | None:
     """The browser's live session, if any (half or fully logged in)."""
-    record = staff_sessions.resolve(db, request.cookies.get(STAFF_COOKIE), session_policy(request))
+    record = staff_sessions.resolve(
+        db,
+        request.cookies.get(STAFF_COOKIE),
+        session_policy(request),
+        clock=request.app.state.reclaim.clock,
+    )
     db.commit()
     return record
 

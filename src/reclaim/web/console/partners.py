@@ -6,7 +6,7 @@ again (only its SHA-256 is stored).  Every change is audited by services/partner
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -18,6 +18,7 @@ from reclaim.partners import keys as partners
 from reclaim.partners.keys import PartnerError
 from reclaim.partners.models import Partner
 from reclaim.platforms.models import Platform
+from reclaim.web.common import current_time
 from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
@@ -29,7 +30,7 @@ router = APIRouter()
 def _listing(
     request: Request, staff: Staff, *, error: str | None = None, status: int = 200
 ) -> Response:
-    now = datetime.now(UTC)
+    now = current_time(request)
     taken = set(staff.db.scalars(select(Partner.platform_id)))
     context: dict[str, Any] = {
         "active": "partners",
@@ -97,7 +98,9 @@ def key_create(
             partner,
             partners.parse_scopes(scopes),
             name=key_name,
-            expires_at=(datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None),
+            expires_at=(
+                current_time(request) + timedelta(days=expires_days) if expires_days else None
+            ),
             actor=audit.Actor.user(staff.user.id),
         )
     except PartnerError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -11,8 +10,7 @@ from fastapi.responses import Response
 from reclaim.accounts.models import User
 from reclaim.cases import casework, triage
 from reclaim.cases.domain import CaseStatus
-from reclaim.domain.clock import system_clock
-from reclaim.web.common import render
+from reclaim.web.common import current_time, render
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_or_404, case_url, render_case
 from reclaim.web.console.permissions import permitted
@@ -59,9 +57,11 @@ def queue_page(
         filters=filters,
         policy=policy,
         matcher=state.match_engine(),
-        now=datetime.now(UTC),
+        now=current_time(request),
     )
-    triage.record_view(staff.db, filters, queue, viewer_id=staff.user.id, clock=system_clock)
+    triage.record_view(
+        staff.db, filters, queue, viewer_id=staff.user.id, clock=app_state(request).clock
+    )
     staff.db.commit()
     context = {
         "active": "queue",

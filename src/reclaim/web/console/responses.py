@@ -45,8 +45,8 @@ def login_guard(request: Request) -> Guard:
         per_client=settings.login_max_failures_per_client,
         lockout_minutes=settings.login_lockout_minutes,
     )
-    throttle = Throttle(settings.secret_bytes)
-    return Guard(throttle, limits, client_address(request))
+    throttle = Throttle(settings.secret_bytes, clock=app_state(request).clock)
+    return Guard(throttle, limits, client_address(request), clock=app_state(request).clock)
 
 
 def redirect(url: str) -> RedirectResponse:

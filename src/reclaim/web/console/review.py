@@ -8,7 +8,6 @@ never cached).  Only analysts and supervisors reach these routes.
 from __future__ import annotations
 
 import mimetypes
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -18,7 +17,7 @@ from reclaim.cases import case_view, decisions, review, viewing
 from reclaim.cases.domain import Classification, DecisionStatus
 from reclaim.cases.models import Decision, Item, QuarantinedMedia
 from reclaim.fetching import SafeFetcher
-from reclaim.web.common import render
+from reclaim.web.common import current_time, render
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_url, render_case
 from reclaim.web.console.permissions import permitted
@@ -171,7 +170,7 @@ def _media_page(
         "has_preview": viewing.has_preview(media),
         "show_preview": request.query_params.get("preview") == "1",
         "error": error,
-        "now": datetime.now(UTC),
+        "now": current_time(request),
     }
     return render(request, "console/review_media.html", context, status)
 

@@ -3,7 +3,6 @@ supervisor's dashboard and the escalation report."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -24,6 +23,7 @@ from reclaim.takedown.domain import OPEN_NOTICE_STATUSES, DeliveryStatus
 from reclaim.takedown.models import Delivery, Notice, NoticeItem, Verification
 from reclaim.takedown.notices import NoticeError, NoticePolicy
 from reclaim.takedown.rendering import render_notice
+from reclaim.web.common import current_time
 from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_or_404, may
@@ -144,7 +144,7 @@ def notice_page(
         "checks": checks,
         "channels": notices.channels_of(notice.platform),
         "can_send": may(staff, "console.notice.send"),
-        "overdue": notices.is_overdue(notice, datetime.now(UTC)),
+        "overdue": notices.is_overdue(notice, current_time(request)),
         "error": request.query_params.get("error"),
     }
     return page(request, "console/notice.html", context)
@@ -172,7 +172,7 @@ def send_notice(
 
 @router.get("/takedown", name="console.takedown")
 def dashboard(request: Request, staff: Annotated[Staff, permitted("console.takedown")]) -> Response:
-    now = datetime.now(UTC)
+    now = current_time(request)
     open_notices = staff.db.scalars(
         select(Notice)
         .where(Notice.status.in_(OPEN_NOTICE_STATUSES))
@@ -210,7 +210,7 @@ def escalation_report(
 ) -> Response:
     if fmt not in REPORT_TYPES:
         raise HTTPException(404, "formats: html, csv, pdf")
-    now = datetime.now(UTC)
+    now = current_time(request)
     body = escalation.export(
         staff.db, fmt, hotline=settings_of(request).hotline_name, actor=_actor(staff), now=now
     )

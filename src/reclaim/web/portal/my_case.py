@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 
 from reclaim.cases.domain import ItemKind
 from reclaim.cases.models import Case
-from reclaim.domain.clock import system_clock
 from reclaim.intake import reporter_case, submission
 from reclaim.intake.case_access import AccessPolicy, Outcome, check_case
-from reclaim.intake.report_input import (
+from reclaim.intake.domain import (
     InvalidInputError,
     Problem,
     parse_contact_change,
@@ -24,7 +23,7 @@ from reclaim.intake.report_input import (
 )
 from reclaim.security.throttle import Throttle
 from reclaim.takedown.progress import case_progress
-from reclaim.web.common import render
+from reclaim.web.common import current_time, render
 from reclaim.web.deps import DbSession, client_address
 from reclaim.web.portal import case_cookie, pages
 from reclaim.web.portal.pages import _
@@ -79,17 +78,17 @@ def check(request: Request, session: DbSession, form: Annotated[CheckForm, Form(
         form.pin[:64],
         client=client_address(request),
         policy=AccessPolicy.from_settings(settings),
-        throttle=Throttle(_secret(request)),
+        throttle=Throttle(_secret(request), clock=request.app.state.reclaim.clock),
     )
     session.commit()
     if result.outcome is Outcome.LOCKED and result.locked_until is not None:
-        minutes = math.ceil((result.locked_until - system_clock()).total_seconds() / 60)
+        minutes = math.ceil((result.locked_until - current_time(request)).total_seconds() / 60)
         return render(request, "portal/locked.html", {"minutes": max(1, minutes)}, 429)
     if result.outcome is Outcome.REFUSED or result.case is None:
         context = {"number": form.case_number[:64], "refused": True}
         return render(request, "portal/check.html", context, 400)
     response = RedirectResponse(STATUS_PATH, status_code=303)
-    value = case_cookie.issue(_secret(request), result.case, system_clock())
+    value = case_cookie.issue(_secret(request), result.case, current_time(request))
     case_cookie.set_cookie(response, value, secure=settings.secure_cookies)
     return response
 
@@ -106,7 +105,7 @@ def leave(request: Request) -> Response:
 
 def _open_case(request: Request, session: Session) -> tuple[Case, str] | None:
     """The case the cookie opens, and the cookie's renewed value."""
-    now = system_clock()
+    now = current_time(request)
     found = case_cookie.read(
         _secret(request),
         request.cookies.get(case_cookie.COOKIE),

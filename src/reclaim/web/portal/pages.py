@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 
 from reclaim.config import Settings
-from reclaim.intake.report_input import InputLimits, Problem, parse_file
+from reclaim.intake.domain import InputLimits, Problem, parse_file
 from reclaim.intake.submission import IntakePolicy
 from reclaim.security.field_crypto import FieldCipher, field_cipher
 from reclaim.web.common import language_of

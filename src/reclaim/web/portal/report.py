@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from reclaim.intake import submission
-from reclaim.intake.report_input import InvalidInputError, Problem, RawReport, parse_report
+from reclaim.intake.domain import InvalidInputError, Problem, RawReport, parse_report
 from reclaim.web.common import render
 from reclaim.web.deps import DbSession
 from reclaim.web.portal import pages

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from reclaim.cases.domain import AgeGroup, MediaKind, ReporterRole, Situation
 from reclaim.domain.signals import Signal, SignalType
-from reclaim.intake.report_input import (
+from reclaim.intake.domain import (
     MAX_DESCRIPTION_LENGTH,
     MAX_URL_LENGTH,
     FileHashes,
