@@ -13,7 +13,7 @@ export RECLAIM_TEST_REDIS_URL
 
 DEV := RECLAIM_ENVIRONMENT=development
 
-.PHONY: run test install install-test lint typecheck check pytest bench clean
+.PHONY: run test install install-test lint typecheck pytest bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,9 @@ lint: $(BIN)/.installed-test
 typecheck: $(BIN)/.installed-test
 	$(BIN)/mypy
 
+# One worker per core (pytest-xdist); every test is independent of the others' order.
 pytest: install-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 test: install-test lint typecheck pytest
 

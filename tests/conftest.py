@@ -90,15 +90,27 @@ def postgres_database() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database: every test that asks runs once on each backend.
+
+    Test packages whose tests exercise pages rather than SQL (``tests/web/console``,
+    ``tests/web/portal``) override this with :func:`sqlite_copy` alone: what they
+    prove does not depend on the backend, and the services beneath them are tested
+    on both.
+    """
     if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "reclaim.sqlite3"
-        shutil.copyfile(template, path)
-        yield f"sqlite:///{path}"
+        yield sqlite_copy(request, tmp_path)
         return
     url: str = request.getfixturevalue("postgres_database")
     yield url
     _truncate_all(url)
+
+
+def sqlite_copy(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A copy of the migrated SQLite template under ``tmp_path``, as a database URL."""
+    template: Path = request.getfixturevalue("sqlite_template")
+    path = tmp_path / "reclaim.sqlite3"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
 
 
 def _truncate_all(url: str) -> None:

@@ -15,7 +15,7 @@ from reclaim import audit
 from reclaim.accounts import login, recovery_codes, staff_sessions, users
 from reclaim.accounts.models import StaffSession
 from reclaim.accounts.passwords import MAX_LENGTH
-from reclaim.web.common import render
+from reclaim.web.common import render, state_of
 from reclaim.web.console import enrolment as enrolment_pages
 from reclaim.web.console import login as login_pages
 from reclaim.web.console.auth import LOGIN_PATH, Staff, session_policy
@@ -43,7 +43,9 @@ def account_page(
     context: dict[str, Any] = {
         "active": "account",
         "person": user,
-        "sessions": staff_sessions.live_sessions(staff.db, user.id, session_policy(request)),
+        "sessions": staff_sessions.live_sessions(
+            staff.db, user.id, session_policy(request), clock=state_of(request).clock
+        ),
         "current_session_id": staff.session.id,
         "codes_left": recovery_codes.remaining(staff.db, user.id),
         "codes_issued": recovery_codes.last_issued(staff.db, user.id),
@@ -114,7 +116,7 @@ def end_session(
     record = db.get(StaffSession, session_id)
     if record is None or record.user_id != staff.user.id:
         raise HTTPException(404, "no such session")
-    staff_sessions.end_own(db, record)
+    staff_sessions.end_own(db, record, clock=state_of(request).clock)
     db.commit()
     if record.id == staff.session.id:
         response = redirect(f"{LOGIN_PATH}?notice=logged_out")

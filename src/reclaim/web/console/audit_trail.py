@@ -18,10 +18,9 @@ from fastapi.responses import Response, StreamingResponse
 from reclaim.audit.domain import AuditTag
 from reclaim.oversight import trail as trail_service
 from reclaim.oversight.domain import TrailFilter
-from reclaim.web.common import current_time, render
+from reclaim.web.common import current_time, render, state_of
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import app_state
 
 router = APIRouter()
 
@@ -98,7 +97,7 @@ def export_csv(
 ) -> Response:
     trail = _filter(request, staff)
     up_to = _start_export(staff, trail, "csv")
-    factory = app_state(request).sessions
+    factory = state_of(request).sessions
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
@@ -125,7 +124,7 @@ def export_json(
 ) -> Response:
     trail = _filter(request, staff)
     up_to = _start_export(staff, trail, "json")
-    factory = app_state(request).sessions
+    factory = state_of(request).sessions
 
     def chunks() -> Iterator[str]:
         yield "["

@@ -20,11 +20,11 @@ from reclaim.cases.models import Case
 from reclaim.cases.viewing import has_preview
 from reclaim.domain.states import IllegalTransitionError
 from reclaim.partners import feedback
-from reclaim.web.common import current_time, render
+from reclaim.web.common import current_time, render, state_of
 from reclaim.web.console import permissions
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import app_state, cipher_of, redirect
+from reclaim.web.console.responses import cipher_of, redirect
 
 router = APIRouter()
 
@@ -80,7 +80,7 @@ def render_case(
     error: str | None = None,
     error_item: int | None = None,
 ) -> Response:
-    state = app_state(request)
+    state = state_of(request)
     settings = state.settings
     view = case_view.load_case_view(
         staff.db,

@@ -98,7 +98,7 @@ def login_submit(
         )
     previous = current_session(request, db)
     if previous is not None:
-        staff_sessions.end(db, previous)
+        staff_sessions.end(db, previous, clock=guard.clock)
     started = staff_sessions.start(
         db,
         user,
@@ -106,6 +106,7 @@ def login_submit(
         mfa_passed=False,
         client=guard.client,
         user_agent=request.headers.get("user-agent"),
+        clock=guard.clock,
     )
     db.commit()
     response = redirect(SECOND_FACTOR_PATH + (f"?next={quote(target, safe='')}" if target else ""))
@@ -142,7 +143,7 @@ def second_factor_submit(
     except LoginRefusedError as refused:
         if refused.refusal is Refusal.LOCKED:
             # Start again from the password once the lock lifts.
-            staff_sessions.end(db, staff.session)
+            staff_sessions.end(db, staff.session, clock=guard.clock)
             db.commit()
             response = redirect(f"{LOGIN_PATH}?notice=locked")
             clear_staff_cookie(request, response)
@@ -150,7 +151,9 @@ def second_factor_submit(
         db.commit()
         return _second_factor_page(request, staff, next_url=target, error="invalid", status=400)
     login.succeeded(db, guard, staff.user, method)
-    rotated = staff_sessions.rotate(db, staff.session, session_policy(request), mfa_passed=True)
+    rotated = staff_sessions.rotate(
+        db, staff.session, session_policy(request), mfa_passed=True, clock=guard.clock
+    )
     db.commit()
     response = redirect(target)
     set_staff_cookie(request, response, rotated.token)
@@ -161,7 +164,7 @@ def second_factor_submit(
 def logout(request: Request, db: DbSession) -> Response:
     record = current_session(request, db)
     if record is not None:
-        staff_sessions.log_out(db, record)
+        staff_sessions.log_out(db, record, clock=request.app.state.reclaim.clock)
         db.commit()
     response = redirect(f"{LOGIN_PATH}?notice=logged_out")
     clear_staff_cookie(request, response)

@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from reclaim.accounts.models import User
 from reclaim.cases import casework, triage
 from reclaim.cases.domain import CaseStatus
-from reclaim.web.common import current_time, render
+from reclaim.web.common import current_time, render, state_of
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_or_404, case_url, render_case
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import app_state, local_target, redirect
+from reclaim.web.console.responses import local_target, redirect
 
 router = APIRouter()
 
@@ -48,7 +48,7 @@ def queue_page(
     platform: str | None = None,
     assignee: str | None = None,
 ) -> Response:
-    state = app_state(request)
+    state = state_of(request)
     filters = _filters(status, urgent, platform, assignee)
     policy = triage.TriagePolicy.from_settings(state.settings)
     queue = triage.build_queue(
@@ -60,7 +60,7 @@ def queue_page(
         now=current_time(request),
     )
     triage.record_view(
-        staff.db, filters, queue, viewer_id=staff.user.id, clock=app_state(request).clock
+        staff.db, filters, queue, viewer_id=staff.user.id, clock=state_of(request).clock
     )
     staff.db.commit()
     context = {

@@ -13,7 +13,7 @@ from reclaim.accounts.login import Guard, LoginLimits
 from reclaim.config import Settings
 from reclaim.security.field_crypto import FieldCipher, field_cipher
 from reclaim.security.throttle import Throttle
-from reclaim.web.common import AppState
+from reclaim.web.common import state_of
 from reclaim.web.console import permissions
 from reclaim.web.console.auth import LOGIN_PATH
 from reclaim.web.csrf import STAFF_COOKIE
@@ -25,13 +25,8 @@ QUEUE_ROUTE = "console.queue"
 STAFF_COOKIE_PATH = "/console"
 
 
-def app_state(request: Request) -> AppState:
-    state: AppState = request.app.state.reclaim
-    return state
-
-
 def settings_of(request: Request) -> Settings:
-    return app_state(request).settings
+    return state_of(request).settings
 
 
 def cipher_of(request: Request) -> FieldCipher:
@@ -45,8 +40,8 @@ def login_guard(request: Request) -> Guard:
         per_client=settings.login_max_failures_per_client,
         lockout_minutes=settings.login_lockout_minutes,
     )
-    throttle = Throttle(settings.secret_bytes, clock=app_state(request).clock)
-    return Guard(throttle, limits, client_address(request), clock=app_state(request).clock)
+    throttle = Throttle(settings.secret_bytes, clock=state_of(request).clock)
+    return Guard(throttle, limits, client_address(request), clock=state_of(request).clock)
 
 
 def redirect(url: str) -> RedirectResponse:

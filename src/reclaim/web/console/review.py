@@ -17,11 +17,11 @@ from reclaim.cases import case_view, decisions, review, viewing
 from reclaim.cases.domain import Classification, DecisionStatus
 from reclaim.cases.models import Decision, Item, QuarantinedMedia
 from reclaim.fetching import SafeFetcher
-from reclaim.web.common import current_time, render
+from reclaim.web.common import current_time, render, state_of
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_url, render_case
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import app_state, redirect
+from reclaim.web.console.responses import redirect
 
 router = APIRouter()
 
@@ -60,7 +60,7 @@ def fetch_item(
     """Fetch in the request: the analyst waits for the answer anyway, and each fetch
     is capped by the fetcher's time limit (RECLAIM_FETCH_TOTAL_TIMEOUT_SECONDS)."""
     item = _item_or_404(staff, item_id)
-    state = app_state(request)
+    state = state_of(request)
     settings = state.settings
     try:
         outcome = review.fetch_for_review(
@@ -108,7 +108,7 @@ def decide(
             chosen,
             analyst_id=staff.user.id,
             reason=reason,
-            policy=decisions.DecisionPolicy.from_settings(app_state(request).settings),
+            policy=decisions.DecisionPolicy.from_settings(state_of(request).settings),
         )
     except decisions.DecisionError as exc:
         staff.db.rollback()
@@ -133,7 +133,7 @@ def agree(
             staff.db,
             decision,
             reviewer_id=staff.user.id,
-            policy=decisions.DecisionPolicy.from_settings(app_state(request).settings),
+            policy=decisions.DecisionPolicy.from_settings(state_of(request).settings),
         )
     except decisions.DecisionError as exc:
         staff.db.rollback()
@@ -155,7 +155,7 @@ def _media_page(
     status: int = 200,
     error: str | None = None,
 ) -> Response:
-    state = app_state(request)
+    state = state_of(request)
     item = media.item
     matches = case_view.item_matches(
         staff.db, item, matcher=state.match_engine(), max_distance=state.settings.match_max_distance
@@ -195,7 +195,7 @@ def media_preview(
         data = viewing.preview(
             staff.db,
             media,
-            store=review.quarantine_store(app_state(request).settings),
+            store=review.quarantine_store(state_of(request).settings),
             actor_id=staff.user.id,
         )
     except review.ReviewError as exc:
@@ -222,7 +222,7 @@ def media_reveal(
         content = viewing.reveal(
             staff.db,
             media,
-            store=review.quarantine_store(app_state(request).settings),
+            store=review.quarantine_store(state_of(request).settings),
             actor_id=staff.user.id,
         )
     except review.ReviewError as exc:

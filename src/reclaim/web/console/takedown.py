@@ -23,13 +23,13 @@ from reclaim.takedown.domain import OPEN_NOTICE_STATUSES, DeliveryStatus
 from reclaim.takedown.models import Delivery, Notice, NoticeItem, Verification
 from reclaim.takedown.notices import NoticeError, NoticePolicy
 from reclaim.takedown.rendering import render_notice
-from reclaim.web.common import current_time
+from reclaim.web.common import current_time, state_of
 from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_or_404, may
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import app_state, settings_of
 from reclaim.web.console.responses import redirect as redirect_to
+from reclaim.web.console.responses import settings_of
 
 router = APIRouter()
 
@@ -163,7 +163,7 @@ def send_notice(
         return redirect_to(f"/console/notices/{notice_id}?error={error}")
     staff.db.commit()
     # Send now rather than at the next minute's run.
-    app_state(request).huey.reclaim_tasks.takedown.deliver_notices()
+    state_of(request).huey.reclaim_tasks.takedown.deliver_notices()
     return redirect_to(f"/console/notices/{notice_id}")
 
 

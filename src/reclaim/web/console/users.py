@@ -19,7 +19,7 @@ from reclaim.accounts import enrolment, recovery_codes, staff_sessions
 from reclaim.accounts import users as accounts
 from reclaim.accounts.domain import Role
 from reclaim.accounts.models import User
-from reclaim.web.common import render
+from reclaim.web.common import render, state_of
 from reclaim.web.console.auth import Staff, session_policy
 from reclaim.web.console.permissions import permitted
 from reclaim.web.console.responses import redirect, settings_of
@@ -122,7 +122,9 @@ def user_page(
         "is_self": user.id == staff.user.id,
         "enrolled": accounts.is_enrolled(user),
         "roles": list(Role),
-        "sessions": staff_sessions.live_sessions(staff.db, user.id, session_policy(request)),
+        "sessions": staff_sessions.live_sessions(
+            staff.db, user.id, session_policy(request), clock=state_of(request).clock
+        ),
         "codes_left": recovery_codes.remaining(staff.db, user.id),
         "notice": notice if notice in NOTICES else None,
     }
