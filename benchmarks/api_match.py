@@ -154,6 +154,10 @@ def start_reclaim(directory: Path, url: str, port: int) -> subprocess.Popen[byte
             {"k1": base64.b64encode(secrets.token_bytes(32)).decode()}
         ),
         "RECLAIM_QUARANTINE_CURRENT_KEY_ID": "k1",
+        "RECLAIM_SIGNING_KEYS": json.dumps(
+            {"s1": base64.b64encode(secrets.token_bytes(32)).decode()}
+        ),
+        "RECLAIM_SIGNING_CURRENT_KEY_ID": "s1",
         "RECLAIM_DATABASE_URL": url,
         "RECLAIM_DATA_DIR": str(directory / "data"),
         "RECLAIM_LOG_LEVEL": "WARNING",

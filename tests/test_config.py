@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from reclaim.config import InsecureSettingsError, Settings, load_settings
-from tests.support.settings import TEST_QUARANTINE_KEY
+from tests.support.settings import TEST_QUARANTINE_KEY, TEST_SIGNING_KEY
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -40,6 +40,8 @@ def test_environment_variables_and_settings_file(
         "RECLAIM_PORT=9001\nRECLAIM_SECRET_KEY=from-the-file-0123456789\n"
         f'RECLAIM_QUARANTINE_KEYS={{"k1": "{TEST_QUARANTINE_KEY}"}}\n'
         "RECLAIM_QUARANTINE_CURRENT_KEY_ID=k1\n"
+        f'RECLAIM_SIGNING_KEYS={{"s1": "{TEST_SIGNING_KEY}"}}\n'
+        "RECLAIM_SIGNING_CURRENT_KEY_ID=s1\n"
     )
     monkeypatch.setenv("RECLAIM_SETTINGS_FILE", str(settings_file))
     monkeypatch.setenv("RECLAIM_MAX_IMAGE_PIXELS", "1234")
@@ -66,11 +68,35 @@ def test_the_development_quarantine_key_is_refused_outside_development() -> None
         load_settings(environment="production", secret_key="a-real-secret-0123456789abcdef")
 
 
+def test_the_development_signing_key_is_refused_outside_development() -> None:
+    with pytest.raises(ValidationError, match="RECLAIM_SIGNING_KEYS"):
+        load_settings(
+            environment="production",
+            secret_key="a-real-secret-0123456789abcdef",
+            quarantine_keys={"k1": TEST_QUARANTINE_KEY},
+            quarantine_current_key_id="k1",
+        )
+
+
+def test_the_current_signing_key_must_exist() -> None:
+    with pytest.raises(ValidationError, match="RECLAIM_SIGNING_CURRENT_KEY_ID"):
+        load_settings(
+            environment="production",
+            secret_key="a-real-secret-0123456789abcdef",
+            quarantine_keys={"k1": TEST_QUARANTINE_KEY},
+            quarantine_current_key_id="k1",
+            signing_keys={"s1": TEST_SIGNING_KEY},
+            signing_current_key_id="s2",
+        )
+
+
 def test_the_current_quarantine_key_must_exist() -> None:
-    with pytest.raises(ValidationError, match="CURRENT_KEY_ID"):
+    with pytest.raises(ValidationError, match="RECLAIM_QUARANTINE_CURRENT_KEY_ID"):
         load_settings(
             environment="production",
             secret_key="a-real-secret-0123456789abcdef",
             quarantine_keys={"k1": TEST_QUARANTINE_KEY},
             quarantine_current_key_id="k2",
+            signing_keys={"s1": TEST_SIGNING_KEY},
+            signing_current_key_id="s1",
         )

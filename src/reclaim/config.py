@@ -24,6 +24,7 @@ from reclaim.hashing.limits import HashingLimits
 #: Values that ship in the code for development; refused outside development mode.
 _DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
 _DEVELOPMENT_QUARANTINE_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
+_DEVELOPMENT_SIGNING_KEY = "ZGV2ZWxvcG1lbnQtb25seSBzaWduaW5nIGtleSEhISE="
 
 
 class InsecureSettingsError(ValueError):
@@ -81,6 +82,14 @@ class Settings(BaseSettings):
         default_factory=lambda: {"dev": SecretStr(_DEVELOPMENT_QUARANTINE_KEY)}
     )
     quarantine_retention_days: int = Field(default=30, ge=1)
+
+    # --- the hotline's signing key (receipts, evidence packages, audit checkpoints) -
+    # Ed25519 private keys (base64 of the 32-byte seed) by key id; new signatures use
+    # the current one, older ones stay so that what they signed still verifies.
+    signing_current_key_id: str = "dev"
+    signing_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev": SecretStr(_DEVELOPMENT_SIGNING_KEY)}
+    )
 
     # --- the public portal ------------------------------------------------------
     # Who to call, shown on the home page and after an urgent report.
@@ -180,6 +189,18 @@ class Settings(BaseSettings):
                 '{"<key id>": "<32 random bytes, base64>"} and RECLAIM_QUARANTINE_CURRENT_KEY_ID '
                 "(e.g. `python -c 'import os, base64; "
                 "print(base64.b64encode(os.urandom(32)).decode())'`)."
+            )
+        if any(
+            key.get_secret_value() == _DEVELOPMENT_SIGNING_KEY for key in self.signing_keys.values()
+        ):
+            raise InsecureSettingsError(
+                "RECLAIM_SIGNING_KEYS still holds the development key; set "
+                '{"<key id>": "<32 random bytes, base64>"} and RECLAIM_SIGNING_CURRENT_KEY_ID'
+            )
+        if self.signing_current_key_id not in self.signing_keys:
+            raise InsecureSettingsError(
+                f"RECLAIM_SIGNING_CURRENT_KEY_ID {self.signing_current_key_id!r} is not one "
+                "of the ids in RECLAIM_SIGNING_KEYS"
             )
         if self.quarantine_current_key_id not in self.quarantine_keys:
             raise InsecureSettingsError(
