@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reclaim.domain.languages import DEFAULT_LANGUAGE, Language
@@ -58,6 +59,8 @@ class Settings(BaseSettings):
 
     # --- languages --------------------------------------------------------------
     default_language: Language = DEFAULT_LANGUAGE
+    # Where staff and platforms read times (an IANA zone); storage stays UTC.
+    time_zone: str = "Asia/Taipei"
 
     # --- hashing limits ---------------------------------------------------------
     max_file_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
@@ -134,6 +137,16 @@ class Settings(BaseSettings):
         "Sexual Assault Crime Prevention Act (Taiwan), Article 13: sexual images "
         "shared without consent"
     )
+    # The same, for notices in Traditional Chinese.
+    legal_basis_minor_zh_tw: str = "兒童及少年性剝削防制條例第八條"
+    legal_basis_adult_zh_tw: str = "性侵害犯罪防治法第十三條（未經同意散布之性影像）"
+    # Account notices (an offender's profile in a sextortion case): no statute sets a
+    # deadline; this one is for follow-up and escalation.
+    notice_deadline_hours_account: int = Field(default=24, ge=1)
+    # When noticed pages are checked: minutes after sending, then every interval.
+    # Shorten both for a demonstration (e.g. "1,2,3" and 5).
+    verification_schedule_minutes: list[int] = Field(default_factory=lambda: [60, 360, 1440])
+    verification_interval_minutes: int = Field(default=1440, ge=1)
 
     # --- banks and matching -----------------------------------------------------
     bank_min_pdq_quality: int = Field(default=50, ge=0, le=100)
@@ -208,6 +221,19 @@ class Settings(BaseSettings):
                 "one of the ids in RECLAIM_QUARANTINE_KEYS"
             )
         return self
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (e.g. Asia/Taipei)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     @property
     def is_development(self) -> bool:

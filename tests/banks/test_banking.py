@@ -8,15 +8,21 @@ from reclaim import audit
 from reclaim.banks.banking import (
     BankError,
     NewEntry,
-    active_entries,
     add_signals,
-    bank_stats,
     create_bank,
     ensure_builtin_banks,
     get_bank,
     withdraw_signals,
 )
-from reclaim.banks.domain import CONFIRMED_BANK, SELF_REPORTED_BANK, EntrySource
+from reclaim.banks.contents import active_entries, bank_stats
+from reclaim.banks.domain import (
+    BUILTIN_BANKS,
+    SELF_REPORTED_BANK,
+    UNVERIFIED_BANK,
+    VERIFIED_BANKS,
+    Category,
+    EntrySource,
+)
 from reclaim.banks.models import BankEntry
 from reclaim.domain.signals import Signal
 
@@ -46,7 +52,8 @@ def test_builtin_banks_exist_once(session: Session) -> None:
     ensure_builtin_banks(session)
     ensure_builtin_banks(session)
     names = [s.name for s in bank_stats(session)]
-    assert names == [CONFIRMED_BANK, SELF_REPORTED_BANK]
+    assert names == sorted(BUILTIN_BANKS)
+    assert set(VERIFIED_BANKS.values()) < set(names)
 
 
 def test_adding_is_idempotent(session: Session) -> None:
@@ -71,7 +78,7 @@ def test_low_quality_pdq_is_not_banked_and_the_caller_is_told(session: Session) 
 def test_the_same_signal_in_two_banks_is_two_entries_of_one_signal(session: Session) -> None:
     ensure_builtin_banks(session)
     add(session, SELF_REPORTED_BANK, [pdq(PDQ_A)])
-    add(session, CONFIRMED_BANK, [pdq(PDQ_A)])
+    add(session, UNVERIFIED_BANK, [pdq(PDQ_A)])
     entries = session.scalars(select(BankEntry)).all()
     assert len(entries) == 2
     assert len({e.signal_id for e in entries}) == 1
@@ -108,7 +115,7 @@ def test_change_sequence_numbers_are_unique_and_increasing(session: Session) -> 
     ensure_builtin_banks(session)
     values = [f"{i:064x}" for i in range(1, 30)]
     add(session, SELF_REPORTED_BANK, [pdq(v) for v in values[:10]])
-    add(session, CONFIRMED_BANK, [pdq(v) for v in values[10:]])
+    add(session, UNVERIFIED_BANK, [pdq(v) for v in values[10:]])
     rows = session.execute(select(BankEntry.id, BankEntry.change_seq).order_by(BankEntry.id)).all()
     sequences = [seq for _, seq in rows]
     assert sequences == sorted(sequences)
@@ -137,7 +144,54 @@ def test_unknown_bank_names_the_known_ones(session: Session) -> None:
 def test_stats_report_the_last_change(session: Session) -> None:
     ensure_builtin_banks(session)
     moment = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-    add(session, CONFIRMED_BANK, [pdq(PDQ_A)], clock=lambda: moment)
-    add(session, CONFIRMED_BANK, [pdq(PDQ_B)], clock=lambda: moment + timedelta(hours=1))
-    stats = {s.name: s for s in bank_stats(session)}[CONFIRMED_BANK]
+    add(session, UNVERIFIED_BANK, [pdq(PDQ_A)], clock=lambda: moment)
+    add(session, UNVERIFIED_BANK, [pdq(PDQ_B)], clock=lambda: moment + timedelta(hours=1))
+    stats = {s.name: s for s in bank_stats(session)}[UNVERIFIED_BANK]
     assert stats.last_change == moment + timedelta(hours=1)
+
+
+def seen(value: str, category: Category = Category.CSAM) -> NewEntry:
+    return NewEntry(
+        Signal.parse("pdq", value), 100, verified=True, category=category, verified_via="user:7"
+    )
+
+
+def test_a_verified_bank_takes_only_what_someone_saw_of_its_own_category(
+    session: Session,
+) -> None:
+    ensure_builtin_banks(session)
+    csam = VERIFIED_BANKS[Category.CSAM]
+    outcome = add(session, csam, [pdq(PDQ_A), seen(PDQ_B, Category.ADULT_NCII)])
+    assert outcome.added == 0
+    reasons = {s.value: r for s, r in outcome.rejected}
+    assert "only verified hashes" in reasons[PDQ_A]
+    assert "csam only, not adult_ncii" in reasons[PDQ_B]
+    # Verified hashes of its own category go in, and carry who vouched for them.
+    assert add(session, csam, [seen(PDQ_B)]).added == 1
+    (entry,) = session.scalars(select(BankEntry)).all()
+    assert (entry.category, entry.verified, entry.verified_via) == (
+        Category.CSAM,
+        True,
+        "user:7",
+    )
+
+
+def test_an_unverified_bank_never_claims_verified(session: Session) -> None:
+    ensure_builtin_banks(session)
+    outcome = add(session, SELF_REPORTED_BANK, [seen(PDQ_A)])
+    assert outcome.added == 0
+    assert "unverified hashes only" in outcome.rejected[0][1]
+
+
+def test_withdrawal_keeps_its_reason_and_is_the_last_change(session: Session) -> None:
+    ensure_builtin_banks(session)
+    moment = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    add(session, UNVERIFIED_BANK, [pdq(PDQ_A)], clock=lambda: moment)
+    bank = get_bank(session, UNVERIFIED_BANK)
+    later = moment + timedelta(days=2)
+    [entry] = withdraw_signals(
+        session, bank, [Signal.parse("pdq", PDQ_A)], reason="decided again", clock=lambda: later
+    )
+    assert entry.withdrawn_reason == "decided again"
+    stats = {s.name: s for s in bank_stats(session)}[UNVERIFIED_BANK]
+    assert stats.last_change == later

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.cases.models import Case
 from tests.browser.conftest import LiveServer
+from tests.support.cases import signal_links
 from tests.support.settings import REPO, require_or_skip
 
 VIDEOS = REPO.parent / "shared" / "testdata" / "threatexchange" / "video"
@@ -126,7 +127,7 @@ def the_case(live: LiveServer, number: str) -> Case:
         case = session.scalar(select(Case).where(Case.number == number))
         assert case is not None
         for item in case.items:
-            _ = [link.signal for link in item.signals]  # loaded before the session closes
+            _ = [link.signal for link in signal_links(item)]  # loaded before the session closes
         session.expunge_all()
         return case  # type: ignore[no-any-return]
 

@@ -1,5 +1,6 @@
 """Case work in a real browser: triage, fetch for review from a loopback server, the
-blurred preview, an audited reveal, and a decision that lands in the confirmed bank.
+blurred preview, an audited reveal, and a decision that lands in the verified bank (the
+analyst saw the picture).
 
 The login pages are tested elsewhere; here a session is started through the sessions
 service and its cookie handed to the browser, as the login page would.
@@ -20,9 +21,10 @@ from sqlalchemy.orm import Session
 from reclaim.accounts.domain import Role
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
+from reclaim.banks.domain import Category
 from reclaim.cases.domain import AgeGroup, Situation
 from tests.browser.conftest import LiveServer, staff_context
-from tests.support.cases import confirmed_entries, make_case, synthetic_png
+from tests.support.cases import make_case, synthetic_png, verified_entries
 from tests.support.http import LoopbackServer, content
 
 if TYPE_CHECKING:
@@ -125,14 +127,15 @@ def test_triage_review_reveal_and_decide(
     assert trail.count(AuditTag.ITEM_PREVIEWED.value) == 1
     assert trail.count(AuditTag.ITEM_REVEALED.value) == 1
 
-    # Decide: the fetched hashes land in the confirmed bank.
+    # Decide: the analyst saw it, so its hashes land in the verified bank of its category.
     page.get_by_role("link", name=f"Back to case {number}").click()
+    assert page.get_by_text("Deciding it banks it as verified:").is_visible()
     page.get_by_label("Intimate image of a minor (self-generated)").check()
     page.get_by_role("button", name="Record decision").click()
     page.wait_for_url(f"**/console/cases/{number}?notice=decided*")
     assert page.get_by_text("The decision was recorded.").is_visible()
     with live.app.state.reclaim.sessions() as session:
-        entries = confirmed_entries(session)
+        entries = verified_entries(session, Category.SELF_GENERATED_MINOR)
         assert tags(session).count(AuditTag.ITEM_DECIDED.value) == 1
     assert hashlib.sha256(PICTURE).hexdigest() in entries
     assert hashlib.md5(PICTURE, usedforsecurity=False).hexdigest() in entries

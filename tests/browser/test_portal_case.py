@@ -21,6 +21,7 @@ from tests.browser.portal_support import (
     the_case,
     wait_for_files,
 )
+from tests.support.cases import signal_links
 from tests.support.intake import a_report, hashed_file
 
 pytestmark = pytest.mark.browser
@@ -80,7 +81,7 @@ def test_adding_a_url_and_a_file(portal: Page, live_server: LiveServer, tmp_path
         -1
     ] == "https://more.example/post/2"
     [added] = [i for i in case.items if i.kind is ItemKind.FILE]
-    assert photo.sha256 in {link.signal.value for link in added.signals}
+    assert photo.sha256 in {link.signal.value for link in signal_links(added)}
     with live_server.sessions() as session:  # type: ignore[attr-defined]
         assert photo.sha256 in {e.signal.value for e in self_reported(session)}
 

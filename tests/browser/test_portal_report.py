@@ -26,6 +26,7 @@ from tests.browser.portal_support import (
     video,
     wait_for_files,
 )
+from tests.support.cases import signal_links
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +73,7 @@ def test_a_full_report_with_files_and_urls(
     files = [i for i in case.items if i.kind is ItemKind.FILE]
     assert [f.media_kind for f in files] == [MediaKind.IMAGE, MediaKind.IMAGE, MediaKind.VIDEO]
     for item, media in zip(files, (photo, screenshot, clip), strict=True):
-        found = {link.signal.type: link.signal.value for link in item.signals}
+        found = {link.signal.type: link.signal.value for link in signal_links(item)}
         assert (found[SignalType.MD5], found[SignalType.SHA256]) == (media.md5, media.sha256)
         if item.media_kind is MediaKind.IMAGE:
             assert pdq_distance(found[SignalType.PDQ], reference_pdq(media)) <= 2

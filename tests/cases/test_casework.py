@@ -19,7 +19,8 @@ from reclaim.security.field_crypto import Purpose, field_cipher
 from tests.support.cases import (
     PDQ_A,
     attach,
-    bank_confirmed,
+    bank_unverified,
+    bank_verified,
     flip_bits,
     make_case,
     make_user,
@@ -131,20 +132,33 @@ def test_contacts_are_decrypted_only_for_roles_that_see_them(
     assert (hidden.contact, hidden.contact_hidden) == (None, True)
 
 
-def test_items_show_their_bank_matches_with_distances(session: Session, settings: Settings) -> None:
+def test_media_show_their_bank_matches_with_distances(session: Session, settings: Settings) -> None:
     case = make_case(session, urls=["https://img.example/a.jpg"], files=1)
     url_item, file_item = case.items
-    bank_confirmed(session, pdq(), md5("known file"))
+    bank_verified(session, pdq(), md5("known file"))
     attach(session, url_item, pdq(flip_bits(PDQ_A, 4)))
     attach(session, file_item, md5("known file"), md5("unknown file"))
     items = {v.item.id: v for v in view(session, settings, case).items}
-    near = items[url_item.id].confirmed_match
-    exact = items[file_item.id].confirmed_match
-    assert near is not None and (near.distance, near.bank) == (4, "confirmed")
+    (picture,) = items[url_item.id].media
+    (device_file,) = items[file_item.id].media
+    near, exact = picture.verified_match, device_file.verified_match
+    assert near is not None and (near.distance, near.bank, near.category) == (4, "csam", "csam")
     assert exact is not None and exact.distance == 0
     assert exact.signal == md5("known file")
-    assert len(items[file_item.id].signals) == 2
+    assert len(device_file.signals) == 2
     assert items[url_item.id].platform == "img.example"
+
+
+def test_an_unverified_match_is_not_a_reason_to_skip_looking(
+    session: Session, settings: Settings
+) -> None:
+    case = make_case(session, files=1)
+    (item,) = case.items
+    attach(session, item, md5("reported elsewhere"))
+    assert bank_unverified(session, md5("reported elsewhere")) == 1
+    (media,) = {v.item.id: v for v in view(session, settings, case).items}[item.id].media
+    assert [m.bank for m in media.matches] == ["self-reported"]
+    assert media.verified_match is None
 
 
 def test_linked_cases_share_a_hash_or_a_url(session: Session, settings: Settings) -> None:

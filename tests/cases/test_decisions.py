@@ -9,51 +9,71 @@ from sqlalchemy.orm import Session
 from reclaim.accounts.domain import Role
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
-from reclaim.banks.domain import EntrySource
-from reclaim.cases import decisions
+from reclaim.banks.domain import UNVERIFIED_BANK, Category, EntrySource
+from reclaim.banks.engine import MatchEngine
+from reclaim.cases import decisions, trust
 from reclaim.cases.decisions import DecisionError, DecisionPolicy
-from reclaim.cases.domain import Classification, DecisionStatus
+from reclaim.cases.domain import Classification, DecisionStatus, SeenHow
 from reclaim.cases.models import Item
 from reclaim.domain.signals import Signal
 from tests.support.cases import (
     attach,
-    bank_confirmed,
-    confirmed_entries,
+    bank_entries,
+    bank_verified,
     make_case,
     make_user,
     md5,
     pdq,
+    seen,
+    verified_entries,
 )
 
 ONE = DecisionPolicy(require_second_analyst=False, min_pdq_quality=50)
 TWO = DecisionPolicy(require_second_analyst=True, min_pdq_quality=50)
 
 
-def active(session: Session) -> set[str]:
+def active(session: Session, category: Category = Category.CSAM) -> set[str]:
+    """The verified bank's active values."""
     return {
-        value for value, entry in confirmed_entries(session).items() if entry.withdrawn_at is None
+        value
+        for value, entry in verified_entries(session, category).items()
+        if entry.withdrawn_at is None
     }
 
 
-def item_with(session: Session, *signals: Signal) -> Item:
-    case = make_case(session, files=1)
-    attach(session, case.items[0], *signals)
+def active_in(session: Session, bank: str) -> set[str]:
+    return {v for v, e in bank_entries(session, bank).items() if e.withdrawn_at is None}
+
+
+def item_with(session: Session, *signals: Signal, seen_by: int | None = None) -> Item:
+    """A reported URL whose picture has ``signals``; seen by ``seen_by`` if given."""
+    case = make_case(session, urls=[f"https://img.example/{signals[0].value[:12]}.jpg"])
+    media = attach(session, case.items[0], *signals)
+    if seen_by is not None:
+        media.seen_by_id, media.seen_at, media.seen_how = (
+            seen_by,
+            media.first_seen_at,
+            SeenHow.ORIGINAL,
+        )
+        session.flush()
     return case.items[0]
 
 
 def test_a_confirming_decision_banks_the_signals_with_provenance(session: Session) -> None:
     analyst = make_user(session)
-    item = item_with(session, md5("a"), pdq())
+    item = item_with(session, md5("a"), pdq(), seen_by=analyst.id)
     decision = decisions.decide(
         session, item, Classification.CSAM, analyst_id=analyst.id, reason=None, policy=ONE
     )
     assert decision.status is DecisionStatus.RECORDED
     assert item.classification is Classification.CSAM
-    entries = confirmed_entries(session)
+    assert [m.id for m in decision.media] == [m.id for m in item.media]
+    entries = verified_entries(session)
     assert set(entries) == {md5("a").value, pdq().value}
     for entry in entries.values():
         assert entry.source is EntrySource.DECISION
-        assert entry.verified
+        assert entry.verified and entry.category is Category.CSAM
+        assert entry.verified_via is not None and "seen" in entry.verified_via
         assert entry.source_ref == f"case {item.case.number}/item {item.id}/decision {decision.id}"
     assert entries[pdq().value].quality == 90
     (event,) = session.scalars(
@@ -66,9 +86,10 @@ def test_a_confirming_decision_banks_the_signals_with_provenance(session: Sessio
 
 def test_low_quality_pdq_is_not_banked_and_the_reason_is_kept(session: Session) -> None:
     analyst = make_user(session)
-    case = make_case(session, files=1)
+    case = make_case(session, urls=["https://img.example/b.jpg"])
     attach(session, case.items[0], pdq(), quality=10)
-    attach(session, case.items[0], md5("b"))
+    media = attach(session, case.items[0], md5("b"))
+    seen(session, media, analyst)
     decisions.decide(
         session,
         case.items[0],
@@ -77,7 +98,7 @@ def test_low_quality_pdq_is_not_banked_and_the_reason_is_kept(session: Session) 
         reason=None,
         policy=ONE,
     )
-    assert active(session) == {md5("b").value}
+    assert active(session, Category.ADULT_NCII) == {md5("b").value}
     event = session.scalar(select(AuditEvent).where(AuditEvent.tag == AuditTag.ITEM_DECIDED.value))
     assert event is not None and "quality" in event.details["rejected"][0]
 
@@ -110,7 +131,7 @@ def test_not_actionable_needs_a_reason(session: Session) -> None:
 def test_with_two_analysts_a_confirmation_waits_for_a_different_one(session: Session) -> None:
     first = make_user(session, Role.ANALYST)
     second = make_user(session, Role.SUPERVISOR)
-    item = item_with(session, md5("d"))
+    item = item_with(session, md5("d"), seen_by=first.id)
     decision = decisions.decide(
         session, item, Classification.CSAM, analyst_id=first.id, reason=None, policy=TWO
     )
@@ -191,9 +212,9 @@ def test_a_waiting_decision_leaves_the_one_in_force_until_agreed(session: Sessio
 def test_unconfirming_withdraws_what_only_this_item_held(session: Session) -> None:
     analyst = make_user(session)
     mine_only, shared, imported = md5("mine only"), md5("shared"), md5("imported")
-    bank_confirmed(session, imported)  # already in the bank from an imported list
-    item = item_with(session, mine_only, shared, imported)
-    other = item_with(session, shared)
+    bank_verified(session, imported)  # already in the bank from an imported list
+    item = item_with(session, mine_only, shared, imported, seen_by=analyst.id)
+    other = item_with(session, shared, seen_by=analyst.id)
     decisions.decide(
         session, other, Classification.CSAM, analyst_id=analyst.id, reason=None, policy=ONE
     )
@@ -213,8 +234,9 @@ def test_unconfirming_withdraws_what_only_this_item_held(session: Session) -> No
     assert first.status is DecisionStatus.SUPERSEDED
     assert replaced.status is DecisionStatus.RECORDED
     assert item.classification is Classification.NOT_ACTIONABLE
-    entries = confirmed_entries(session)
+    entries = verified_entries(session)
     assert entries[mine_only.value].withdrawn_at is not None  # a tombstone, still listed
+    assert entries[mine_only.value].withdrawn_reason == f"decision {replaced.id} replaced it"
     assert entries[shared.value].withdrawn_at is None  # the other item still holds it
     assert entries[imported.value].withdrawn_at is None  # not this decision's to take back
     event = session.scalars(
@@ -225,9 +247,9 @@ def test_unconfirming_withdraws_what_only_this_item_held(session: Session) -> No
     assert event is not None and event.details["withdrawn"] == 1
 
 
-def test_moving_between_confirming_classifications_keeps_the_signals(session: Session) -> None:
+def test_moving_to_another_category_moves_the_signals_between_banks(session: Session) -> None:
     analyst = make_user(session)
-    item = item_with(session, md5("g"))
+    item = item_with(session, md5("g"), seen_by=analyst.id)
     decisions.decide(
         session, item, Classification.CSAM, analyst_id=analyst.id, reason=None, policy=ONE
     )
@@ -239,12 +261,107 @@ def test_moving_between_confirming_classifications_keeps_the_signals(session: Se
         reason=None,
         policy=ONE,
     )
-    assert active(session) == {md5("g").value}
+    # Never listed as two things at once: out of csam (a tombstone), into the minor bank.
+    assert active(session, Category.SELF_GENERATED_MINOR) == {md5("g").value}
+    assert active(session, Category.CSAM) == set()
+    assert verified_entries(session, Category.CSAM)[md5("g").value].withdrawn_at is not None
+
+
+def test_a_picture_nobody_saw_is_banked_unverified_until_someone_looks(
+    session: Session,
+) -> None:
+    analyst = make_user(session)
+    item = item_with(session, md5("unseen"), pdq())
+    decision = decisions.decide(
+        session, item, Classification.CSAM, analyst_id=analyst.id, reason=None, policy=ONE
+    )
+    assert active(session) == set()
+    assert active_in(session, UNVERIFIED_BANK) == {md5("unseen").value, pdq().value}
+    (entry,) = [e for v, e in bank_entries(session, UNVERIFIED_BANK).items() if v == pdq().value]
+    assert (entry.verified, entry.category) == (False, Category.CSAM)
+    event = session.scalar(select(AuditEvent).where(AuditEvent.tag == AuditTag.ITEM_DECIDED.value))
+    assert event is not None and (event.details["banked"], event.details["unverified"]) == (0, 2)
+
+    # Looking at it later moves its hashes to the verified bank, saying who saw it.
+    (media,) = decision.media
+    moved = trust.mark_seen(
+        session, media, user_id=analyst.id, how=SeenHow.PREVIEW, min_pdq_quality=50
+    )
+    assert moved == 2
+    assert active(session) == {md5("unseen").value, pdq().value}
+    assert active_in(session, UNVERIFIED_BANK) == set()
+    assert all(e.verified_via for e in verified_entries(session).values())
+
+
+def test_a_picture_matching_a_verified_entry_is_verified_without_a_look(
+    session: Session,
+) -> None:
+    analyst = make_user(session)
+    bank_verified(session, md5("known"))
+    item = item_with(session, md5("known"), md5("new copy"))
+    decisions.decide(
+        session,
+        item,
+        Classification.CSAM,
+        analyst_id=analyst.id,
+        reason=None,
+        policy=ONE,
+        matcher=MatchEngine(),
+    )
+    via = verified_entries(session)[md5("new copy").value].verified_via
+    assert via is not None and via.startswith("matches verified entry")
+    assert via.endswith("in the csam bank (exactly)")
+
+
+def test_files_from_a_reporters_device_stay_self_reported(session: Session) -> None:
+    analyst = make_user(session)
+    case = make_case(session, files=1)
+    attach(session, case.items[0], md5("device"))
+    decisions.decide(
+        session, case.items[0], Classification.CSAM, analyst_id=analyst.id, reason=None, policy=ONE
+    )
+    # Banked at intake in self-reported; nobody here saw them, whatever is decided.
+    assert active(session) == set()
+    assert active_in(session, UNVERIFIED_BANK) == set()
+    event = session.scalar(select(AuditEvent).where(AuditEvent.tag == AuditTag.ITEM_DECIDED.value))
+    assert event is not None and (event.details["banked"], event.details["unverified"]) == (0, 0)
+
+
+def test_a_decision_covers_only_the_pictures_chosen(session: Session) -> None:
+    analyst = make_user(session)
+    case = make_case(session, urls=["https://forum.example/t/1"])
+    (item,) = case.items
+    first = attach(session, item, md5("one"), media_url="https://cdn.example/1.jpg")
+    second = attach(session, item, md5("two"), media_url="https://cdn.example/2.jpg")
+    for media in (first, second):
+        seen(session, media, analyst)
+    decision = decisions.decide(
+        session,
+        item,
+        Classification.CSAM,
+        analyst_id=analyst.id,
+        reason=None,
+        policy=ONE,
+        media_ids=[second.id],
+    )
+    assert [m.id for m in decision.media] == [second.id]
+    assert active(session) == {md5("two").value}
+    with pytest.raises(DecisionError) as refused:
+        decisions.decide(
+            session,
+            item,
+            Classification.CSAM,
+            analyst_id=analyst.id,
+            reason=None,
+            policy=ONE,
+            media_ids=[second.id, 10_000],
+        )
+    assert refused.value.code == "unknown_media"
 
 
 def test_reconfirming_reactivates_a_withdrawn_entry(session: Session) -> None:
     analyst = make_user(session)
-    item = item_with(session, md5("h"))
+    item = item_with(session, md5("h"), seen_by=analyst.id)
     for classification, reason in (
         (Classification.CSAM, None),
         (Classification.NOT_ACTIONABLE, "mistake"),

@@ -3,9 +3,8 @@ previews and reveals; the retention purge.  Synthetic images and public test med
 
 from __future__ import annotations
 
-import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,21 +17,20 @@ from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.banks.engine import MatchEngine
 from reclaim.cases import decisions, retention, review, viewing
-from reclaim.cases.domain import Classification
+from reclaim.cases.domain import Classification, SeenHow
 from reclaim.cases.models import Item, QuarantinedMedia
 from reclaim.config import Settings
 from reclaim.domain.signals import Signal, SignalType, pdq_distance
 from reclaim.fetching import SafeFetcher
 from reclaim.fetching.quarantine import QuarantineStore
 from tests.support.cases import (
-    bank_confirmed,
-    confirmed_entries,
+    bank_verified,
     make_case,
     make_user,
     md5,
     synthetic_png,
 )
-from tests.support.http import LoopbackOnlyBackend, LoopbackServer, content
+from tests.support.http import Handler, LoopbackOnlyBackend, LoopbackServer, content
 from tests.support.settings import make_settings
 from tests.support.testdata import PDQ_IMAGES, pdq_reference
 
@@ -77,7 +75,7 @@ class Reviewer:
     def fetch(self, item: Item) -> review.ReviewOutcome:
         return review.fetch_for_review(
             self.session,
-            item,
+            item.id,
             fetcher=self.fetcher,
             store=self.store,
             matcher=MatchEngine(),
@@ -94,13 +92,19 @@ def reviewer(session: Session, review_settings: Settings, store: QuarantineStore
 def signals_of(session: Session, item: Item) -> dict[SignalType, set[str]]:
     session.refresh(item)
     found: dict[SignalType, set[str]] = {}
-    for link in item.signals:
-        found.setdefault(link.signal.type, set()).add(link.signal.value)
+    for media in item.media:
+        for link in media.signals:
+            found.setdefault(link.signal.type, set()).add(link.signal.value)
     return found
 
 
 def last_event(session: Session) -> AuditEvent:
-    event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    """The latest audit row about the work itself (not the case status following it)."""
+    event = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.tag != AuditTag.CASE_STATUS_CHANGED.value)
+        .order_by(AuditEvent.id.desc())
+    ).first()
     assert event is not None
     return event
 
@@ -152,7 +156,15 @@ def test_the_preview_is_small_grey_and_blurred(
         assert max(image.size) <= 256
     event = last_event(session)
     assert event.tag == AuditTag.ITEM_PREVIEWED.value
-    assert event.details == {"media": media.id, "sha256": media.sha256}
+    assert event.details == {
+        "media": media.id,
+        "media_object": media.media_id,
+        "sha256": media.sha256,
+    }
+    # Seeing the preview is seeing the picture: its hashes may now be verified.
+    session.refresh(media.media)
+    assert media.media.seen_how is SeenHow.PREVIEW
+    assert media.media.seen_by_id == reviewer.analyst.id
 
 
 def test_reveal_returns_the_original_and_is_audited(
@@ -191,6 +203,33 @@ def test_a_page_is_read_for_the_media_it_shows(
     assert {p.error for p in outcome.problems} == {"HttpStatus", "NotMedia"}
     assert len(signals_of(session, case.items[0])[SignalType.SHA256]) == 2
     assert last_event(session).tag == AuditTag.ITEM_FETCHED.value
+
+
+def test_the_page_and_its_media_share_one_time_budget(
+    session: Session, tmp_path: Path, server: LoopbackServer
+) -> None:
+    """Each answer comes well within the limit, but not both together: the picture
+    after the slow page is out of time (the limit is for the whole review)."""
+    settings = make_settings(
+        tmp_path, fetch_allowlist=["127.0.0.1/32"], fetch_total_timeout_seconds=2
+    )
+    reviewer = Reviewer(session, settings, review.quarantine_store(settings))
+    page = content(b"<!doctype html><img src='/slow.png'>", "text/html; charset=utf-8")
+    picture = content(synthetic_png(10), "image/png")
+
+    def slow(route: Callable[[Handler], None]) -> Callable[[Handler], None]:
+        def answer(handler: Handler) -> None:
+            server.stopping.wait(1.2)  # most of the budget, but less than all of it
+            route(handler)
+
+        return answer
+
+    server.routes["/slow-page"] = slow(page)
+    server.routes["/slow.png"] = slow(picture)
+    outcome = reviewer.fetch(make_case(session, urls=[server.url("/slow-page")]).items[0])
+    assert not outcome.ok
+    assert [p.error for p in outcome.problems] == ["FetchTimeoutError"]
+    assert outcome.problems[0].url == server.url("/slow.png")
 
 
 def test_a_page_without_media_is_a_failed_fetch(
@@ -239,23 +278,29 @@ def test_private_addresses_are_refused_without_the_allowlist(
 def test_known_content_is_flagged_before_anyone_looks(
     session: Session, reviewer: Reviewer, server: LoopbackServer
 ) -> None:
-    bank_confirmed(session, Signal(SignalType.PDQ, ORIGINAL.pdq_rgb))
+    bank_verified(session, Signal(SignalType.PDQ, ORIGINAL.pdq_rgb))
     server.routes["/copy.jpg"] = content((PDQ_IMAGES / BLURRED.path).read_bytes(), "image/jpeg")
     case = make_case(session, urls=[server.url("/copy.jpg")])
     outcome = reviewer.fetch(case.items[0])
-    (match,) = [m for m in outcome.matches if m.bank == "confirmed"]
+    (match,) = [m for m in outcome.matches if m.bank == "csam"]
     assert match.distance == pdq_distance(ORIGINAL.pdq_rgb, BLURRED.pdq_rgb)
     assert 0 < match.distance <= 31
-    assert last_event(session).details["matches"] == {"confirmed": 1}
+    assert match.verified
+    assert last_event(session).details["matches"] == {"csam": 1}
 
 
-def test_a_confirmed_item_banks_what_a_later_fetch_finds(
+def test_pictures_a_later_fetch_finds_wait_for_a_decision(
     session: Session, reviewer: Reviewer, server: LoopbackServer
 ) -> None:
-    picture = synthetic_png(7)
-    server.routes["/later.png"] = content(picture, "image/png")
-    case = make_case(session, urls=[server.url("/later.png")])
+    """A decision covers the pictures it was made on; what appears later is decided on
+    its own (it may be a different picture)."""
+    server.routes["/thread"] = content(
+        b"<!doctype html><img src='/1.png'>", "text/html; charset=utf-8"
+    )
+    server.routes["/1.png"] = content(synthetic_png(7), "image/png")
+    case = make_case(session, urls=[server.url("/thread")])
     item = case.items[0]
+    reviewer.fetch(item)
     decision = decisions.decide(
         session,
         item,
@@ -264,10 +309,30 @@ def test_a_confirmed_item_banks_what_a_later_fetch_finds(
         reason=None,
         policy=decisions.DecisionPolicy(),
     )
+    (covered,) = decision.media
+    server.routes["/thread"] = content(
+        b"<!doctype html><img src='/1.png'><img src='/2.png'>", "text/html; charset=utf-8"
+    )
+    server.routes["/2.png"] = content(synthetic_png(8), "image/png")
     reviewer.fetch(item)
-    entries = confirmed_entries(session)
-    sha = hashlib.sha256(picture).hexdigest()
-    assert entries[sha].source_ref == decisions.source_ref(case.number, item.id, decision.id)
+    session.refresh(item)
+    assert len(item.media) == 2
+    session.refresh(decision)
+    assert [m.id for m in decision.media] == [covered.id]
+    assert covered.url == server.url("/1.png")
+
+
+def test_a_page_in_two_cases_is_one_page_with_one_media_per_picture(
+    session: Session, reviewer: Reviewer, server: LoopbackServer
+) -> None:
+    server.routes["/shared.png"] = content(synthetic_png(11), "image/png")
+    first = make_case(session, urls=[server.url("/shared.png")])
+    second = make_case(session, urls=[server.url("/shared.png") + "#reported-again"])
+    (one,) = reviewer.fetch(first.items[0]).found
+    (two,) = reviewer.fetch(second.items[0]).found
+    assert first.items[0].page_id == second.items[0].page_id
+    assert one.media.id == two.media.id  # the same picture, decided and noticed once
+    assert one.kept.id != two.kept.id  # each case's fetch keeps its own audited copy
 
 
 def test_only_url_items_can_be_fetched(session: Session, reviewer: Reviewer) -> None:
@@ -329,6 +394,6 @@ def test_a_purge_with_nothing_to_do_writes_no_audit_row(
 
 def test_known_md5_of_a_file_item_is_an_exact_match(session: Session) -> None:
     # Exact digests match at distance 0 (the case page says "distance 0").
-    bank_confirmed(session, md5("exact"))
+    bank_verified(session, md5("exact"))
     matches = MatchEngine().match(session, [md5("exact")])
-    assert [(m.bank, m.distance) for m in matches] == [("confirmed", 0)]
+    assert [(m.bank, m.distance) for m in matches] == [("csam", 0)]

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from reclaim.accounts.domain import Role
 from reclaim.banks.engine import MatchEngine
 from reclaim.cases.domain import AgeGroup, CaseStatus, Classification, Situation
-from reclaim.cases.models import QuarantinedMedia
 from reclaim.cases.triage import (
     CaseFacts,
     Factor,
@@ -26,12 +25,13 @@ from reclaim.cases.triage import (
 from tests.support.cases import (
     PDQ_A,
     attach,
-    bank_confirmed,
+    bank_verified,
     flip_bits,
     make_case,
     make_user,
     md5,
     pdq,
+    quarantined,
 )
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -127,20 +127,10 @@ def test_live_content_and_confirmed_matches_raise_a_case(session: Session) -> No
     live = make_case(session, urls=["https://a.example/2"], created_at=NOW)
     matched = make_case(session, files=1, created_at=NOW)
     decided = make_case(session, files=1, created_at=NOW - timedelta(hours=1))
-    session.add(
-        QuarantinedMedia(
-            item_id=live.items[0].id,
-            object_id="obj-live",
-            final_url="https://a.example/2",
-            content_type="image/png",
-            size=10,
-            sha256="0" * 64,
-            fetched_by_id=analyst.id,
-            fetched_at=NOW,
-            expires_at=NOW + timedelta(days=30),
-        )
+    quarantined(
+        session, live.items[0], "obj-live", fetched_at=NOW, expires_at=NOW + timedelta(days=30)
     )
-    bank_confirmed(session, pdq(), md5("known"))
+    bank_verified(session, pdq(), md5("known"))
     attach(session, matched.items[0], pdq(flip_bits(PDQ_A, 6)))
     # An item already decided as confirmed matches its own banked hash: no extra points.
     attach(session, decided.items[0], md5("known"))
@@ -226,7 +216,7 @@ def test_the_queue_costs_the_same_queries_for_3_or_30_cases(session: Session) ->
             attach(session, case.items[0], md5(f"case {index}"))
         session.flush()
 
-    bank_confirmed(session, md5("case 1"))
+    bank_verified(session, md5("case 1"))
     add_cases(3)
     matcher = MatchEngine()
     matcher.sync(session)

@@ -16,7 +16,8 @@ def pdq_values(count: int, start: int = 1) -> list[str]:
 def test_list_shows_the_builtin_banks(reclaim: Invoke) -> None:
     result = reclaim("bank", "list")
     assert result.exit_code == 0
-    assert "self-reported" in result.output and "confirmed" in result.output
+    for name in ("self-reported", "unverified", "csam", "minor-self-generated", "sextortion"):
+        assert name in result.output
 
 
 def test_create_then_refuse_a_duplicate(reclaim: Invoke) -> None:
@@ -65,21 +66,35 @@ def test_strict_imports_nothing_when_a_line_is_bad(reclaim: Invoke, tmp_path: Pa
 
 
 def test_csv_import_honours_quality_and_verified(reclaim: Invoke, tmp_path: Path) -> None:
-    values = pdq_values(3)
+    values = pdq_values(4)
     source = tmp_path / "list.csv"
     source.write_text(
         "signal_type,value,quality,verified,added_at\n"
         f"pdq,{values[0]},90,true,2026-01-01T00:00:00Z\n"
-        f"pdq,{values[1]},20,false,\n"
+        f"pdq,{values[1]},20,true,\n"
         f"md5,{MD5},,,\n"
-        f"pdq,{values[2]},101,false,\n"
+        f"pdq,{values[2]},101,true,\n"
+        f"pdq,{values[3]},90,false,\n"
     )
-    reclaim("bank", "create", "csvbank")
+    # A list whose source vouches that a person saw every picture, all of one kind.
+    created = reclaim("bank", "create", "csvbank", "--verified", "--category", "csam")
+    assert created.exit_code == 0, created.output
     result = reclaim("bank", "import", str(source), "--bank", "csvbank")
     assert "line 5: quality must be 0–100" in result.output
     assert "below the banking threshold 50" in result.output
+    # A line that says nobody saw it has no place in a verified bank.
+    assert "holds only verified hashes" in result.output
     stats = reclaim("bank", "stats", "csvbank").output
-    assert "pdq 1" in stats and "md5 1" in stats and "verified 1" in stats
+    assert "pdq 1" in stats and "md5 1" in stats and "verified 2" in stats
+
+
+def test_a_verified_bank_refuses_another_category(reclaim: Invoke, tmp_path: Path) -> None:
+    source = tmp_path / "list.csv"
+    source.write_text(f"signal_type,value,category\nmd5,{MD5},adult_ncii\nsha256,{SHA},\n")
+    reclaim("bank", "create", "kr-csam", "--verified", "--category", "csam")
+    result = reclaim("bank", "import", str(source), "--bank", "kr-csam")
+    assert "holds csam only, not adult_ncii" in result.output
+    assert "1 added" in result.output
 
 
 def test_export_round_trips_in_all_three_formats(reclaim: Invoke, tmp_path: Path) -> None:
@@ -87,7 +102,14 @@ def test_export_round_trips_in_all_three_formats(reclaim: Invoke, tmp_path: Path
     values = pdq_values(20)
     source.write_text(
         "".join(
-            json.dumps({"signal_type": "pdq", "value": v, "quality": 80, "verified": i % 2 == 0})
+            json.dumps(
+                {
+                    "signal_type": "pdq",
+                    "value": v,
+                    "quality": 80,
+                    "category": "csam" if i % 2 == 0 else "unknown",
+                }
+            )
             + "\n"
             for i, v in enumerate(values)
         )
@@ -104,7 +126,8 @@ def test_export_round_trips_in_all_three_formats(reclaim: Invoke, tmp_path: Path
     with table.open() as handle:
         rows = list(csv.DictReader(handle))
     assert [r["value"] for r in rows] == values
-    assert [r["verified"] for r in rows[:2]] == ["true", "false"]
+    assert [r["category"] for r in rows[:2]] == ["csam", "unknown"]
+    assert {r["verified"] for r in rows} == {"false"}
     assert rows[0]["quality"] == "80" and rows[0]["added_at"].endswith("Z")
 
     lines = tmp_path / "out.jsonl"

@@ -21,7 +21,7 @@ def banked(reclaim: Invoke, tmp_path: Path, reference: dict[str, dict[str, str]]
     original = reference["dih/bridge-1-original.jpg"]
     source = tmp_path / "bank.txt"
     source.write_text(f"pdq {original['pdq_rgb']}\nvideo_md5 {original['md5']}\n")
-    assert reclaim("bank", "import", str(source), "--bank", "confirmed").exit_code == 0
+    assert reclaim("bank", "import", str(source), "--bank", "unverified").exit_code == 0
     return original["pdq_rgb"]
 
 
@@ -32,7 +32,7 @@ def test_a_file_matches_its_banked_hash(reclaim: Invoke, banked: str, testdata: 
     record = json.loads(result.output)
     found = {(m["signal_type"], m["distance"]) for m in record["matches"]}
     assert found == {("pdq", 0), ("md5", 0)}
-    assert all(m["bank"] == "confirmed" for m in record["matches"])
+    assert all(m["bank"] == "unverified" for m in record["matches"])
 
 
 def test_rotated_files_match_only_with_dihedral(
@@ -58,7 +58,7 @@ def test_hashes_on_the_command_line(reclaim: Invoke, banked: str) -> None:
 
 def test_readable_output_and_max_distance(reclaim: Invoke, banked: str) -> None:
     near = f"{int(banked, 16) ^ 0xFFFF:064x}"
-    assert "confirmed" in reclaim("match", f"pdq:{near}").output
+    assert "unverified" in reclaim("match", f"pdq:{near}").output
     assert "no match" in reclaim("match", f"pdq:{near}", "--max-distance", "15").output
 
 

@@ -1,11 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
 from reclaim.cases import review
-from reclaim.cases.models import QuarantinedMedia
 from reclaim.config import load_settings
 from reclaim.storage.db import make_engine, make_session_factory
 from tests.cli.conftest import Invoke
-from tests.support.cases import make_case
+from tests.support.cases import make_case, quarantined
 
 
 def test_operators_can_purge_now(reclaim: Invoke, cli_env: dict[str, str]) -> None:
@@ -21,17 +20,12 @@ def test_operators_can_purge_now(reclaim: Invoke, cli_env: dict[str, str]) -> No
             ("old-object", now - timedelta(hours=1)),
             ("current-object", now + timedelta(days=3)),
         ):
-            session.add(
-                QuarantinedMedia(
-                    item_id=case.items[0].id,
-                    object_id=object_id,
-                    final_url="https://img.example.org/a.jpg",
-                    content_type="image/png",
-                    size=9,
-                    sha256="0" * 64,
-                    fetched_at=now - timedelta(days=1),
-                    expires_at=expires,
-                )
+            quarantined(
+                session,
+                case.items[0],
+                object_id,
+                fetched_at=now - timedelta(days=1),
+                expires_at=expires,
             )
     engine.dispose()
     result = reclaim("quarantine", "purge")

@@ -30,7 +30,7 @@ class Exchange:
         with self.server.app.state.reclaim.sessions() as session:
             return bank(session, signals, **options)  # type: ignore[arg-type]
 
-    def withdraw(self, signals: Sequence[Signal], bank_name: str = "confirmed") -> None:
+    def withdraw(self, signals: Sequence[Signal], bank_name: str = "csam") -> None:
         with self.server.app.state.reclaim.sessions() as session:
             withdraw_signals(session, get_bank(session, bank_name), signals)
             session.commit()

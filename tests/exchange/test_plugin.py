@@ -56,12 +56,18 @@ def test_fetch_follows_the_feed_and_applies_withdrawals(exchange: Exchange) -> N
     converted = ReclaimSignalExchangeAPI.naive_convert_to_signal_type(TYPES, api.collab, state)
     assert set(converted[PdqSignal]) == {PDQ_A, pdq_self}
     assert set(converted[VideoMD5Signal]) == {md5}
-    confirmed = converted[PdqSignal][PDQ_A].get_as_opinions()
-    assert [(o.category, o.tags) for o in confirmed] == [
-        (SignalOpinionCategory.POSITIVE_CLASS, {"confirmed"})
+    seen = converted[PdqSignal][PDQ_A].get_as_opinions()
+    # HMA routes by tag: the bank, whether someone saw it, and what it is of.
+    assert [(o.category, o.tags) for o in seen] == [
+        (SignalOpinionCategory.POSITIVE_CLASS, {"csam", "verified", "category:csam"})
     ]
-    seed = converted[PdqSignal][pdq_self].get_as_aggregate_opinion()
-    assert seed.category.name == "INVESTIGATION_SEED"
+    seed = converted[PdqSignal][pdq_self].get_as_opinions()
+    assert [(o.category, o.tags) for o in seed] == [
+        (
+            SignalOpinionCategory.INVESTIGATION_SEED,
+            {"self-reported", "unverified", "category:unknown"},
+        )
+    ]
 
     exchange.withdraw([Signal.parse("pdq", PDQ_A)])
     checkpoint = fetch(api, state, checkpoint)
@@ -78,11 +84,11 @@ def test_a_signal_in_two_banks_survives_withdrawal_from_one(exchange: Exchange) 
     state: dict[int, Any] = {}
     checkpoint = fetch(api, state)
     both = ReclaimSignalExchangeAPI.naive_convert_to_signal_type(TYPES, api.collab, state)
-    assert both[PdqSignal][PDQ_A].banks == {"confirmed": True, "self-reported": False}
+    assert both[PdqSignal][PDQ_A].banks == {"csam": True, "self-reported": False}
     exchange.withdraw([signal], "self-reported")
     fetch(api, state, checkpoint)
     one = ReclaimSignalExchangeAPI.naive_convert_to_signal_type(TYPES, api.collab, state)
-    assert one[PdqSignal][PDQ_A].banks == {"confirmed": True}
+    assert one[PdqSignal][PDQ_A].banks == {"csam": True}
 
 
 def test_a_bank_filter_in_the_collab(exchange: Exchange) -> None:

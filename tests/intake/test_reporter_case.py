@@ -13,7 +13,7 @@ from reclaim import audit
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.banks import banking
-from reclaim.banks.domain import CONFIRMED_BANK, EntrySource
+from reclaim.banks.domain import VERIFIED_BANKS, Category, EntrySource
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.cases.domain import CaseStatus, Classification, ItemKind, MediaKind
 from reclaim.cases.models import Case
@@ -30,8 +30,8 @@ from reclaim.intake.reporter_case import (
 from reclaim.intake.submission import add_items, submit_report
 from reclaim.platforms.models import Platform
 from reclaim.security.field_crypto import FieldCipher, field_cipher
-from reclaim.takedown.domain import ItemOutcome, NoticeStatus
-from reclaim.takedown.models import Notice, NoticeItem
+from reclaim.takedown.domain import NoticeKind, NoticeStatus, PageOutcome
+from reclaim.takedown.models import Notice, NoticePage
 from reclaim.takedown.progress import CaseProgress, case_progress
 from tests.support.intake import a_policy, a_report, hashed_file
 
@@ -94,26 +94,28 @@ def test_removal_progress_counts_notices_that_went_out(
     sent = datetime(2026, 3, 2, tzinfo=UTC)
     for number, (platform, item, outcome, sent_at) in enumerate(
         [
-            (platforms[0], first, ItemOutcome.REMOVED, sent),
-            (platforms[1], second, ItemOutcome.PENDING, sent),
-            (platforms[1], second, ItemOutcome.PENDING, None),  # a draft: not sent
+            (platforms[0], first, PageOutcome.REMOVED, sent),
+            (platforms[1], second, PageOutcome.PARTIALLY_REMOVED, sent),
+            (platforms[1], second, PageOutcome.PENDING, None),  # a draft: not sent
         ]
     ):
+        assert item.page_id is not None
         notice = Notice(
             reference=f"N-{number}",
             platform_id=platform.id,
-            case_id=case.id,
+            kind=NoticeKind.CONTENT,
             status=NoticeStatus.SENT if sent_at else NoticeStatus.DRAFT,
             language="en",
             sent_at=sent_at,
         )
-        notice.items = [
-            NoticeItem(item_id=item.id, classification=Classification.CSAM, outcome=outcome)
+        notice.pages = [
+            NoticePage(page_id=item.page_id, classification=Classification.CSAM, outcome=outcome)
         ]
         session.add(notice)
     session.flush()
 
-    assert case_progress(session, case.id) == CaseProgress(2, 2, 1)
+    # A page with a picture still up is not removed: the reporter is told "partly".
+    assert case_progress(session, case.id) == CaseProgress(2, 2, 1, partially=1)
 
 
 # --- withdrawal ----------------------------------------------------------------------
@@ -133,6 +135,7 @@ def test_withdrawing_a_file_tombstones_its_hashes(session: Session, cipher: Fiel
     for signal, _quality in drop.signals():
         tombstone = after[signal.value]
         assert tombstone.withdrawn_at is not None
+        assert tombstone.withdrawn_reason == "withdrawn by the reporter"  # partners see why
         assert tombstone.change_seq > before[signal.value]
     assert all(after[s.value].withdrawn_at is None for s, _q in keep.signals())
     assert dropped.withdrawn_at is not None and case.status is CaseStatus.NEW
@@ -188,10 +191,14 @@ def test_an_analysts_confirmed_hashes_are_not_the_reporters_to_withdraw(
 ) -> None:
     photo = hashed_file("confirmed photo")
     case = new_case(session, cipher, files=(photo,))
+    csam = VERIFIED_BANKS[Category.CSAM]
     banking.add_signals(
         session,
-        banking.get_bank(session, CONFIRMED_BANK),
-        [banking.NewEntry(s, q) for s, q in photo.signals()],
+        banking.get_bank(session, csam),
+        [
+            banking.NewEntry(s, q, verified=True, category=Category.CSAM, verified_via="test")
+            for s, q in photo.signals()
+        ],
         source=EntrySource.DECISION,
         source_ref=case.number,
         min_pdq_quality=50,
@@ -201,7 +208,7 @@ def test_an_analysts_confirmed_hashes_are_not_the_reporters_to_withdraw(
     session.commit()
 
     assert all(e.withdrawn_at is not None for e in entries(session).values())
-    assert all(e.withdrawn_at is None for e in entries(session, CONFIRMED_BANK).values())
+    assert all(e.withdrawn_at is None for e in entries(session, csam).values())
 
 
 def test_adding_a_withdrawn_file_again_brings_its_hashes_back(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
-from reclaim.banks.domain import CONFIRMED_BANK, EntrySource
+from reclaim.banks.domain import UNVERIFIED_BANK, VERIFIED_BANKS, EntrySource
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.cases.domain import CaseStatus, ItemKind, MediaKind, Situation
 from reclaim.cases.models import Case
@@ -23,6 +23,7 @@ from reclaim.intake.domain import Items
 from reclaim.intake.submission import Receipt, add_items, derive_pin, submit_report
 from reclaim.security.field_crypto import FieldCipher, Purpose, field_cipher
 from reclaim.security.secret_hashes import verify_secret
+from tests.support.cases import signal_links
 from tests.support.clock import FakeClock
 from tests.support.intake import a_policy, a_report, hashed_file, row_counts
 
@@ -76,12 +77,17 @@ def test_a_report_becomes_a_case_with_items_and_a_pin(
     assert [i.url for i in case.items if i.kind is ItemKind.URL] == list(report.urls)
     files = [i for i in case.items if i.kind is ItemKind.FILE]
     assert [f.media_kind for f in files] == [MediaKind.IMAGE, MediaKind.VIDEO]
-    assert {(link.signal.type, link.signal.value, link.quality) for link in files[0].signals} == {
+    assert {
+        (link.signal.type, link.signal.value, link.quality) for link in signal_links(files[0])
+    } == {
         (SignalType.MD5, report.files[0].md5.value, None),
         (SignalType.SHA256, report.files[0].sha256.value, None),
         (SignalType.PDQ, report.files[0].pdq.value, 90),  # type: ignore[union-attr]
     }
-    assert {link.signal.type for link in files[1].signals} == {SignalType.MD5, SignalType.SHA256}
+    assert {link.signal.type for link in signal_links(files[1])} == {
+        SignalType.MD5,
+        SignalType.SHA256,
+    }
 
 
 def test_the_contact_is_stored_encrypted(session: Session, cipher: FieldCipher) -> None:
@@ -111,7 +117,8 @@ def test_file_hashes_enter_the_self_reported_bank_at_once(
         (EntrySource.REPORT, receipt.case_number, False)
     }
     assert [e.quality for e in entries if e.signal.type is SignalType.PDQ] == [90]
-    assert bank_entries(session, CONFIRMED_BANK) == []
+    for bank in (*VERIFIED_BANKS.values(), UNVERIFIED_BANK):
+        assert bank_entries(session, bank) == []
     banked = session.scalars(
         select(AuditEvent).where(AuditEvent.tag == AuditTag.SIGNAL_BANKED.value)
     ).one()
@@ -130,7 +137,9 @@ def test_a_low_quality_pdq_is_kept_on_its_item_but_not_banked(
     assert kinds == {SignalType.MD5, SignalType.SHA256}
     [item] = [i for i in the_case(session, receipt).items if i.kind is ItemKind.FILE]
     assert flat.pdq is not None
-    assert (flat.pdq.value, 12) in {(link.signal.value, link.quality) for link in item.signals}
+    assert (flat.pdq.value, 12) in {
+        (link.signal.value, link.quality) for link in signal_links(item)
+    }
 
 
 @pytest.mark.parametrize(
@@ -258,7 +267,6 @@ def test_reported_urls_are_matched_to_their_platforms(
     session: Session, cipher: FieldCipher
 ) -> None:
     from reclaim.platforms.directory import import_records, seed_records
-    from reclaim.platforms.models import Platform
 
     import_records(session, seed_records(), actor=audit.SYSTEM)
     receipt = submit(
@@ -267,7 +275,7 @@ def test_reported_urls_are_matched_to_their_platforms(
         a_report(urls=("https://www.dcard.tw/f/x/p/1", "https://unknown.example/a.jpg")),
     )
     owners = {
-        item.url: session.get(Platform, item.platform_id).name if item.platform_id else None
+        item.url: item.page.platform.name if item.page and item.page.platform else None
         for item in the_case(session, receipt).items
         if item.kind == ItemKind.URL
     }
@@ -275,3 +283,17 @@ def test_reported_urls_are_matched_to_their_platforms(
         "https://www.dcard.tw/f/x/p/1": "Dcard",
         "https://unknown.example/a.jpg": None,
     }
+
+
+def test_a_url_already_reported_is_the_same_page(session: Session, cipher: FieldCipher) -> None:
+    first = submit(session, cipher, a_report(urls=("https://forum.example.net/t/9",), files=()))
+    again = submit(
+        session,
+        cipher,
+        a_report(urls=("https://forum.example.net/t/9#post-3",), files=()),
+    )
+    (one,) = the_case(session, first).items
+    (two,) = the_case(session, again).items
+    assert one.case_id != two.case_id
+    assert one.page_id is not None and one.page_id == two.page_id
+    assert two.url == "https://forum.example.net/t/9#post-3"  # as the reporter wrote it

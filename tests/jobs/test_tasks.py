@@ -18,7 +18,7 @@ from reclaim.config import Settings
 from reclaim.jobs.registry import register_tasks
 from reclaim.storage.db import make_session_factory
 from reclaim.web.app import create_app
-from tests.support.cases import make_case
+from tests.support.cases import make_case, quarantined
 
 
 def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings) -> None:
@@ -45,17 +45,13 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
     store.put("expired-object", b"synthetic bytes")
     with sessions.begin() as session:
         case = make_case(session, urls=["https://img.example.org/a.jpg"])
-        session.add(
-            QuarantinedMedia(
-                item_id=case.items[0].id,
-                object_id="expired-object",
-                final_url="https://img.example.org/a.jpg",
-                content_type="image/png",
-                size=15,
-                sha256="0" * 64,
-                fetched_at=datetime.now(UTC) - timedelta(days=31),
-                expires_at=datetime.now(UTC) - timedelta(days=1),
-            )
+        quarantined(
+            session,
+            case.items[0],
+            "expired-object",
+            fetched_at=datetime.now(UTC) - timedelta(days=31),
+            expires_at=datetime.now(UTC) - timedelta(days=1),
+            size=15,
         )
     tasks.cases.purge_quarantine()  # enqueued and, on this immediate queue, run at once
     assert not store.exists("expired-object")

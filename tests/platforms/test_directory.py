@@ -7,9 +7,7 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.audit.domain import ActorKind
 from reclaim.audit.models import AuditEvent
-from reclaim.cases.domain import ItemKind
 from reclaim.cases.items import assign_platforms
-from reclaim.cases.models import Item
 from reclaim.platforms.directory import (
     PlatformImportError,
     PlatformRecord,
@@ -20,6 +18,7 @@ from reclaim.platforms.directory import (
     write_records,
 )
 from reclaim.platforms.models import Platform, PlatformDomain
+from tests.support.cases import make_case
 
 OPERATOR = audit.Actor(ActorKind.OPERATOR)
 
@@ -36,20 +35,26 @@ def test_the_seed_lists_the_platforms_that_matter() -> None:
 
 def test_seeding_and_resolving_hosts(session: Session) -> None:
     import_records(session, seed_records(), actor=OPERATOR)
-    items = [
-        Item(case_id=0, kind=ItemKind.URL, url="https://scontent.xx.fbcdn.net/v/t1/123.jpg"),
-        Item(case_id=0, kind=ItemKind.URL, url="https://www.dcard.tw/f/girl/p/1"),
-        Item(case_id=0, kind=ItemKind.URL, url="https://unknown-host.example/x.jpg"),
-        Item(case_id=0, kind=ItemKind.URL, url="http://203.0.113.7/x.jpg"),
-    ]
+    case = make_case(
+        session,
+        urls=[
+            "https://scontent.xx.fbcdn.net/v/t1/123.jpg",
+            "https://www.dcard.tw/f/girl/p/1",
+            "https://unknown-host.example/x.jpg",
+            "http://203.0.113.7/x.jpg",
+        ],
+        files=1,
+    )
+    items = case.items
     unassigned = assign_platforms(session, items)
     names = {
-        item.url: session.get(Platform, item.platform_id).name if item.platform_id else None
-        for item in items
+        item.url: item.page.platform.name if item.page and item.page.platform else None
+        for item in items[:4]
     }
     assert names["https://scontent.xx.fbcdn.net/v/t1/123.jpg"] == "Facebook (Meta)"
     assert names["https://www.dcard.tw/f/girl/p/1"] == "Dcard"
-    assert unassigned == items[2:]
+    # Unknown hosts are for an analyst; a file from a device has no platform to ask.
+    assert unassigned == items[2:4]
 
 
 def test_import_round_trips_in_both_formats(session: Session) -> None:

@@ -18,18 +18,21 @@ from sqlalchemy.orm import Session
 from reclaim.accounts.domain import Role
 from reclaim.accounts.models import User
 from reclaim.banks import banking
-from reclaim.banks.domain import CONFIRMED_BANK, EntrySource
+from reclaim.banks.domain import SELF_REPORTED_BANK, VERIFIED_BANKS, Category, EntrySource
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.banks.models import Signal as SignalRow
+from reclaim.cases import pages
 from reclaim.cases.domain import (
     AgeGroup,
     CaseStatus,
     ItemKind,
+    MediaKind,
     ReporterRole,
+    SeenHow,
     Situation,
     new_case_number,
 )
-from reclaim.cases.models import Case, Item, ItemSignal, Report
+from reclaim.cases.models import Case, Item, Media, MediaSignal, QuarantinedMedia, Report
 from reclaim.domain.signals import Signal, SignalType
 from reclaim.security.field_crypto import FieldCipher, Purpose
 
@@ -98,9 +101,14 @@ def make_case(
     session.add(report)
     session.flush()
     for url in urls:
-        session.add(Item(case_id=case.id, report_id=report.id, kind=ItemKind.URL, url=url))
+        page = pages.page_for(session, url, now=created)
+        session.add(
+            Item(case_id=case.id, report_id=report.id, kind=ItemKind.URL, url=url, page=page)
+        )
     for _ in range(files):
-        session.add(Item(case_id=case.id, report_id=report.id, kind=ItemKind.FILE))
+        item = Item(case_id=case.id, report_id=report.id, kind=ItemKind.FILE)
+        session.add(item)
+        pages.device_media(item, MediaKind.IMAGE, now=created)
     session.flush()
     session.refresh(case)
     return case
@@ -119,28 +127,78 @@ def signal_row(session: Session, signal: Signal) -> SignalRow:
     return row
 
 
-def attach(session: Session, item: Item, *signals: Signal, quality: int | None = 90) -> None:
-    for signal in signals:
-        row = signal_row(session, signal)
-        q = quality if signal.type is SignalType.PDQ else None
-        session.add(ItemSignal(item_id=item.id, signal_id=row.id, quality=q))
-    session.flush()
+def attach(
+    session: Session,
+    item: Item,
+    *signals: Signal,
+    quality: int | None = 90,
+    media_url: str | None = None,
+) -> Media:
+    """Hashes for an item's media: a file item's own, or a picture on a URL item's page
+    (at ``media_url``, default the item's URL: the URL is the picture), as a fetch would
+    have found it."""
+    now = datetime.now(UTC)
+    if item.page is None:
+        media = item.device_media[0]
+    else:
+        url = media_url or item.url or ""
+        digest = hashlib.sha256(url.encode()).hexdigest()
+        media = pages.fetched_media(
+            session, item.page, url=url, sha256=digest, kind=MediaKind.IMAGE, now=now
+        )
+    pages.attach_signals(
+        session,
+        media,
+        [(s, quality if s.type is SignalType.PDQ else None) for s in signals],
+        now=now,
+    )
+    session.refresh(item)
+    return media
 
 
-def bank_confirmed(
-    session: Session, *signals: Signal, source: EntrySource = EntrySource.IMPORT
+def bank_verified(
+    session: Session,
+    *signals: Signal,
+    category: Category = Category.CSAM,
+    source: EntrySource = EntrySource.IMPORT,
 ) -> None:
+    """Signals in the verified bank of ``category`` (as from a trusted list)."""
     banking.add_signals(
         session,
-        banking.get_bank(session, CONFIRMED_BANK),
+        banking.verified_bank(session, category),
         [
-            banking.NewEntry(s, 90 if s.type is SignalType.PDQ else None, verified=True)
+            banking.NewEntry(
+                s,
+                90 if s.type is SignalType.PDQ else None,
+                verified=True,
+                category=category,
+                verified_via="test",
+            )
             for s in signals
         ],
         source=source,
         source_ref="test",
         min_pdq_quality=50,
     )
+
+
+def bank_unverified(session: Session, *signals: Signal, bank: str = SELF_REPORTED_BANK) -> int:
+    """Signals in an unverified bank (as from reporters' devices); how many were added."""
+    outcome = banking.add_signals(
+        session,
+        banking.get_bank(session, bank),
+        [banking.NewEntry(s, 90 if s.type is SignalType.PDQ else None) for s in signals],
+        source=EntrySource.REPORT,
+        source_ref="test",
+        min_pdq_quality=50,
+    )
+    return outcome.added
+
+
+def seen(session: Session, media: Media, user: User, how: SeenHow = SeenHow.ORIGINAL) -> None:
+    """As if ``user`` had looked at the picture (what makes its hashes verified)."""
+    media.seen_by_id, media.seen_at, media.seen_how = user.id, datetime.now(UTC), how
+    session.flush()
 
 
 def pdq(value: str = PDQ_A) -> Signal:
@@ -168,12 +226,49 @@ def synthetic_png(seed: int = 1, size: tuple[int, int] = (160, 120)) -> bytes:
     return out.getvalue()
 
 
-def confirmed_entries(session: Session) -> dict[str, BankEntry]:
-    """value -> entry, for every entry (active or withdrawn) of the confirmed bank."""
+def bank_entries(session: Session, bank: str) -> dict[str, BankEntry]:
+    """value -> entry, for every entry (active or withdrawn) of a bank."""
     rows = session.execute(
         select(SignalRow.value, BankEntry)
         .join(BankEntry, BankEntry.signal_id == SignalRow.id)
         .join(Bank, Bank.id == BankEntry.bank_id)
-        .where(Bank.name == CONFIRMED_BANK)
+        .where(Bank.name == bank)
     )
     return {value: entry for value, entry in rows}  # noqa: C416
+
+
+def verified_entries(session: Session, category: Category = Category.CSAM) -> dict[str, BankEntry]:
+    return bank_entries(session, VERIFIED_BANKS[category])
+
+
+def quarantined(
+    session: Session,
+    item: Item,
+    object_id: str,
+    *,
+    fetched_at: datetime,
+    expires_at: datetime,
+    size: int = 9,
+) -> QuarantinedMedia:
+    """The record of a picture kept in quarantine for an item (the bytes are the
+    caller's to put in the store)."""
+    media = attach(session, item)
+    row = QuarantinedMedia(
+        item_id=item.id,
+        media_id=media.id,
+        object_id=object_id,
+        final_url=media.url or "https://img.example.org/a.jpg",
+        content_type="image/png",
+        size=size,
+        sha256="0" * 64,
+        fetched_at=fetched_at,
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def signal_links(item: Item) -> list[MediaSignal]:
+    """Every hash of every picture an item shows (its file's, or its page's)."""
+    return [link for media in item.media for link in media.signals]

@@ -15,7 +15,7 @@ from reclaim.audit.models import AuditEvent
 from reclaim.banks.models import BankEntry
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.cases.domain import AgeGroup, MediaKind, ReporterRole, Situation
-from reclaim.cases.models import Case, Item, ItemSignal, Report
+from reclaim.cases.models import Case, Item, Media, MediaSignal, Page, Report
 from reclaim.domain.signals import Signal, SignalType
 from reclaim.intake.domain import FileHashes, ReportInput
 from reclaim.intake.submission import IntakePolicy
@@ -54,7 +54,7 @@ def a_policy(**changes: Any) -> IntakePolicy:
     return replace(IntakePolicy(min_pdq_quality=50, pin_secret=b"k" * 32), **changes)
 
 
-COUNTED = (Case, Report, Item, ItemSignal, SignalRow, BankEntry, AuditEvent)
+COUNTED = (Case, Report, Item, Page, Media, MediaSignal, SignalRow, BankEntry, AuditEvent)
 
 
 def row_counts(session: Session) -> dict[str, int]:

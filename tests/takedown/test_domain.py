@@ -1,5 +1,5 @@
-"""The notice and delivery state machines, deadlines, the verification schedule, and
-how items' outcomes settle a notice."""
+"""The notice and delivery state machines, deadlines, the verification schedule, how
+pictures' outcomes settle their page, and how pages' outcomes settle a notice."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from reclaim.takedown.domain import (
     OPEN_NOTICE_STATUSES,
     VERIFICATION_OFFSETS,
     DeliveryStatus,
-    ItemOutcome,
+    MediaOutcome,
     NoticeStatus,
+    PageOutcome,
     next_verification,
     notice_deadline,
+    page_outcome,
     summarise,
 )
 
@@ -105,15 +107,41 @@ def test_checks_come_later_each_time_then_daily(done: int) -> None:
         assert first == SENT + timedelta(hours=1)
 
 
-@given(st.lists(st.sampled_from(ItemOutcome), max_size=8))
-def test_items_settle_a_notice_as_their_outcomes_say(outcomes: list[ItemOutcome]) -> None:
+@given(st.lists(st.sampled_from(MediaOutcome), max_size=6), st.booleans())
+def test_a_page_is_removed_only_when_it_or_every_decided_picture_is_gone(
+    media: list[MediaOutcome], page_gone: bool
+) -> None:
+    outcome = page_outcome(media, page_gone=page_gone)
+    removed = [m for m in media if m is MediaOutcome.REMOVED]
+    if page_gone or (media and len(removed) == len(media)):
+        assert outcome is PageOutcome.REMOVED
+    elif removed:
+        # Some pictures are gone, the others still up: never "removed".
+        assert outcome is PageOutcome.PARTIALLY_REMOVED
+    else:
+        assert outcome is PageOutcome.PENDING
+
+
+def test_the_issue_case_one_picture_of_two_gone_is_a_partial_removal() -> None:
+    # The matched picture stays up while the other one came down.
+    assert (
+        page_outcome([MediaOutcome.PENDING, MediaOutcome.REMOVED], page_gone=False)
+        is PageOutcome.PARTIALLY_REMOVED
+    )
+    # A page noticed without pictures (an account) is removed only when it is gone.
+    assert page_outcome([], page_gone=False) is PageOutcome.PENDING
+    assert page_outcome([], page_gone=True) is PageOutcome.REMOVED
+
+
+@given(st.lists(st.sampled_from(PageOutcome), max_size=8))
+def test_pages_settle_a_notice_as_their_outcomes_say(outcomes: list[PageOutcome]) -> None:
     settled = summarise(outcomes)
-    gone = [o for o in outcomes if o in (ItemOutcome.REMOVED, ItemOutcome.NOT_FOUND)]
+    gone = [o for o in outcomes if o in (PageOutcome.REMOVED, PageOutcome.NOT_FOUND)]
     if outcomes and len(gone) == len(outcomes):
         assert settled is NoticeStatus.REMOVED
-    elif gone:
+    elif gone or PageOutcome.PARTIALLY_REMOVED in outcomes:
         assert settled is NoticeStatus.PARTIALLY_REMOVED
-    elif outcomes and all(o is ItemOutcome.REFUSED for o in outcomes):
+    elif outcomes and all(o is PageOutcome.REFUSED for o in outcomes):
         assert settled is NoticeStatus.REFUSED
     else:
         assert settled is None

@@ -32,6 +32,8 @@ from tests.support.webhooks import SECRET, WebhookReceiver
 from tests.takedown.outbox_worker import make_outbox
 
 ACTOR = audit.Actor(ActorKind.USER, None)
+PAGE = "https://platform.example/p/1"
+PICTURE = "https://img.platform.example/p/1.jpg"
 
 
 @pytest.fixture
@@ -77,7 +79,9 @@ def _queued_notice(
             )
         session.add(platform)
         session.flush()
-        case = case_with_urls(session, ["https://platform.example/p/1"], platform=platform)
+        case = case_with_urls(
+            session, [PAGE], platform=platform, pictures={PAGE: [(PICTURE, "bytes")]}
+        )
         policy = NoticePolicy.from_settings(settings)
         notice, deliveries = notice_for(session, case, policy, stage="queued")
         return notice.id, [d.id for d in deliveries]
@@ -101,9 +105,16 @@ def test_a_notice_email_goes_out_once_and_starts_the_clock(
     assert message["X-Reclaim-Notice"] == notice.reference
     assert message["Subject"].startswith(f"移除通知 {notice.reference}")
     assert received.rcpt_tos == ("abuse@platform.example",)
-    assert "https://platform.example/p/1" in message.get_body(("plain",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    # The page and the decided picture on it, in both parts of the email.
+    assert PAGE in text and PICTURE in text
+    assert PAGE in html and PICTURE in html
     assert notice.status == NoticeStatus.SENT and notice.deadline_at is not None
     assert notice.deadline_at - notice.sent_at == timedelta(hours=24)
+    # What the platform received stays readable on the notice after sending.
+    sent_text = text.replace("\r\n", "\n").rstrip("\n")
+    assert (notice.subject, notice.text) == (message["Subject"], sent_text)
 
 
 @pytest.mark.parametrize("crash_at", ["after-send", "claimed"])
@@ -215,6 +226,9 @@ def test_signed_webhook_delivery_and_reminders(
         reference = session.get_one(Notice, notice_id).reference
         session.rollback()  # SQLite: do not hold the write lock while the outbox works
         assert body["reference"] == reference and body["reminder"] == 0
+        assert [(i["url"], [m["url"] for m in i["media"]]) for i in body["items"]] == [
+            (PAGE, [PICTURE])
+        ]
         assert call.headers["Reclaim-Event"] == "notice.sent"
         # A day later the reminder goes out, signed, with its own idempotency key.
         clock.now += timedelta(hours=25)
@@ -228,5 +242,9 @@ def test_signed_webhook_delivery_and_reminders(
             c.headers["Idempotency-Key"] for c in [c for c in receiver.calls if c.status == 200]
         }
         assert len(keys) == 2
+        with make_session_factory(engine)() as s:
+            stored = s.get_one(Notice, notice_id).text
+        # The notice keeps the text first sent; the reminder did not replace it.
+        assert stored is not None and reference in stored and "(reminder" not in stored
     finally:
         receiver.stop()

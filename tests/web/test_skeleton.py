@@ -100,7 +100,7 @@ def test_the_match_engine_is_saved_at_shutdown_and_reloaded(tmp_path: Path) -> N
     with TestClient(app):
         state = app.state.reclaim
         with state.sessions.begin() as session:
-            bank = get_bank(session, "confirmed")
+            bank = get_bank(session, "unverified")
             add_signals(
                 session,
                 bank,

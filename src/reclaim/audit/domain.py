@@ -55,6 +55,8 @@ class AuditTag(enum.StrEnum):
     PLATFORM_CHANGED = "takedown:platform:changed"
     NOTICE_CHANGED = "takedown:notice:changed"
     ESCALATION_EXPORTED = "takedown:escalation:exported"
+    NOTICE_ANSWER_RECORDED = "takedown:answer:recorded"  # a platform's reply, by email
+    NOTICE_CHECK_REQUESTED = "takedown:check:requested"
     PARTNER_CHANGED = "partner:partner:changed"
     PARTNER_KEY_CREATED = "partner:key:created"
     PARTNER_KEY_REVOKED = "partner:key:revoked"

@@ -1,4 +1,4 @@
-"""Hash banks: adding signals with provenance, withdrawing them, statistics.
+"""Hash banks: adding signals with provenance, withdrawing them.
 
 Every add and every withdrawal takes the next numbers of the `bank_feed` counter into
 the entry's `change_seq`; the partner hash feed and the in-memory match engines read
@@ -10,17 +10,16 @@ numbers become visible in the order they were issued.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
-from reclaim.banks.domain import BUILTIN_BANKS, EntrySource
+from reclaim.banks.domain import BUILTIN_BANKS, VERIFIED_BANKS, Category, EntrySource
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.domain.clock import Clock, system_clock
@@ -37,11 +36,17 @@ class BankError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class NewEntry:
-    """A signal to bank, with what is known about it."""
+    """A signal to bank, with what is known about it.
+
+    ``verified`` is a claim that a person saw the picture (``verified_via`` says who, or
+    which verified entry it matched); a verified bank takes nothing else.
+    """
 
     signal: Signal
     quality: int | None = None
     verified: bool = False
+    category: Category = Category.UNKNOWN
+    verified_via: str | None = None
 
 
 @dataclass(slots=True)
@@ -64,16 +69,28 @@ class AddOutcome:
 
 
 def ensure_builtin_banks(session: Session) -> list[Bank]:
-    """Create `self-reported` and `confirmed` if they are not there yet."""
+    """Create the built-in banks (``self-reported``, ``unverified`` and the verified bank
+    of each category) that are not there yet."""
     banks = []
-    for name, description in BUILTIN_BANKS.items():
+    for name, builtin in BUILTIN_BANKS.items():
         bank = session.scalar(select(Bank).where(Bank.name == name))
         if bank is None:
-            bank = Bank(name=name, description=description, builtin=True)
+            bank = Bank(
+                name=name,
+                description=builtin.description,
+                builtin=True,
+                verified=builtin.verified,
+                category=builtin.category,
+            )
             session.add(bank)
         banks.append(bank)
     session.flush()
     return banks
+
+
+def verified_bank(session: Session, category: Category) -> Bank:
+    """The verified bank of a decided category."""
+    return get_bank(session, VERIFIED_BANKS[category])
 
 
 def get_bank(session: Session, name: str) -> Bank:
@@ -94,8 +111,12 @@ def create_bank(
     description: str,
     *,
     actor: audit.Actor,
+    verified: bool = False,
+    category: Category | None = None,
     clock: Clock = system_clock,
 ) -> Bank:
+    """A bank for an imported list; ``verified`` when its source vouches that a person
+    saw every picture, ``category`` when every entry is of one kind."""
     if not BANK_NAME.fullmatch(name):
         raise BankError(
             "a bank name is 1–64 lower-case letters, digits, '.', '_' or '-', "
@@ -103,7 +124,14 @@ def create_bank(
         )
     if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
         raise BankError(f"a bank named {name!r} already exists")
-    bank = Bank(name=name, description=description, builtin=False, created_at=clock())
+    bank = Bank(
+        name=name,
+        description=description,
+        builtin=False,
+        verified=verified,
+        category=category,
+        created_at=clock(),
+    )
     session.add(bank)
     session.flush()
     audit.record(
@@ -111,7 +139,11 @@ def create_bank(
         AuditTag.BANK_CREATED,
         actor=actor,
         target=(TargetKind.BANK, bank.id),
-        details={"name": name},
+        details={
+            "name": name,
+            "verified": verified,
+            "category": category.value if category else None,
+        },
     )
     return bank
 
@@ -137,12 +169,12 @@ def add_signals(
     """
     counters.next_values(session, counters.BANK_FEED, 0)  # take the bank-writer lock
     outcome = AddOutcome()
-    wanted = _screened(entries, min_pdq_quality, outcome)
+    wanted = _screened(bank, entries, min_pdq_quality, outcome)
     now = clock()
     signal_ids = _signal_ids(session, list(wanted), now)
     existing = _entry_states(session, bank.id, list(signal_ids.values()))
     to_insert: list[dict[str, object]] = []
-    withdrawn: list[int] = []
+    withdrawn: dict[int, NewEntry] = {}  # entry id -> what to bank again
     for signal, entry in wanted.items():
         signal_id = signal_ids[signal]
         state = existing.get(signal_id)
@@ -153,8 +185,10 @@ def add_signals(
                     "signal_id": signal_id,
                     "quality": entry.quality,
                     "verified": entry.verified,
+                    "category": _category(bank, entry),
                     "source": source,
                     "source_ref": source_ref,
+                    "verified_via": entry.verified_via,
                     "added_at": now,
                 }
             )
@@ -162,8 +196,10 @@ def add_signals(
             outcome.unchanged += 1
             outcome.entry_ids.append(state[0])
         else:
-            withdrawn.append(state[0])
-    to_reactivate = list(session.scalars(select(BankEntry).where(BankEntry.id.in_(withdrawn))))
+            withdrawn[state[0]] = entry
+    to_reactivate = list(
+        session.scalars(select(BankEntry).where(BankEntry.id.in_(list(withdrawn))))
+    )
     changes = len(to_insert) + len(to_reactivate)
     if changes == 0:
         return outcome
@@ -174,9 +210,13 @@ def add_signals(
     for part in chunked(to_insert):
         session.execute(BankEntry.__table__.insert(), list(part))  # type: ignore[attr-defined]
     for current in to_reactivate:
+        entry = withdrawn[current.id]
         current.withdrawn_at = None
+        current.withdrawn_reason = None
         current.added_at = now
         current.source, current.source_ref = source, source_ref
+        current.verified, current.verified_via = entry.verified, entry.verified_via
+        current.category = _category(bank, entry)
         current.change_seq = next(sequence)
     session.flush()
     outcome.added = len(to_insert)
@@ -188,17 +228,34 @@ def add_signals(
 
 
 def _screened(
-    entries: Iterable[NewEntry], min_pdq_quality: int, outcome: AddOutcome
+    bank: Bank, entries: Iterable[NewEntry], min_pdq_quality: int, outcome: AddOutcome
 ) -> dict[Signal, NewEntry]:
-    """One entry per signal, without those too weak to bank (noted in ``outcome``)."""
+    """One entry per signal, without those too weak to bank or that the bank may not
+    hold (noted in ``outcome``)."""
     wanted: dict[Signal, NewEntry] = {}
     for entry in entries:
-        reason = quality_problem(entry, min_pdq_quality)
+        reason = quality_problem(entry, min_pdq_quality) or trust_problem(bank, entry)
         if reason:
             outcome.rejected.append((entry.signal, reason))
         elif entry.signal not in wanted:
             wanted[entry.signal] = entry
     return wanted
+
+
+def trust_problem(bank: Bank, entry: NewEntry) -> str | None:
+    """A verified bank holds only what a person saw, of the bank's own category; an
+    unverified bank never claims otherwise."""
+    if bank.verified and not entry.verified:
+        return f"the {bank.name} bank holds only verified hashes (someone saw the picture)"
+    if not bank.verified and entry.verified:
+        return f"the {bank.name} bank holds unverified hashes only"
+    if bank.category is not None and entry.category not in (bank.category, Category.UNKNOWN):
+        return f"the {bank.name} bank holds {bank.category.value} only, not {entry.category.value}"
+    return None
+
+
+def _category(bank: Bank, entry: NewEntry) -> Category:
+    return bank.category or entry.category
 
 
 def quality_problem(entry: NewEntry, min_pdq_quality: int) -> str | None:
@@ -216,6 +273,7 @@ def withdraw_signals(
     bank: Bank,
     signals: Iterable[Signal],
     *,
+    reason: str | None = None,
     clock: Clock = system_clock,
 ) -> list[BankEntry]:
     """Withdraw active entries; they stay as tombstones for the hash feed."""
@@ -223,12 +281,16 @@ def withdraw_signals(
     states = _entry_states(session, bank.id, list(signal_ids.values()))
     # withdraw_entries takes the lock and skips any withdrawn meanwhile.
     return withdraw_entries(
-        session, [entry_id for entry_id, _active in states.values()], clock=clock
+        session, [entry_id for entry_id, _active in states.values()], reason=reason, clock=clock
     )
 
 
 def withdraw_entries(
-    session: Session, entry_ids: Iterable[int], *, clock: Clock = system_clock
+    session: Session,
+    entry_ids: Iterable[int],
+    *,
+    reason: str | None = None,
+    clock: Clock = system_clock,
 ) -> list[BankEntry]:
     counters.next_values(session, counters.BANK_FEED, 0)
     ids = list(entry_ids)
@@ -237,16 +299,19 @@ def withdraw_entries(
             select(BankEntry).where(BankEntry.id.in_(ids), BankEntry.withdrawn_at.is_(None))
         )
     )
-    return _withdraw(session, entries, clock)
+    return _withdraw(session, entries, reason, clock)
 
 
-def _withdraw(session: Session, entries: list[BankEntry], clock: Clock) -> list[BankEntry]:
+def _withdraw(
+    session: Session, entries: list[BankEntry], reason: str | None, clock: Clock
+) -> list[BankEntry]:
     if not entries:
         return []
     last = counters.next_values(session, counters.BANK_FEED, len(entries))
     now = clock()
     for offset, entry in enumerate(sorted(entries, key=lambda e: e.id)):
         entry.withdrawn_at = now
+        entry.withdrawn_reason = (reason or "").strip()[:500] or None
         entry.change_seq = last - len(entries) + 1 + offset
     session.flush()
     return entries
@@ -306,104 +371,3 @@ def _entry_states(
         for signal_id, entry_id, active in rows:
             found[signal_id] = (entry_id, bool(active))
     return found
-
-
-# --- reading -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BankStats:
-    name: str
-    description: str
-    builtin: bool
-    active: dict[str, int]
-    verified: int
-    withdrawn: int
-    last_change: datetime | None
-
-    @property
-    def total_active(self) -> int:
-        return sum(self.active.values())
-
-
-def bank_stats(session: Session) -> list[BankStats]:
-    banks = list(session.scalars(select(Bank).order_by(Bank.name)))
-    rows = session.execute(
-        select(
-            BankEntry.bank_id,
-            SignalRow.type,
-            BankEntry.withdrawn_at.is_(None),
-            BankEntry.verified,
-            func.count(),
-            func.max(BankEntry.added_at),
-        )
-        .join(SignalRow, SignalRow.id == BankEntry.signal_id)
-        .group_by(
-            BankEntry.bank_id, SignalRow.type, BankEntry.withdrawn_at.is_(None), BankEntry.verified
-        )
-    ).all()
-    by_bank: dict[int, list[Any]] = {}
-    for row in rows:
-        by_bank.setdefault(row[0], []).append(row)
-    stats = []
-    for bank in banks:
-        active: dict[str, int] = {}
-        verified = withdrawn = 0
-        last: datetime | None = None
-        for _bank_id, kind, is_active, is_verified, count, latest in by_bank.get(bank.id, []):
-            if is_active:
-                key = SignalType(kind).value
-                active[key] = active.get(key, 0) + count
-                verified += count if is_verified else 0
-            else:
-                withdrawn += count
-            if latest is not None and (last is None or latest > last):
-                last = latest
-        stats.append(
-            BankStats(bank.name, bank.description, bank.builtin, active, verified, withdrawn, last)
-        )
-    return stats
-
-
-@dataclass(frozen=True, slots=True)
-class ExportRow:
-    signal: Signal
-    quality: int | None
-    verified: bool
-    added_at: datetime
-
-
-def active_entries(session: Session, bank: Bank, batch_size: int = 5000) -> Iterator[ExportRow]:
-    """Stream a bank's active entries in a stable order (by entry id)."""
-    last_id = 0
-    while batch := active_batch(session, bank.id, after=last_id, limit=batch_size):
-        for last_id, row in batch:  # noqa: B007 - the last one's id is where to go on
-            yield row
-
-
-def active_batch(
-    session: Session, bank_id: int, *, after: int, limit: int
-) -> list[tuple[int, ExportRow]]:
-    """Up to ``limit`` active entries with ids above ``after``, by id, with their ids."""
-    rows = session.execute(
-        select(
-            BankEntry.id,
-            SignalRow.type,
-            SignalRow.value,
-            BankEntry.quality,
-            BankEntry.verified,
-            BankEntry.added_at,
-        )
-        .join(SignalRow, SignalRow.id == BankEntry.signal_id)
-        .where(
-            BankEntry.bank_id == bank_id,
-            BankEntry.withdrawn_at.is_(None),
-            BankEntry.id > after,
-        )
-        .order_by(BankEntry.id)
-        .limit(limit)
-    ).all()
-    return [
-        (entry_id, ExportRow(Signal(SignalType(kind), value), quality, verified, added_at))
-        for entry_id, kind, value, quality, verified, added_at in rows
-    ]

@@ -24,6 +24,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reclaim.banks.domain import Category
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.domain.signals import Signal, SignalType
@@ -47,6 +48,7 @@ class Match:
     signal: Signal
     distance: int
     verified: bool
+    category: Category = Category.UNKNOWN
 
 
 class MatchEngine:
@@ -237,20 +239,27 @@ def _describe(
     details = {}
     for start in range(0, len(entry_ids), 2000):
         rows = session.execute(
-            select(BankEntry.id, Bank.name, SignalRow.type, SignalRow.value, BankEntry.verified)
+            select(
+                BankEntry.id,
+                Bank.name,
+                SignalRow.type,
+                SignalRow.value,
+                BankEntry.verified,
+                BankEntry.category,
+            )
             .join(Bank, Bank.id == BankEntry.bank_id)
             .join(SignalRow, SignalRow.id == BankEntry.signal_id)
             .where(BankEntry.id.in_(entry_ids[start : start + 2000]))
             .where(BankEntry.withdrawn_at.is_(None))
         )
-        for entry_id, bank, kind, value, verified in rows:
-            details[entry_id] = (bank, Signal(SignalType(kind), value), verified)
+        for entry_id, bank, kind, value, verified, category in rows:
+            details[entry_id] = (bank, Signal(SignalType(kind), value), verified, category)
     matches = []
     for query_index, entry_id, distance in sorted(hits, key=lambda h: (h[0], h[2], h[1])):
         found = details.get(entry_id)
         # An entry withdrawn since the last sync is not reported.
         if found is None or (banks is not None and found[0] not in banks):
             continue
-        bank, signal, verified = found
-        matches.append(Match(query_index, entry_id, bank, signal, distance, verified))
+        bank, signal, verified, category = found
+        matches.append(Match(query_index, entry_id, bank, signal, distance, verified, category))
     return matches

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
-from reclaim.banks.banking import active_entries
+from reclaim.banks.contents import active_entries
 from reclaim.banks.formats import BankFormat, write_entries
 from reclaim.banks.models import Bank
 from reclaim.domain.clock import Clock, system_clock

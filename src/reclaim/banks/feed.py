@@ -26,7 +26,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from reclaim.banks.banking import ExportRow, active_batch
+from reclaim.banks.contents import ExportRow, active_batch
+from reclaim.banks.domain import Category
 from reclaim.banks.formats import BankFormat, write_entries
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.banks.models import Signal as SignalRow
@@ -57,6 +58,8 @@ class FeedEntry:
     deleted: bool
     added_at: datetime
     withdrawn_at: datetime | None
+    category: Category = Category.UNKNOWN
+    withdrawn_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,8 @@ def read_feed(
             BankEntry.quality,
             BankEntry.added_at,
             BankEntry.withdrawn_at,
+            BankEntry.category,
+            BankEntry.withdrawn_reason,
         )
         .join(SignalRow, SignalRow.id == BankEntry.signal_id)
         .join(Bank, Bank.id == BankEntry.bank_id)
@@ -132,19 +137,19 @@ def read_feed(
     has_more = len(rows) > limit
     entries = [
         FeedEntry(
-            entry_id=entry_id,
-            change=change,
-            signal=Signal(SignalType(kind), value),
-            bank=bank_name,
-            verified=verified,
-            quality=quality,
-            deleted=withdrawn_at is not None,
-            added_at=added_at,
-            withdrawn_at=withdrawn_at,
+            entry_id=row.id,
+            change=row.change_seq,
+            signal=Signal(SignalType(row.type), row.value),
+            bank=row.name,
+            verified=row.verified,
+            quality=row.quality,
+            deleted=row.withdrawn_at is not None,
+            added_at=row.added_at,
+            withdrawn_at=row.withdrawn_at,
+            category=row.category,
+            withdrawn_reason=row.withdrawn_reason,
         )
-        for entry_id, change, kind, value, bank_name, verified, quality, added_at, withdrawn_at in (
-            rows[:limit]
-        )
+        for row in rows[:limit]
     ]
     next_cursor = entries[-1].change if has_more else head
     return FeedPage(entries, next_cursor, has_more)

@@ -4,8 +4,13 @@
   ``LocalFileSignalExchangeAPI`` reads and writes it.  That format uses
   python-threatexchange's type names (``video_md5``, ``video_sha256``), so Reclaim
   writes those names and reads both them and its own (``md5``, ``sha256``).
-- ``csv``: a header ``signal_type,value,quality,verified,added_at``.
+- ``csv``: a header ``signal_type,value,quality,verified,added_at,category`` (reading
+  accepts any of these columns after the first two).
 - ``jsonl``: one object per line with the same fields.
+
+``category`` says what a hash is of (``csam``, ``self_generated_minor``, ``adult_ncii``,
+``sextortion``, ``unknown``); ``local_file`` has no room for it: the bank is the
+category there.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
-from reclaim.banks.banking import ExportRow, NewEntry
+from reclaim.banks.banking import NewEntry
+from reclaim.banks.contents import ExportRow
+from reclaim.banks.domain import Category
 from reclaim.domain.signals import InvalidSignalError, Signal, SignalType
 
 
@@ -29,7 +36,7 @@ class BankFormat(enum.StrEnum):
     JSONL = "jsonl"
 
 
-CSV_HEADER = ("signal_type", "value", "quality", "verified", "added_at")
+CSV_HEADER = ("signal_type", "value", "quality", "verified", "added_at", "category")
 
 #: python-threatexchange's names for Reclaim's signal types, and back.
 THREATEXCHANGE_NAMES = {
@@ -59,29 +66,37 @@ class LineError:
 ParsedLine = tuple[int, NewEntry | LineError]
 
 
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    """What an entry is when its line does not say."""
+
+    verified: bool = False
+    category: Category = Category.UNKNOWN
+
+
 def read_entries(
-    stream: TextIO, file_format: BankFormat, *, verified_default: bool = False
+    stream: TextIO, file_format: BankFormat, *, defaults: Defaults = Defaults()
 ) -> Iterator[ParsedLine]:
     """Yield (line number, entry or error) for every non-blank line of the file."""
     if file_format is BankFormat.LOCAL_FILE:
-        yield from _read_local_file(stream, verified_default)
+        yield from _read_local_file(stream, defaults)
     elif file_format is BankFormat.CSV:
-        yield from _read_csv(stream, verified_default)
+        yield from _read_csv(stream, defaults)
     else:
-        yield from _read_jsonl(stream, verified_default)
+        yield from _read_jsonl(stream, defaults)
 
 
-def _read_local_file(stream: TextIO, verified_default: bool) -> Iterator[ParsedLine]:
+def _read_local_file(stream: TextIO, defaults: Defaults) -> Iterator[ParsedLine]:
     for number, line in enumerate(stream, start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
         kind, _, value = text.partition(" ")
-        parsed = _entry(kind, value.strip(), None, verified_default)
+        parsed = _entry(kind, value.strip(), None, defaults.verified, defaults.category)
         yield number, LineError(number, parsed.message) if isinstance(parsed, LineError) else parsed
 
 
-def _read_csv(stream: TextIO, verified_default: bool) -> Iterator[ParsedLine]:
+def _read_csv(stream: TextIO, defaults: Defaults) -> Iterator[ParsedLine]:
     reader = csv.reader(stream)
     header = next(reader, None)
     if header is None:
@@ -98,10 +113,10 @@ def _read_csv(stream: TextIO, verified_default: bool) -> Iterator[ParsedLine]:
             yield number, LineError(number, f"expected {len(columns)} fields, got {len(row)}")
             continue
         record = dict(zip(columns, row, strict=True))
-        yield number, _from_record(number, record, verified_default)
+        yield number, _from_record(number, record, defaults)
 
 
-def _read_jsonl(stream: TextIO, verified_default: bool) -> Iterator[ParsedLine]:
+def _read_jsonl(stream: TextIO, defaults: Defaults) -> Iterator[ParsedLine]:
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
@@ -113,17 +128,17 @@ def _read_jsonl(stream: TextIO, verified_default: bool) -> Iterator[ParsedLine]:
         if not isinstance(record, dict):
             yield number, LineError(number, "each line must be a JSON object")
             continue
-        yield number, _from_record(number, record, verified_default)
+        yield number, _from_record(number, record, defaults)
 
 
-def _from_record(
-    number: int, record: dict[str, Any], verified_default: bool
-) -> NewEntry | LineError:
+def _from_record(number: int, record: dict[str, Any], defaults: Defaults) -> NewEntry | LineError:
     quality = record.get("quality")
     verified = record.get("verified")
+    category = record.get("category")
     try:
         quality_value = _quality(quality)
-        verified_value = verified_default if verified in (None, "") else _boolean(verified)
+        verified_value = defaults.verified if verified in (None, "") else _boolean(verified)
+        category_value = defaults.category if category in (None, "") else _category(category)
     except ValueError as exc:
         return LineError(number, str(exc))
     result = _entry(
@@ -131,18 +146,30 @@ def _from_record(
         str(record.get("value", "")),
         quality_value,
         verified_value,
+        category_value,
     )
     if isinstance(result, LineError):
         return LineError(number, result.message)
     return result
 
 
-def _entry(kind: str, value: str, quality: int | None, verified: bool) -> NewEntry | LineError:
+def _entry(
+    kind: str, value: str, quality: int | None, verified: bool, category: Category
+) -> NewEntry | LineError:
     try:
         signal = Signal.parse(parse_signal_type(kind), value)
     except InvalidSignalError as exc:
         return LineError(0, str(exc))
-    return NewEntry(signal, quality, verified)
+    via = "the list it was imported from" if verified else None
+    return NewEntry(signal, quality, verified, category=category, verified_via=via)
+
+
+def _category(value: object) -> Category:
+    try:
+        return Category(str(value).strip().lower())
+    except ValueError:
+        known = ", ".join(c.value for c in Category)
+        raise ValueError(f"category must be one of {known}; got {value!r}") from None
 
 
 def _quality(value: object) -> int | None:
@@ -187,6 +214,7 @@ def write_entries(rows: Iterable[ExportRow], file_format: BankFormat) -> Iterato
                     "" if row.quality is None else row.quality,
                     "true" if row.verified else "false",
                     _iso(row.added_at),
+                    row.category.value,
                 ]
             )
             yield buffer.getvalue()
@@ -198,6 +226,7 @@ def write_entries(rows: Iterable[ExportRow], file_format: BankFormat) -> Iterato
                 "quality": row.quality,
                 "verified": row.verified,
                 "added_at": _iso(row.added_at),
+                "category": row.category.value,
             }
             yield json.dumps(record, separators=(",", ":")) + "\n"
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks.banking import AddOutcome, NewEntry, add_signals, get_bank
-from reclaim.banks.domain import EntrySource
-from reclaim.banks.formats import BankFormat, LineError, read_entries
+from reclaim.banks.domain import Category, EntrySource
+from reclaim.banks.formats import BankFormat, Defaults, LineError, read_entries
 from reclaim.domain.clock import Clock, system_clock
 
 Progress = Callable[[int], None]  # called with the number of lines read so far
@@ -55,10 +55,12 @@ def import_file(
     """
     report = ImportReport()
     with sessions.begin() as session:
-        get_bank(session, bank_name)  # fail before reading a million lines
+        bank = get_bank(session, bank_name)  # fail before reading a million lines
+        # A line that does not say is what the bank holds (verified, of its category).
+        defaults = Defaults(bank.verified, bank.category or Category.UNKNOWN)
     if strict:
         with path.open(encoding="utf-8", newline="") as stream:
-            for _number, parsed in read_entries(stream, file_format):
+            for _number, parsed in read_entries(stream, file_format, defaults=defaults):
                 if isinstance(parsed, LineError):
                     report.note(parsed)
         if report.error_count:
@@ -66,7 +68,7 @@ def import_file(
             return report
     source_ref = f"import:{path.name}"
     with path.open(encoding="utf-8", newline="") as stream:
-        batches = _batches(stream, file_format, report, progress)
+        batches = _batches(stream, file_format, defaults, report, progress)
 
         def add(session: Session, batch: list[NewEntry]) -> None:
             report.outcome.merge(
@@ -114,10 +116,14 @@ def import_file(
 
 
 def _batches(
-    stream: TextIO, file_format: BankFormat, report: ImportReport, progress: Progress | None
+    stream: TextIO,
+    file_format: BankFormat,
+    defaults: Defaults,
+    report: ImportReport,
+    progress: Progress | None,
 ) -> Iterator[list[NewEntry]]:
     batch: list[NewEntry] = []
-    for _number, parsed in read_entries(stream, file_format):
+    for _number, parsed in read_entries(stream, file_format, defaults=defaults):
         report.lines += 1
         if isinstance(parsed, LineError):
             report.note(parsed)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reclaim.banks.domain import EntrySource
+from reclaim.banks.domain import Category, EntrySource
 from reclaim.domain.signals import SignalType
 from reclaim.storage.base import Base
 from reclaim.storage.types import enum_column, utcnow
@@ -27,7 +27,12 @@ class Signal(Base):
 
 
 class Bank(Base):
-    """A named list of signals with provenance."""
+    """A named list of signals with provenance.
+
+    ``verified``: every entry is vouched for (a person saw the picture, here or at the
+    list's source); ``category``: what every entry is of, or None when entries carry
+    their own (``self-reported``, ``unverified``, mixed imports).
+    """
 
     __tablename__ = "banks"
 
@@ -35,6 +40,8 @@ class Bank(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[Category | None] = mapped_column(enum_column(Category))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -48,10 +55,15 @@ class BankEntry(Base):
     signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), index=True)
     quality: Mapped[int | None] = mapped_column(Integer)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[Category] = mapped_column(enum_column(Category), default=Category.UNKNOWN)
     source: Mapped[EntrySource] = mapped_column(enum_column(EntrySource))
     source_ref: Mapped[str | None] = mapped_column(String(255))
+    # Why a verified entry is verified: who saw it, or which verified entry it matched.
+    verified_via: Mapped[str | None] = mapped_column(String(255))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
+    # Why it was withdrawn (shown with the tombstone in the feed).
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
     # Position in the bank's change feed: set on every add and every withdrawal.
     change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
 

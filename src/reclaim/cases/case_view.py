@@ -1,7 +1,8 @@
 """One case as analysts see it: what it holds, what happened, and what it is linked to.
 
-:func:`load_case_view` gathers a case's reports, items with their signals, bank
-matches, quarantined media and decisions, notes, linked cases and timeline in a fixed
+:func:`load_case_view` gathers a case's reports, its items with their media (each
+with its hashes, bank matches, quarantined copy and trust: ``media_view``), decisions,
+how other cases decided the same pages, notes, linked cases and timeline in a fixed
 number of queries.  Looking at a case is audited (:func:`record_view`).
 """
 
@@ -13,34 +14,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from reclaim import audit
 from reclaim.accounts.models import User
 from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.audit.models import AuditEvent
-from reclaim.banks.domain import CONFIRMED_BANK
 from reclaim.banks.engine import MatchEngine
-from reclaim.banks.models import Signal as SignalRow
 from reclaim.cases import decisions
 from reclaim.cases.domain import (
     CASE_MACHINE,
     CaseStatus,
+    Classification,
     DecisionStatus,
     ItemKind,
 )
+from reclaim.cases.media_view import MediaView, media_views
 from reclaim.cases.models import (
     Case,
     CaseNote,
     Decision,
     Item,
-    ItemSignal,
-    QuarantinedMedia,
+    Media,
+    MediaSignal,
+    Page,
     Report,
 )
 from reclaim.cases.triage import platform_label, user_names
 from reclaim.domain.clock import Clock, system_clock
-from reclaim.domain.signals import Signal, SignalType
 from reclaim.platforms.models import Platform
 from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError, Purpose
 
@@ -58,28 +59,21 @@ class ReportView:
 
 
 @dataclass(frozen=True, slots=True)
-class ItemMatch:
-    """A bank entry one of the item's signals matched."""
+class PageDecision:
+    """How another case decided the same page (a conflict when it differs)."""
 
-    bank: str
-    signal: Signal  # the item's signal that matched
-    distance: int
-    verified: bool
-
-    @property
-    def no_need_to_view(self) -> bool:
-        return self.bank == CONFIRMED_BANK
+    case_number: str
+    classification: Classification
 
 
 @dataclass(slots=True)
 class ItemView:
     item: Item
     platform: str | None
-    signals: list[tuple[Signal, int | None]] = field(default_factory=list)
-    matches: list[ItemMatch] = field(default_factory=list)
-    media: list[QuarantinedMedia] = field(default_factory=list)
+    media: list[MediaView] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     last_fetch: AuditEvent | None = None
+    elsewhere: list[PageDecision] = field(default_factory=list)  # the page in other cases
 
     @property
     def in_force(self) -> Decision | None:
@@ -90,12 +84,28 @@ class ItemView:
         return next((d for d in self.decisions if d.status is DecisionStatus.AWAITING_SECOND), None)
 
     @property
-    def confirmed_match(self) -> ItemMatch | None:
-        return closest_confirmed(self.item, self.matches)
-
-    @property
     def is_url(self) -> bool:
         return self.item.kind is ItemKind.URL
+
+    @property
+    def conflicts(self) -> list[PageDecision]:
+        """Other cases that decided this page differently (a supervisor settles it before
+        any notice goes out)."""
+        mine = self.item.classification
+        if mine is None:
+            return []
+        return [d for d in self.elsewhere if conflicting(mine, d.classification)]
+
+
+def conflicting(first: Classification, second: Classification) -> bool:
+    """Two decisions on one page conflict when they call for different treatment by the
+    platform (a minor's image against an adult's, content against nothing)."""
+    if first is second:
+        return False
+    removal = (first.calls_for_removal, second.calls_for_removal)
+    if removal == (False, False):
+        return False
+    return first.involves_minor != second.involves_minor or removal != (True, True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,76 +197,52 @@ def _item_views(
 ) -> list[ItemView]:
     rows = session.execute(
         select(Item, Platform.name)
-        .outerjoin(Platform, Platform.id == Item.platform_id)
+        .outerjoin(Page, Page.id == Item.page_id)
+        .outerjoin(Platform, Platform.id == Page.platform_id)
         .where(Item.case_id == case.id)
         .order_by(Item.id)
     ).all()
     views = [ItemView(item, platform_label(item.url, name)) for item, name in rows]
-    by_id = {view.item.id: view for view in views}
     if not views:
         return views
-    signal_rows = session.execute(
-        select(ItemSignal.item_id, SignalRow.type, SignalRow.value, ItemSignal.quality)
-        .join(SignalRow, SignalRow.id == ItemSignal.signal_id)
-        .join(Item, Item.id == ItemSignal.item_id)
-        .where(Item.case_id == case.id)
-        .order_by(ItemSignal.item_id, SignalRow.type, SignalRow.value)
-    ).all()
-    queries: list[tuple[int, Signal]] = []
-    for item_id, kind, value, quality in signal_rows:
-        signal = Signal(SignalType(kind), value)
-        by_id[item_id].signals.append((signal, quality))
-        queries.append((item_id, signal))
-    if queries:
-        found = matcher.match(session, [s for _i, s in queries], max_distance=max_distance)
-        for match in found:
-            item_id, signal = queries[match.query_index]
-            by_id[item_id].matches.append(
-                ItemMatch(match.bank, signal, match.distance, match.verified)
-            )
-    media = session.scalars(
-        select(QuarantinedMedia)
-        .join(Item, Item.id == QuarantinedMedia.item_id)
-        .where(Item.case_id == case.id)
-        .order_by(QuarantinedMedia.id)
-    )
-    for record in media:
-        by_id[record.item_id].media.append(record)
+    by_id = {view.item.id: view for view in views}
     for item_id, item_decisions in decisions.history(session, list(by_id)).items():
         by_id[item_id].decisions = item_decisions
+    media = media_views(
+        session,
+        [view.item for view in views],
+        in_force={view.item.id: view.in_force for view in views},
+        matcher=matcher,
+        max_distance=max_distance,
+    )
     for view in views:
-        view.matches.sort(key=lambda m: (not m.no_need_to_view, m.distance, m.bank))
+        view.media = media.get(view.item.id, [])
+    for item_id, elsewhere in _page_decisions_elsewhere(session, case).items():
+        by_id[item_id].elsewhere = elsewhere
     return views
 
 
-def closest_confirmed(item: Item, matches: Sequence[ItemMatch]) -> ItemMatch | None:
-    """The closest match in the `confirmed` bank, unless the item is itself confirmed
-    (its own banked signals match it, which says nothing new)."""
-    if item.classification is not None and item.classification.is_confirming:
-        return None
-    confirmed = [m for m in matches if m.no_need_to_view]
-    return min(confirmed, key=lambda m: m.distance) if confirmed else None
-
-
-def item_matches(
-    session: Session, item: Item, *, matcher: MatchEngine, max_distance: int
-) -> list[ItemMatch]:
-    """Bank matches of one item's signals, confirmed bank first, closest first."""
-    signals = [
-        Signal(SignalType(kind), value)
-        for kind, value in session.execute(
-            select(SignalRow.type, SignalRow.value)
-            .join(ItemSignal, ItemSignal.signal_id == SignalRow.id)
-            .where(ItemSignal.item_id == item.id)
+def _page_decisions_elsewhere(session: Session, case: Case) -> dict[int, list[PageDecision]]:
+    """item id -> how other cases decided the same page (decisions in force)."""
+    mine = aliased(Item)
+    theirs = aliased(Item)
+    rows = session.execute(
+        select(mine.id, Case.number, theirs.classification)
+        .join(theirs, and_(theirs.page_id == mine.page_id, theirs.case_id != mine.case_id))
+        .join(Case, Case.id == theirs.case_id)
+        .where(
+            mine.case_id == case.id,
+            mine.page_id.is_not(None),
+            theirs.classification.is_not(None),
+            theirs.withdrawn_at.is_(None),
         )
-    ]
-    if not signals:
-        return []
-    found = [
-        ItemMatch(m.bank, signals[m.query_index], m.distance, m.verified)
-        for m in matcher.match(session, signals, max_distance=max_distance)
-    ]
-    return sorted(found, key=lambda m: (not m.no_need_to_view, m.distance, m.bank))
+        .order_by(Case.number)
+    )
+    found: dict[int, list[PageDecision]] = defaultdict(list)
+    for item_id, number, classification in rows:
+        if classification is not None:
+            found[item_id].append(PageDecision(number, classification))
+    return found
 
 
 def _notes(session: Session, case: Case, cipher: FieldCipher) -> list[NoteView]:
@@ -303,23 +289,32 @@ def case_timeline(session: Session, case: Case, item_ids: Sequence[int]) -> list
 
 
 def linked_cases(session: Session, case: Case) -> list[LinkedCase]:
-    """Other cases with an item that shares a signal or a URL with this case's items."""
+    """Other cases whose media share a hash, or whose items name a page, with this
+    case's."""
     mine = select(Item.id).where(Item.case_id == case.id)
-    my_signals = select(ItemSignal.signal_id).where(ItemSignal.item_id.in_(mine))
-    my_urls = select(Item.url).where(Item.case_id == case.id, Item.url.is_not(None))
+    my_media = (
+        select(Media.id)
+        .join(Item, or_(Media.item_id == Item.id, Media.page_id == Item.page_id))
+        .where(Item.id.in_(mine))
+    )
+    my_signals = select(MediaSignal.signal_id).where(MediaSignal.media_id.in_(my_media))
+    my_pages = select(Item.page_id).where(Item.case_id == case.id, Item.page_id.is_not(None))
     shared_signals: dict[int, set[int]] = defaultdict(set)
     for case_id, signal_id in session.execute(
-        select(Item.case_id, ItemSignal.signal_id)
-        .join(ItemSignal, ItemSignal.item_id == Item.id)
-        .where(Item.case_id != case.id, ItemSignal.signal_id.in_(my_signals))
+        select(Item.case_id, MediaSignal.signal_id)
+        .join(Media, or_(Media.item_id == Item.id, Media.page_id == Item.page_id))
+        .join(MediaSignal, MediaSignal.media_id == Media.id)
+        .where(Item.case_id != case.id, MediaSignal.signal_id.in_(my_signals))
     ):
         shared_signals[case_id].add(signal_id)
-    shared_urls: dict[int, set[str]] = defaultdict(set)
-    for case_id, url in session.execute(
-        select(Item.case_id, Item.url).where(Item.case_id != case.id, Item.url.in_(my_urls))
+    shared_urls: dict[int, set[int]] = defaultdict(set)
+    for case_id, page_id in session.execute(
+        select(Item.case_id, Item.page_id).where(
+            Item.case_id != case.id, Item.page_id.in_(my_pages)
+        )
     ):
-        if url is not None:
-            shared_urls[case_id].add(url)
+        if page_id is not None:
+            shared_urls[case_id].add(page_id)
     ids = set(shared_signals) | set(shared_urls)
     if not ids:
         return []

@@ -7,6 +7,7 @@ import enum
 import re
 import secrets
 
+from reclaim.banks.domain import Category
 from reclaim.domain.states import StateMachine
 
 
@@ -47,6 +48,20 @@ class ItemKind(enum.StrEnum):
 class MediaKind(enum.StrEnum):
     IMAGE = "image"
     VIDEO = "video"
+
+
+class MediaOrigin(enum.StrEnum):
+    """Where Reclaim learnt of a media object."""
+
+    DEVICE = "device"  # hashed on the reporter's device: only its hashes exist here
+    FETCHED = "fetched"  # fetched from a reported page into the quarantine
+
+
+class SeenHow(enum.StrEnum):
+    """How a person at the hotline saw a media object (what makes its hashes verified)."""
+
+    PREVIEW = "preview"  # the blurred greyscale preview
+    ORIGINAL = "original"  # the original, revealed
 
 
 class CaseStatus(enum.StrEnum):
@@ -109,17 +124,45 @@ class Classification(enum.StrEnum):
 
     @property
     def is_confirming(self) -> bool:
-        """Does this decision put the item's signals into the confirmed bank?"""
-        return self in _CONFIRMING
+        """Does this decision bank the media it covers (in its category's bank)?"""
+        return self in _CATEGORIES
 
     @property
     def involves_minor(self) -> bool:
         return self in (Classification.CSAM, Classification.SELF_GENERATED_MINOR)
 
+    @property
+    def calls_for_removal(self) -> bool:
+        """Does a URL decided this way need a removal notice to its platform?"""
+        return self in (
+            Classification.CSAM,
+            Classification.SELF_GENERATED_MINOR,
+            Classification.ADULT_NCII,
+        )
 
-_CONFIRMING = frozenset(
-    {Classification.CSAM, Classification.SELF_GENERATED_MINOR, Classification.ADULT_NCII}
-)
+    @property
+    def calls_for_notice(self) -> bool:
+        """Does a URL decided this way need a notice to its platform: a removal notice,
+        or an account notice for an offender's profile (a sextortion threat)?"""
+        return self.calls_for_removal or self is Classification.SEXTORTION_THREAT
+
+    @property
+    def is_final(self) -> bool:
+        """A decision that ends the analyst's work on the item (not "needs information")."""
+        return self is not Classification.NEEDS_INFORMATION
+
+    @property
+    def category(self) -> Category | None:
+        """The bank category media decided this way go into (None: nothing is banked)."""
+        return _CATEGORIES.get(self)
+
+
+_CATEGORIES = {
+    Classification.CSAM: Category.CSAM,
+    Classification.SELF_GENERATED_MINOR: Category.SELF_GENERATED_MINOR,
+    Classification.ADULT_NCII: Category.ADULT_NCII,
+    Classification.SEXTORTION_THREAT: Category.SEXTORTION,
+}
 
 
 class DecisionStatus(enum.StrEnum):

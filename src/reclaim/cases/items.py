@@ -1,4 +1,4 @@
-"""Items in a case: which platform hosts each reported URL, and who posted it."""
+"""Items in a case: which platform hosts each reported page, and who posted it."""
 
 from __future__ import annotations
 
@@ -15,14 +15,17 @@ from reclaim.platforms.models import Platform
 
 
 def assign_platforms(session: Session, items: Iterable[Item]) -> list[Item]:
-    """Set each URL item's platform from its host; returns the items no platform owns."""
+    """Set the platform of each URL item's page from its host (unless already known);
+    returns the items whose page no platform owns."""
     domains = domain_map(session)
     unassigned: list[Item] = []
     for item in items:
-        if item.url is None or item.platform_id is not None:
+        page = item.page
+        if page is None:
             continue
-        item.platform_id = platform_id_for_url(item.url, domains)
-        if item.platform_id is None:
+        if page.platform_id is None:
+            page.platform_id = platform_id_for_url(page.url, domains)
+        if page.platform_id is None:
             unassigned.append(item)
     return unassigned
 
@@ -35,8 +38,11 @@ def assign_platform(
     actor: audit.Actor,
     clock: Clock = system_clock,
 ) -> None:
-    """An analyst says which platform hosts the item (its host matched none); audited."""
-    item.platform_id = platform.id
+    """An analyst says which platform hosts the item's page (its host matched none);
+    audited."""
+    if item.page is None:
+        raise ValueError("only a reported URL is hosted by a platform")
+    item.page.platform_id = platform.id
     audit.record(
         session,
         AuditTag.PLATFORM_CHANGED,

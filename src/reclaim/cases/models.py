@@ -1,10 +1,27 @@
-"""Cases, the reports and items in them, notes, decisions and quarantined media."""
+"""Cases, the reports and items in them; the pages and media they point at; notes,
+decisions and quarantined media.
+
+Pages and media are shared by every case that reports them: one URL is one truth
+(decided, noticed and verified once), however many victims report it.  A media object
+is one picture or video: shown on a page (found by fetching the page for review) or
+hashed on a reporter's device (then it belongs to that file item alone and only its
+hashes exist here).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reclaim.accounts.models import User
@@ -16,9 +33,12 @@ from reclaim.cases.domain import (
     DecisionStatus,
     ItemKind,
     MediaKind,
+    MediaOrigin,
     ReporterRole,
+    SeenHow,
     Situation,
 )
+from reclaim.platforms.models import Platform
 from reclaim.storage.base import Base
 from reclaim.storage.types import enum_column, utcnow
 
@@ -64,6 +84,20 @@ class Report(Base):
     case: Mapped[Case] = relationship(back_populates="reports")
 
 
+class Page(Base):
+    """A reported web address (canonical form), shared by every case that reports it."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    platform: Mapped[Platform | None] = relationship()
+    media: Mapped[list[Media]] = relationship(back_populates="page", order_by="Media.id")
+
+
 class Item(Base):
     """One URL, or one file hashed on the reporter's device, in a case."""
 
@@ -73,9 +107,10 @@ class Item(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     kind: Mapped[ItemKind] = mapped_column(enum_column(ItemKind))
-    url: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)  # as the reporter wrote it
+    # URL items: the page the URL names (its canonical form, shared across cases).
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), index=True)
     media_kind: Mapped[MediaKind | None] = mapped_column(enum_column(MediaKind))
-    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The decision in force (see Decision for the history), denormalised for the queue.
     classification: Mapped[Classification | None] = mapped_column(enum_column(Classification))
@@ -85,23 +120,68 @@ class Item(Base):
     posted_by: Mapped[str | None] = mapped_column(String(255))
 
     case: Mapped[Case] = relationship(back_populates="items")
-    signals: Mapped[list[ItemSignal]] = relationship(
-        back_populates="item", cascade="all, delete-orphan"
+    page: Mapped[Page | None] = relationship()
+    # File items: the one media object hashed on the device.
+    device_media: Mapped[list[Media]] = relationship(
+        back_populates="item", order_by="Media.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def media(self) -> list[Media]:
+        """What this item shows: its page's media, or the file hashed on the device."""
+        if self.page is not None:
+            return list(self.page.media)
+        return list(self.device_media)
 
-class ItemSignal(Base):
-    """A signal computed for an item (a file's MD5, SHA-256 and PDQ, say)."""
 
-    __tablename__ = "item_signals"
+class Media(Base):
+    """One picture or video: the unit that is hashed, decided, noticed and verified."""
 
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Exactly one of these: the page that shows it, or the file item hashed on a device.
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    origin: Mapped[MediaOrigin] = mapped_column(enum_column(MediaOrigin, length=16))
+    kind: Mapped[MediaKind | None] = mapped_column(enum_column(MediaKind))
+    url: Mapped[str | None] = mapped_column(Text)  # where it was fetched from
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # the fetched bytes
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_fetched_at: Mapped[datetime | None]
+    # The first person at the hotline who saw it; what makes its hashes "verified".
+    seen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    seen_at: Mapped[datetime | None]
+    seen_how: Mapped[SeenHow | None] = mapped_column(enum_column(SeenHow, length=16))
+
+    page: Mapped[Page | None] = relationship(back_populates="media")
+    item: Mapped[Item | None] = relationship(back_populates="device_media")
+    seen_by: Mapped[User | None] = relationship()
+    signals: Mapped[list[MediaSignal]] = relationship(
+        back_populates="media", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("page_id", "url", "sha256", name="uq_media_page_url_sha256"),
+    )
+
+    @property
+    def from_device(self) -> bool:
+        return self.origin is MediaOrigin.DEVICE
+
+
+class MediaSignal(Base):
+    """A signal computed for a media object (its MD5, SHA-256 and PDQ, say)."""
+
+    __tablename__ = "media_signals"
+
+    media_id: Mapped[int] = mapped_column(
+        ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
     )
     signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), primary_key=True, index=True)
     quality: Mapped[int | None] = mapped_column(Integer)
 
-    item: Mapped[Item] = relationship(back_populates="signals")
+    media: Mapped[Media] = relationship(back_populates="signals")
     signal: Mapped[Signal] = relationship()
 
 
@@ -137,15 +217,29 @@ class Decision(Base):
     item: Mapped[Item] = relationship()
     analyst: Mapped[User] = relationship(foreign_keys=[analyst_id])
     second_analyst: Mapped[User | None] = relationship(foreign_keys=[second_analyst_id])
+    media: Mapped[list[Media]] = relationship(secondary="decision_media", order_by="Media.id")
+
+
+class DecisionMedia(Base):
+    """Which media objects a decision covers (what it banks and what notices name)."""
+
+    __tablename__ = "decision_media"
+
+    decision_id: Mapped[int] = mapped_column(
+        ForeignKey("decisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id"), primary_key=True, index=True)
 
 
 class QuarantinedMedia(Base):
-    """Media fetched for review, kept encrypted in the quarantine store until purged."""
+    """The bytes of a media object fetched for review (for a case's item), kept encrypted
+    in the quarantine store until purged."""
 
     __tablename__ = "quarantined_media"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id"), index=True)
     object_id: Mapped[str] = mapped_column(String(64), unique=True)  # in QuarantineStore
     final_url: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(String(128))
@@ -157,3 +251,4 @@ class QuarantinedMedia(Base):
     purged_at: Mapped[datetime | None]
 
     item: Mapped[Item] = relationship()
+    media: Mapped[Media] = relationship()

@@ -1,17 +1,18 @@
-"""Safe review of a reported URL: fetch, quarantine, hash, match.
+"""Safe review of a reported URL: fetch, quarantine, hash, record each media object.
 
-"Fetch for review" retrieves the URL through the safe fetcher.  Media (an image or a
-video) is stored encrypted in the quarantine; a web page is read for the media it
-shows, and each of those is fetched through the fetcher again (which re-checks every
-address).  Every stored object gets a QuarantinedMedia row that expires after the
-retention period, its hashes become the item's signals, and the signals are matched
-against the banks so that the analyst knows, before looking, whether the content is
-already confirmed.  Images also get a blurred greyscale preview, stored in the
-quarantine beside the original (services/viewing.py shows both, audited).
+"Fetch for review" retrieves the URL through the safe fetcher.  A media URL is one
+media object; a web page is read for the media it shows, each fetched through the
+fetcher again (which re-checks every address), all within one time budget
+(``RECLAIM_FETCH_TOTAL_TIMEOUT_SECONDS`` covers the page and its media together).
+Every picture or video found is stored encrypted in the quarantine, hashed, and
+recorded as a media object of the page with its own hashes, so that each can be
+matched, decided, noticed and verified on its own.  Images also get a blurred greyscale
+preview (``viewing`` shows both, audited).
 
-Fetching runs in the analyst's request (see docs/analysts.md): each fetch is capped
-by the fetcher's own time limit, and a page's media are fetched only while the
-overall budget lasts.
+No database transaction is open while the network is used: :func:`plan` reads what
+to fetch, :func:`gather` fetches, hashes and stores in the quarantine, and only then
+:func:`record` writes, in one short transaction.  A slow page never holds the
+database (on SQLite, a transaction holds its write lock from its first statement).
 """
 
 from __future__ import annotations
@@ -23,16 +24,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
-from reclaim.banks import banking
 from reclaim.banks.engine import Match, MatchEngine
-from reclaim.cases import decisions
-from reclaim.cases.domain import ItemKind
-from reclaim.cases.models import Item, ItemSignal, QuarantinedMedia
+from reclaim.cases import decisions, pages, status
+from reclaim.cases.domain import ItemKind, MediaKind
+from reclaim.cases.models import Item, Media, QuarantinedMedia
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import Signal, SignalType
@@ -98,9 +97,6 @@ def quarantine_store(settings: Settings) -> QuarantineStore:
     return QuarantineStore(settings.data_dir / "quarantine", keyring(settings))
 
 
-# --- fetching for review ------------------------------------------------------------
-
-
 @dataclass(frozen=True, slots=True)
 class FetchProblem:
     """One URL that gave nothing to review, and why (an error class name, or
@@ -114,95 +110,86 @@ class FetchProblem:
         return {"url": self.url, "error": self.error, "message": self.message[:500]}
 
 
-@dataclass(slots=True)
-class ReviewOutcome:
-    media: list[QuarantinedMedia] = field(default_factory=list)
-    problems: list[FetchProblem] = field(default_factory=list)
-    # The fetched media's hashes, with PDQ quality where there is one.
-    hashes: list[tuple[Signal, int | None]] = field(default_factory=list)
-    matches: list[Match] = field(default_factory=list)
-    was_page: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.media)
-
-    @property
-    def signals(self) -> list[Signal]:
-        return list(dict.fromkeys(signal for signal, _quality in self.hashes))
+# --- 1. what to fetch (a short read) ---------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class _Hashed:
-    signals: list[tuple[Signal, int | None]]
-    problem: str | None = None
+class FetchPlan:
+    item_id: int
+    url: str
 
 
-def fetch_for_review(
-    session: Session,
-    item: Item,
-    *,
-    fetcher: SafeFetcher,
-    store: QuarantineStore,
-    matcher: MatchEngine,
-    policy: ReviewPolicy,
-    actor_id: int,
-    clock: Clock = system_clock,
-) -> ReviewOutcome:
-    """Fetch a URL item into the quarantine; audited ITEM_FETCHED or ITEM_FETCH_FAILED."""
+def plan(session: Session, item_id: int) -> FetchPlan:
+    """Check that the item can be fetched; the caller ends the transaction before
+    :func:`gather` goes to the network."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise ReviewError("no_item", "no such item")
     if item.kind is not ItemKind.URL or not item.url:
         raise ReviewError("not_a_url", "only URL items can be fetched for review")
     if item.withdrawn_at is not None:
         raise ReviewError("item_withdrawn", "the reporter withdrew this item")
-    outcome = ReviewOutcome()
-    budget_ends = time.monotonic() + fetcher.policy.total_timeout
-    for result in _fetch_media(fetcher, item.url, outcome, budget_ends):
-        _keep(
-            session,
-            item,
-            result,
-            outcome,
-            store=store,
-            policy=policy,
-            actor_id=actor_id,
-            clock=clock,
-        )
-    new_signal_ids = _attach_signals(session, item, outcome, clock)
-    _bank_if_confirmed(session, item, new_signal_ids, policy, clock)
-    if outcome.hashes:
-        outcome.matches = matcher.match(session, outcome.signals, max_distance=policy.max_distance)
-    _audit_fetch(session, item, outcome, actor_id, clock)
-    return outcome
+    return FetchPlan(item.id, item.url)
+
+
+# --- 2. the network, the hashes, the quarantine (no database) --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """One media object fetched, stored encrypted and hashed."""
+
+    object_id: str
+    url: str
+    content_type: str
+    kind: MediaKind
+    size: int
+    sha256: str
+    hashes: list[tuple[Signal, int | None]]
+
+
+@dataclass(slots=True)
+class Gathered:
+    kept: list[Kept] = field(default_factory=list)
+    problems: list[FetchProblem] = field(default_factory=list)
+    was_page: bool = False
+
+
+def gather(
+    fetch_plan: FetchPlan, *, fetcher: SafeFetcher, store: QuarantineStore, policy: ReviewPolicy
+) -> Gathered:
+    """Fetch the URL (and, for a page, the media it shows) within one time budget, hash
+    each media object and keep it encrypted in the quarantine."""
+    gathered = Gathered()
+    deadline = time.monotonic() + fetcher.policy.total_timeout
+    for result in _fetch_media(fetcher, fetch_plan.url, gathered, deadline):
+        _keep(fetch_plan, result, gathered, store=store, limits=policy.limits)
+    return gathered
 
 
 def _fetch_media(
-    fetcher: SafeFetcher, url: str, outcome: ReviewOutcome, budget_ends: float
+    fetcher: SafeFetcher, url: str, gathered: Gathered, deadline: float
 ) -> list[FetchResult]:
     """The media a URL leads to: itself, or what its page shows."""
-    first = _fetch_one(fetcher, url, outcome)
+    first = _fetch_one(fetcher, url, gathered, deadline)
     if first is None:
         return []
     if first.kind != "page":
         return [first]
-    outcome.was_page = True
+    gathered.was_page = True
     candidates = extract_media_urls(first.content, first.final_url, charset=_charset(first))
     if not candidates:
-        outcome.problems.append(
+        gathered.problems.append(
             FetchProblem(first.final_url, "NoMedia", "the page shows no images or videos")
         )
         return []
     found = []
     for candidate in candidates[:MAX_MEDIA_PER_PAGE]:
-        if time.monotonic() > budget_ends:
-            outcome.problems.append(
-                FetchProblem(candidate, "FetchTimeoutError", "time ran out before this fetch")
-            )
-            continue
-        result = _fetch_one(fetcher, candidate, outcome)
+        result = _fetch_one(fetcher, candidate, gathered, deadline)
         if result is None:
             continue
         if result.kind == "page":
-            outcome.problems.append(
+            gathered.problems.append(
                 FetchProblem(candidate, "NotMedia", "a page, not an image or a video")
             )
             continue
@@ -210,15 +197,17 @@ def _fetch_media(
     return found
 
 
-def _fetch_one(fetcher: SafeFetcher, url: str, outcome: ReviewOutcome) -> FetchResult | None:
+def _fetch_one(
+    fetcher: SafeFetcher, url: str, gathered: Gathered, deadline: float
+) -> FetchResult | None:
     try:
-        result = fetcher.fetch_sync(url)
+        result = fetcher.fetch_sync(url, deadline=deadline)
     except FetchError as exc:
-        outcome.problems.append(FetchProblem(url, type(exc).__name__, str(exc)))
+        gathered.problems.append(FetchProblem(url, type(exc).__name__, str(exc)))
         return None
     if not result.is_success:
         gone = " (the content is gone)" if result.is_gone else ""
-        outcome.problems.append(
+        gathered.problems.append(
             FetchProblem(url, "HttpStatus", f"the server answered {result.status_code}{gone}")
         )
         return None
@@ -235,109 +224,175 @@ def _charset(result: FetchResult) -> str | None:
 
 
 def _keep(
-    session: Session,
-    item: Item,
+    fetch_plan: FetchPlan,
     result: FetchResult,
-    outcome: ReviewOutcome,
+    gathered: Gathered,
     *,
     store: QuarantineStore,
-    policy: ReviewPolicy,
-    actor_id: int,
-    clock: Clock,
+    limits: HashingLimits,
 ) -> None:
-    now = clock()
     object_id = secrets.token_hex(16)
     content_type = result.content_type or "application/octet-stream"
     try:
         stored = store.put(
             object_id,
             result.content,
-            {"item": str(item.id), "url": result.final_url, "content_type": content_type},
+            {
+                "item": str(fetch_plan.item_id),
+                "url": result.final_url,
+                "content_type": content_type,
+            },
         )
     except QuarantineError as exc:
-        outcome.problems.append(FetchProblem(result.final_url, "QuarantineError", str(exc)))
+        gathered.problems.append(FetchProblem(result.final_url, "QuarantineError", str(exc)))
         return
-    record = QuarantinedMedia(
-        item_id=item.id,
-        object_id=object_id,
-        final_url=result.final_url,
-        content_type=content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        fetched_by_id=actor_id,
-        fetched_at=now,
-        expires_at=now + policy.retention,
-    )
-    session.add(record)
-    outcome.media.append(record)
-    hashed = _hash(result, policy.limits)
-    if hashed.problem:
-        outcome.problems.append(FetchProblem(result.final_url, "HashingError", hashed.problem))
-    outcome.hashes.extend(hashed.signals)
+    hashes, problem = _hash(result, limits)
+    if problem:
+        gathered.problems.append(FetchProblem(result.final_url, "HashingError", problem))
     if result.kind == "image":
         try:
-            preview = make_preview(result.content, max_pixels=policy.limits.max_image_pixels)
+            preview = make_preview(result.content, max_pixels=limits.max_image_pixels)
             store.put(object_id + PREVIEW_SUFFIX, preview, {"preview_of": object_id})
         except (PreviewError, QuarantineError):
             pass  # no preview: the page says so, and the reveal still works
+    gathered.kept.append(
+        Kept(
+            object_id=object_id,
+            url=result.final_url,
+            content_type=content_type,
+            kind=MediaKind.VIDEO if result.kind == "video" else MediaKind.IMAGE,
+            size=stored.size,
+            sha256=stored.sha256,
+            hashes=hashes,
+        )
+    )
 
 
-def _hash(result: FetchResult, limits: HashingLimits) -> _Hashed:
+def _hash(
+    result: FetchResult, limits: HashingLimits
+) -> tuple[list[tuple[Signal, int | None]], str | None]:
     data = result.content
     exact: list[tuple[Signal, int | None]] = [
         (Signal(SignalType.MD5, hashlib.md5(data, usedforsecurity=False).hexdigest()), None),
         (Signal(SignalType.SHA256, hashlib.sha256(data).hexdigest()), None),
     ]
     if result.kind != "image":
-        # Videos are matched exactly here; their frame hashes are not signals.
-        return _Hashed(exact)
+        # Videos are matched exactly here; their frame hashes are not signals (yet).
+        return exact, None
     try:
         hashes = hash_image_bytes(data, limits)
     except HashingError as exc:
-        return _Hashed(exact, str(exc))
+        return exact, str(exc)
     found: list[tuple[Signal, int | None]] = [(hashes.pdq.signal, hashes.pdq.quality)]
     if hashes.pdq_threatexchange is not None:
         extra = hashes.pdq_threatexchange
         found.append((extra.signal, extra.quality))
-    return _Hashed(exact + found)
+    return exact + found, None
 
 
-def _attach_signals(
-    session: Session, item: Item, outcome: ReviewOutcome, clock: Clock
-) -> list[int]:
-    """Link the fetched media's signals to the item; return the ids newly linked."""
-    session.flush()
-    if not outcome.hashes:
-        return []
-    wanted: dict[Signal, int | None] = {}
-    for signal, quality in outcome.hashes:
-        wanted.setdefault(signal, quality)
-    ids = banking.signal_ids(session, wanted, clock=clock)
-    existing = set(
-        session.scalars(select(ItemSignal.signal_id).where(ItemSignal.item_id == item.id))
-    )
-    added = []
-    for signal, quality in wanted.items():
-        signal_id = ids[signal]
-        if signal_id not in existing:
-            session.add(ItemSignal(item_id=item.id, signal_id=signal_id, quality=quality))
-            added.append(signal_id)
-    session.flush()
-    return added
+# --- 3. recording it (one short transaction) -------------------------------------------
 
 
-def _bank_if_confirmed(
-    session: Session, item: Item, new_ids: list[int], policy: ReviewPolicy, clock: Clock
-) -> None:
-    """An item already confirmed banks the signals a later fetch finds, under the same
-    decision (its provenance)."""
-    if not new_ids or item.classification is None or not item.classification.is_confirming:
-        return
-    decision = decisions.in_force(session, item)
-    if decision is not None:
-        decisions.bank_item_signals(
-            session, item, decision, policy.decisions, signal_ids=new_ids, clock=clock
+@dataclass(slots=True)
+class ReviewedMedia:
+    """One media object the fetch found, with what matched it."""
+
+    media: Media
+    kept: QuarantinedMedia
+    matches: list[Match] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ReviewOutcome:
+    found: list[ReviewedMedia] = field(default_factory=list)
+    problems: list[FetchProblem] = field(default_factory=list)
+    was_page: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.found)
+
+    @property
+    def media(self) -> list[QuarantinedMedia]:
+        return [one.kept for one in self.found]
+
+    @property
+    def matches(self) -> list[Match]:
+        return [match for one in self.found for match in one.matches]
+
+
+def record(
+    session: Session,
+    fetch_plan: FetchPlan,
+    gathered: Gathered,
+    *,
+    matcher: MatchEngine,
+    policy: ReviewPolicy,
+    actor_id: int,
+    clock: Clock = system_clock,
+) -> ReviewOutcome:
+    """Write what :func:`gather` found: media objects of the item's page with their
+    hashes, their quarantine records, the matches; audited ITEM_FETCHED (or
+    ITEM_FETCH_FAILED).  The caller commits."""
+    item = session.get_one(Item, fetch_plan.item_id)
+    now = clock()
+    outcome = ReviewOutcome(problems=list(gathered.problems), was_page=gathered.was_page)
+    page = item.page or pages.page_for(session, fetch_plan.url, now=now)
+    item.page = page
+    for kept in gathered.kept:
+        media = pages.fetched_media(
+            session, page, url=kept.url, sha256=kept.sha256, kind=kept.kind, now=now
         )
+        pages.attach_signals(session, media, kept.hashes, now=now)
+        quarantined = QuarantinedMedia(
+            item_id=item.id,
+            media_id=media.id,
+            object_id=kept.object_id,
+            final_url=kept.url,
+            content_type=kept.content_type,
+            size=kept.size,
+            sha256=kept.sha256,
+            fetched_by_id=actor_id,
+            fetched_at=now,
+            expires_at=now + policy.retention,
+        )
+        session.add(quarantined)
+        signals = list(dict.fromkeys(signal for signal, _quality in kept.hashes))
+        matches = (
+            matcher.match(session, signals, max_distance=policy.max_distance) if signals else []
+        )
+        outcome.found.append(ReviewedMedia(media, quarantined, matches))
+    session.flush()
+    _audit_fetch(session, item, outcome, actor_id, clock)
+    status.follow_work(session, item.case, actor=audit.Actor.user(actor_id), clock=clock)
+    return outcome
+
+
+def fetch_for_review(
+    session: Session,
+    item_id: int,
+    *,
+    fetcher: SafeFetcher,
+    store: QuarantineStore,
+    matcher: MatchEngine,
+    policy: ReviewPolicy,
+    actor_id: int,
+    clock: Clock = system_clock,
+) -> ReviewOutcome:
+    """Plan, gather and record, ending the read transaction before the network; the
+    caller commits the record."""
+    fetch_plan = plan(session, item_id)
+    session.commit()  # nothing is held while the page is fetched
+    gathered = gather(fetch_plan, fetcher=fetcher, store=store, policy=policy)
+    return record(
+        session,
+        fetch_plan,
+        gathered,
+        matcher=matcher,
+        policy=policy,
+        actor_id=actor_id,
+        clock=clock,
+    )
 
 
 def _audit_fetch(
@@ -347,8 +402,14 @@ def _audit_fetch(
         "url": item.url,
         "page": outcome.was_page,
         "media": [
-            {"id": m.id, "sha256": m.sha256, "type": m.content_type, "size": m.size}
-            for m in outcome.media
+            {
+                "id": one.kept.id,
+                "media": one.media.id,
+                "sha256": one.kept.sha256,
+                "type": one.kept.content_type,
+                "size": one.kept.size,
+            }
+            for one in outcome.found
         ],
         "problems": [p.to_json() for p in outcome.problems],
     }

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim.cases import retention, review
 from reclaim.config import Settings
+from reclaim.domain.clock import Clock, system_clock
 
 #: Hourly: retention is counted in days, so an hour late is never more than that.
 PURGE_SCHEDULE = {"minute": "7"}
@@ -21,7 +22,13 @@ class CaseTasks:
     purge_quarantine: Any
 
 
-def register(huey: Huey, settings: Settings, sessions: sessionmaker[Session]) -> CaseTasks:
+def register(
+    huey: Huey,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    clock: Clock = system_clock,
+) -> CaseTasks:
     @huey.periodic_task(crontab(**PURGE_SCHEDULE), name="reclaim.purge_quarantine")  # type: ignore[untyped-decorator]
     def purge_quarantine() -> dict[str, int]:
         """Delete quarantined media whose retention period has ended."""
@@ -30,6 +37,7 @@ def register(huey: Huey, settings: Settings, sessions: sessionmaker[Session]) ->
                 session,
                 review.quarantine_store(settings),
                 retention=timedelta(days=settings.quarantine_retention_days),
+                clock=clock,
             )
         return {"purged": outcome.purged, "objects": outcome.objects, "orphans": outcome.orphans}
 

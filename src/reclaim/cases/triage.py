@@ -26,17 +26,28 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.accounts.models import User
 from reclaim.audit.domain import AuditTag
-from reclaim.banks.domain import CONFIRMED_BANK
 from reclaim.banks.engine import MatchEngine
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.cases.domain import AgeGroup, CaseStatus, Classification, Situation
-from reclaim.cases.models import Case, Item, ItemSignal, QuarantinedMedia, Report
+from reclaim.cases.models import (
+    Case,
+    Item,
+    Media,
+    MediaSignal,
+    Page,
+    QuarantinedMedia,
+    Report,
+)
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock
 from reclaim.domain.signals import Signal, SignalType
 from reclaim.platforms.models import Platform
 
-OPEN_STATUSES = tuple(status for status in CaseStatus if status.is_open)
+#: Cases that wait for the hotline (to look, to decide, to send notices); cases that
+#: wait only for platforms (awaiting removal) are followed on the takedown dashboard.
+WORK_STATUSES = (CaseStatus.NEW, CaseStatus.IN_REVIEW, CaseStatus.ACTIONED)
+#: Cases whose overdue time the hotline owes: the first look and the decision.
+OWED_STATUSES = (CaseStatus.NEW, CaseStatus.IN_REVIEW)
 THREAT_SITUATIONS = tuple(s for s in Situation if s.is_threat)
 #: Items still waiting for a decision; only their bank matches tell the analyst something.
 UNDECIDED = (None, Classification.NEEDS_INFORMATION)
@@ -49,7 +60,7 @@ class Factor(enum.StrEnum):
     UNDER_18 = "under_18"  # a report says the person was under 18
     AGE_UNSURE = "age_unsure"  # a reporter could not say
     CONFIRMED_LIVE = "confirmed_live"  # a fetch for review found the content online
-    CONFIRMED_MATCH = "confirmed_match"  # items match the `confirmed` bank
+    CONFIRMED_MATCH = "confirmed_match"  # items match a verified bank
     URLS = "urls"
     PLATFORMS = "platforms"
     WAITING = "waiting"  # hours since the case was opened
@@ -150,7 +161,7 @@ AssigneeFilter = Literal["me", "unassigned", "anyone"]
 
 @dataclass(frozen=True, slots=True)
 class QueueFilters:
-    status: CaseStatus | None = None  # None: every open status
+    status: CaseStatus | None = None  # None: every status the hotline works on
     urgent_only: bool = False
     platform: str | None = None
     assignee: AssigneeFilter = "anyone"
@@ -230,7 +241,8 @@ def build_queue(
     now: datetime,
     limit: int = 200,
 ) -> Queue:
-    """Open cases (or those of ``filters.status``), most urgent first."""
+    """Cases waiting for the hotline (or those of ``filters.status``), most urgent
+    first."""
     case_ids = _case_ids(filters, viewer_id)
     rows = session.execute(
         select(
@@ -273,7 +285,7 @@ def build_queue(
                 assignee_name=names.get(row.assignee_id) if row.assignee_id else None,
                 facts=facts,
                 lines=tuple(score(facts, now, policy)),
-                overdue=is_overdue(facts, now, policy),
+                overdue=row.status in OWED_STATUSES and is_overdue(facts, now, policy),
                 hours_waiting=hours_waiting(facts, now),
             )
         )
@@ -287,13 +299,14 @@ def build_queue(
 
 
 def count_overdue(session: Session, *, now: datetime, policy: TriagePolicy) -> int:
-    """Open cases waiting longer than the policy allows (urgent ones sooner)."""
+    """Cases waiting for a first look or a decision longer than the policy allows
+    (urgent ones sooner): what the hotline owes, not what platforms owe."""
     threat_report = exists().where(
         Report.case_id == Case.id, Report.situation.in_(THREAT_SITUATIONS)
     )
     urgent = or_(Case.urgent.is_(True), threat_report)
     query = select(func.count(Case.id)).where(
-        Case.status.in_(OPEN_STATUSES),
+        Case.status.in_(OWED_STATUSES),
         or_(
             Case.created_at < now - policy.overdue_after(urgent=False),
             and_(urgent, Case.created_at < now - policy.overdue_after(urgent=True)),
@@ -305,7 +318,7 @@ def count_overdue(session: Session, *, now: datetime, policy: TriagePolicy) -> i
 def _case_ids(filters: QueueFilters, viewer_id: int) -> Select[int]:
     query = select(Case.id)
     if filters.status is None:
-        query = query.where(Case.status.in_(OPEN_STATUSES))
+        query = query.where(Case.status.in_(WORK_STATUSES))
     else:
         query = query.where(Case.status == filters.status)
     if filters.assignee == "me":
@@ -341,7 +354,8 @@ def _items(
     found: dict[int, list[tuple[int, str | None, str | None]]] = defaultdict(list)
     rows = session.execute(
         select(Item.id, Item.case_id, Item.url, Platform.name)
-        .outerjoin(Platform, Platform.id == Item.platform_id)
+        .outerjoin(Page, Page.id == Item.page_id)
+        .outerjoin(Platform, Platform.id == Page.platform_id)
         .where(Item.case_id.in_(case_ids), Item.withdrawn_at.is_(None))
     )
     for item_id, case_id, url, platform in rows:
@@ -362,11 +376,13 @@ def _live_items(session: Session, case_ids: Select[int]) -> set[int]:
 def _matched_items(
     session: Session, case_ids: Select[int], matcher: MatchEngine, max_distance: int
 ) -> set[int]:
-    """Undecided items with a signal in the `confirmed` bank (one engine call)."""
+    """Undecided items showing media whose hashes are in a verified bank (one engine
+    call)."""
     rows = session.execute(
-        select(ItemSignal.item_id, SignalRow.type, SignalRow.value)
-        .join(SignalRow, SignalRow.id == ItemSignal.signal_id)
-        .join(Item, Item.id == ItemSignal.item_id)
+        select(Item.id, SignalRow.type, SignalRow.value)
+        .join(Media, or_(Media.page_id == Item.page_id, Media.item_id == Item.id))
+        .join(MediaSignal, MediaSignal.media_id == Media.id)
+        .join(SignalRow, SignalRow.id == MediaSignal.signal_id)
         .where(
             Item.case_id.in_(case_ids),
             Item.withdrawn_at.is_(None),
@@ -393,12 +409,9 @@ def matched_item_ids(
     if not item_signals:
         return set()
     matches = matcher.match(
-        session,
-        [signal for _item, signal in item_signals],
-        max_distance=max_distance,
-        banks={CONFIRMED_BANK},
+        session, [signal for _item, signal in item_signals], max_distance=max_distance
     )
-    return {item_signals[match.query_index][0] for match in matches}
+    return {item_signals[match.query_index][0] for match in matches if match.verified}
 
 
 def user_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:

@@ -1,8 +1,9 @@
 """Looking at quarantined media: the blurred preview and the original, each audited.
 
-Fetching for review (services/review.py) stores the media and, for images, a blurred
-greyscale preview beside it; the console shows neither unasked.  Every look is an
-audit row (ITEM_PREVIEWED, ITEM_REVEALED); media purged at the end of its retention
+Fetching for review (``review``) stores the media and, for images, a blurred greyscale
+preview beside it; the console shows neither unasked.  Every look is an audit row
+(ITEM_PREVIEWED, ITEM_REVEALED) and marks the media object seen by that person (which
+is what makes its hashes verified: ``trust``); media purged at the end of its retention
 period cannot be looked at.
 """
 
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.cases import trust
+from reclaim.cases.domain import SeenHow
 from reclaim.cases.models import QuarantinedMedia
 from reclaim.cases.review import PREVIEW_SUFFIX, ReviewError
 from reclaim.domain.clock import Clock, system_clock
@@ -37,6 +40,7 @@ def preview(
     *,
     store: QuarantineStore,
     actor_id: int,
+    min_pdq_quality: int = 50,
     clock: Clock = system_clock,
 ) -> bytes:
     """The blurred greyscale preview (a JPEG); audited ITEM_PREVIEWED."""
@@ -48,6 +52,14 @@ def preview(
     except QuarantineError as exc:
         raise ReviewError("unreadable", str(exc)) from None
     _audit_look(session, AuditTag.ITEM_PREVIEWED, media, actor_id, clock)
+    trust.mark_seen(
+        session,
+        media.media,
+        user_id=actor_id,
+        how=SeenHow.PREVIEW,
+        min_pdq_quality=min_pdq_quality,
+        clock=clock,
+    )
     return data
 
 
@@ -57,6 +69,7 @@ def reveal(
     *,
     store: QuarantineStore,
     actor_id: int,
+    min_pdq_quality: int = 50,
     clock: Clock = system_clock,
 ) -> MediaContent:
     """The original bytes, decrypted for one response; audited ITEM_REVEALED."""
@@ -66,6 +79,14 @@ def reveal(
     except QuarantineError as exc:
         raise ReviewError("unreadable", str(exc)) from None
     _audit_look(session, AuditTag.ITEM_REVEALED, media, actor_id, clock)
+    trust.mark_seen(
+        session,
+        media.media,
+        user_id=actor_id,
+        how=SeenHow.ORIGINAL,
+        min_pdq_quality=min_pdq_quality,
+        clock=clock,
+    )
     return MediaContent(data, media.content_type)
 
 
@@ -82,6 +103,6 @@ def _audit_look(
         tag,
         actor=audit.Actor.user(actor_id),
         target=(TargetKind.ITEM, media.item_id),
-        details={"media": media.id, "sha256": media.sha256},
+        details={"media": media.id, "media_object": media.media_id, "sha256": media.sha256},
         clock=clock,
     )

@@ -1,4 +1,4 @@
-"""`reclaim bank list|create|stats|import|export`."""
+"""`reclaim bank list|create|stats|import|export|withdraw`."""
 
 from __future__ import annotations
 
@@ -7,20 +7,17 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from reclaim import audit
 from reclaim.audit.domain import ActorKind
-from reclaim.banks.banking import (
-    BankError,
-    bank_stats,
-    create_bank,
-    ensure_builtin_banks,
-    get_bank,
-)
+from reclaim.banks.banking import BankError, create_bank, ensure_builtin_banks, get_bank
+from reclaim.banks.contents import bank_stats
+from reclaim.banks.domain import Category
 from reclaim.banks.exporting import export_entries
 from reclaim.banks.formats import BankFormat
 from reclaim.banks.importing import import_file
+from reclaim.banks.withdrawing import parse_listed, withdraw
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, errors, fail, settings
 from reclaim.storage.db import make_engine, make_session_factory
@@ -37,13 +34,21 @@ def bank_list() -> None:
     with database(settings()) as session:
         ensure_builtin_banks(session)
         stats = bank_stats(session)
-    table = Table("bank", "signals", "verified", "withdrawn", "description")
+    table = Table(
+        Column("bank", no_wrap=True),
+        "signals",
+        "verified",
+        "withdrawn",
+        "last change",
+        "description",
+    )
     for bank in stats:
         table.add_row(
             bank.name,
             str(bank.total_active),
             str(bank.verified),
             str(bank.withdrawn),
+            bank.last_change.isoformat(timespec="seconds") if bank.last_change else "never",
             bank.description,
         )
     console.print(table)
@@ -51,12 +56,21 @@ def bank_list() -> None:
 
 @bank_app.command("create")
 def bank_create(
-    name: str, description: str = typer.Option("", help="What the list is and where it is from.")
+    name: str,
+    description: str = typer.Option("", help="What the list is and where it is from."),
+    verified: bool = typer.Option(
+        False, "--verified", help="Its source vouches that a person saw every picture."
+    ),
+    category: Category | None = typer.Option(
+        None, "--category", help="What every entry is of (otherwise each line says)."
+    ),
 ) -> None:
     """Create a bank (e.g. for a list received from another hotline)."""
     try:
         with database(settings()) as session:
-            create_bank(session, name, description, actor=OPERATOR)
+            create_bank(
+                session, name, description, verified=verified, category=category, actor=OPERATOR
+            )
     except BankError as exc:
         raise fail(str(exc)) from None
     console.print(f"created bank {name}")
@@ -130,7 +144,7 @@ def bank_import(
     outcome = report.outcome
     console.print(
         f"{report.lines} lines: {outcome.added} added, {outcome.reactivated} re-added, "
-        f"{outcome.unchanged} already banked, {len(outcome.rejected)} below quality, "
+        f"{outcome.unchanged} already banked, {len(outcome.rejected)} not banked, "
         f"{report.error_count} bad"
     )
     if report.error_count:
@@ -174,3 +188,37 @@ def _count_lines(path: Path) -> int:
         while chunk := source.read(1 << 20):
             count += chunk.count(b"\n")
     return count
+
+
+@bank_app.command("withdraw")
+def bank_withdraw(
+    bank: str = typer.Option(..., "--bank", help="The bank to withdraw from."),
+    reason: str = typer.Option(
+        ..., "--reason", help="Why (partners see it with the tombstones in the feed)."
+    ),
+    signal: list[str] = typer.Option([], "--hash", help="TYPE:VALUE, e.g. md5:0123… (repeatable)."),
+    listed: Path | None = typer.Option(
+        None, "--file", exists=True, dir_okay=False, readable=True, help="One TYPE VALUE a line."
+    ),
+) -> None:
+    """Withdraw hashes from a bank: tombstones reach partners through the feed."""
+    lines = list(signal)
+    if listed is not None:
+        lines += listed.read_text(encoding="utf-8").splitlines()
+    signals, problems = parse_listed(lines)
+    for problem in problems:
+        errors.print(problem)
+    if problems:
+        raise fail(f"{len(problems)} bad lines: nothing withdrawn")
+    if not signals:
+        raise fail("give hashes with --hash TYPE:VALUE or --file LIST")
+    try:
+        with database(settings()) as session:
+            outcome = withdraw(
+                session, get_bank(session, bank), signals, reason=reason, actor=OPERATOR
+            )
+    except BankError as exc:
+        raise fail(str(exc)) from None
+    for missing in outcome.not_active[:100]:
+        errors.print(f"not active in {bank}: {missing}")
+    console.print(f"withdrew {outcome.withdrawn} of {len(signals)} from {bank}")

@@ -14,7 +14,7 @@ from reclaim.config import InsecureSettingsError, Settings, load_settings
 from reclaim.storage.db import make_engine, make_session_factory
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # messages stay whole lines
 
 
 def settings(*, needs_secrets: bool = True) -> Settings:

@@ -9,8 +9,13 @@ interface.  The plugin talks HTTP to a Reclaim server's partner API with an API 
   stays matchable if another bank still holds it.  (StopNCII's adapter decides
   deletions by comparing the hash value with a case status, so withdrawals can be
   missed; here a deletion is the feed's explicit tombstone.)
-- **opinions**: analyst-confirmed entries are ``POSITIVE_CLASS``, reporters'
-  self-reported hashes ``INVESTIGATION_SEED``; the bank's name is the tag.
+- **opinions**: verified entries (a person at the hotline saw the picture) are
+  ``POSITIVE_CLASS``; unverified ones (hashed on a reporter's device, or decided without
+  being seen) ``INVESTIGATION_SEED``.  Each opinion's tags are the bank's name,
+  ``category:<category>`` (``csam``, ``self_generated_minor``, ``adult_ncii``,
+  ``sextortion``, ``unknown``) and ``verified`` or ``unverified``.  Verified hashes of
+  different categories are in different banks, so an HMA exchange per bank routes each
+  category to its own pipeline.
 - **report_opinion**: sent as feedback (``POST /api/v1/feedback``; the key needs the
   ``feedback`` scope).
 
@@ -80,13 +85,15 @@ class ReclaimEntry:
     bank: str
     verified: bool
     quality: int | None = None
+    category: str = "unknown"
 
 
 @dataclass
 class ReclaimSignalMetadata(state.FetchedSignalMetadata):
-    """The banks that hold a signal, and whether an analyst confirmed it there."""
+    """The banks that hold a signal, whether it is verified there, and what it is of."""
 
     banks: dict[str, bool] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)  # bank -> category
 
     def get_as_opinions(self) -> t.Sequence[state.SignalOpinion]:
         return [
@@ -95,7 +102,11 @@ class ReclaimSignalMetadata(state.FetchedSignalMetadata):
                 state.SignalOpinionCategory.POSITIVE_CLASS
                 if verified
                 else state.SignalOpinionCategory.INVESTIGATION_SEED,
-                {bank},
+                {
+                    bank,
+                    f"category:{self.categories.get(bank, 'unknown')}",
+                    "verified" if verified else "unverified",
+                },
             )
             for bank, verified in sorted(self.banks.items())
         ]
@@ -269,6 +280,7 @@ class ReclaimSignalExchangeAPI(
             )
             # A signal in several banks is one match with several opinions.
             metadata.banks[entry.bank] = metadata.banks.get(entry.bank, False) or entry.verified
+            metadata.categories[entry.bank] = entry.category
         return converted
 
     def report_opinion(
@@ -296,4 +308,5 @@ def _entry(record: dict[str, t.Any]) -> ReclaimEntry:
         bank=record["bank"],
         verified=bool(record["verified"]),
         quality=record.get("quality"),
+        category=str(record.get("category") or "unknown"),
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import ssl
+import time
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -190,19 +191,24 @@ class SafeFetcher:
         self._ssl_context = ssl_context if ssl_context is not None else ssl.create_default_context()
         self._network_backend = network_backend
 
-    def fetch_sync(self, url: str) -> FetchResult:
+    def fetch_sync(self, url: str, *, deadline: float | None = None) -> FetchResult:
         """Blocking :meth:`fetch`, for job threads and the command line.
 
         When the calling thread already runs an event loop (a sync library driving one,
         such as Playwright's), the fetch runs on a loop of its own in a helper thread:
         blocking is what the caller asked for, and nesting loops is not possible.
         """
-        return _run_blocking(self.fetch(url))
+        return _run_blocking(self.fetch(url, deadline=deadline))
 
-    async def fetch(self, url: str) -> FetchResult:
-        """Fetch ``url``; raise a :class:`FetchError` subclass if it is refused or fails."""
+    async def fetch(self, url: str, *, deadline: float | None = None) -> FetchResult:
+        """Fetch ``url``; raise a :class:`FetchError` subclass if it is refused or fails.
+
+        ``deadline`` (a ``time.monotonic()`` value) shares one time budget between
+        several fetches (a page and the media it shows): each gets whatever is left of
+        it, and never more than the policy's total limit.
+        """
         target = SafeUrl.parse(url)
-        return await self._within_deadline(target, self._fetch(target))
+        return await self._within_deadline(target, self._fetch(target), deadline)
 
     def post_sync(self, url: str, content: bytes, *, headers: Mapping[str, str]) -> FetchResult:
         """Blocking :meth:`post`, for job threads (see :meth:`fetch_sync`)."""
@@ -225,15 +231,25 @@ class SafeFetcher:
         return await self._within_deadline(target, self._post(target, content, sent))
 
     async def _within_deadline(
-        self, target: SafeUrl, exchange: Coroutine[Any, Any, FetchResult]
+        self,
+        target: SafeUrl,
+        exchange: Coroutine[Any, Any, FetchResult],
+        deadline: float | None = None,
     ) -> FetchResult:
+        limit = self.policy.total_timeout
+        if deadline is not None:
+            limit = min(limit, deadline - time.monotonic())
+        if limit <= 0:
+            exchange.close()
+            raise FetchTimeoutError(
+                f"no time was left to fetch {target} within the overall limit", url=str(target)
+            )
         try:
-            async with asyncio.timeout(self.policy.total_timeout):
+            async with asyncio.timeout(limit):
                 return await exchange
         except TimeoutError:
             raise FetchTimeoutError(
-                f"fetching {target} took longer than the {self.policy.total_timeout:g}-second "
-                "limit; gave up",
+                f"fetching {target} took longer than the {limit:g}-second limit; gave up",
                 url=str(target),
             ) from None
 

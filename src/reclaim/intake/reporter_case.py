@@ -28,7 +28,7 @@ from reclaim.banks.domain import EntrySource
 from reclaim.banks.models import BankEntry
 from reclaim.cases import status
 from reclaim.cases.domain import CaseStatus, ItemKind
-from reclaim.cases.models import Case, Item, ItemSignal
+from reclaim.cases.models import Case, Item, Media, MediaSignal
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.intake.submission import reporter, self_reported_bank
 from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError, Purpose
@@ -114,7 +114,11 @@ def withdraw_items(
         )
     session.flush()
     signal_ids = {
-        link.signal_id for item in chosen if item.kind is ItemKind.FILE for link in item.signals
+        link.signal_id
+        for item in chosen
+        if item.kind is ItemKind.FILE
+        for media in item.device_media
+        for link in media.signals
     }
     tombstones = _tombstone(session, case, signal_ids, clock)
     case.updated_at = now
@@ -140,10 +144,11 @@ def _tombstone(session: Session, case: Case, signal_ids: set[int], clock: Clock)
         return 0
     held_elsewhere = set(
         session.scalars(
-            select(ItemSignal.signal_id)
-            .join(Item, Item.id == ItemSignal.item_id)
+            select(MediaSignal.signal_id)
+            .join(Media, Media.id == MediaSignal.media_id)
+            .join(Item, Item.id == Media.item_id)
             .where(
-                ItemSignal.signal_id.in_(signal_ids),
+                MediaSignal.signal_id.in_(signal_ids),
                 Item.kind == ItemKind.FILE,
                 Item.withdrawn_at.is_(None),
             )
@@ -160,7 +165,9 @@ def _tombstone(session: Session, case: Case, signal_ids: set[int], clock: Clock)
             )
         )
     )
-    withdrawn = banking.withdraw_entries(session, entry_ids, clock=clock)
+    withdrawn = banking.withdraw_entries(
+        session, entry_ids, reason="withdrawn by the reporter", clock=clock
+    )
     if withdrawn:
         audit.record(
             session,

@@ -32,10 +32,10 @@ from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks import banking
 from reclaim.banks.domain import SELF_REPORTED_BANK, EntrySource
 from reclaim.banks.models import Bank
-from reclaim.cases import status
+from reclaim.cases import pages, status
 from reclaim.cases.domain import CaseStatus, ItemKind, new_case_number
 from reclaim.cases.items import assign_platforms
-from reclaim.cases.models import Case, Item, ItemSignal, Report
+from reclaim.cases.models import Case, Item, Report
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import SignalType
@@ -168,7 +168,8 @@ def add_items(
         link.signal.value
         for item in live
         if item.kind is ItemKind.FILE
-        for link in item.signals
+        for media in item.device_media
+        for link in media.signals
         if link.signal.type is SignalType.SHA256
     }
     urls = tuple(url for url in items.urls if url not in known_urls)
@@ -288,15 +289,19 @@ def _create_items(
     now = clock()
     report_id = report.id if report is not None else None
     url_items = [
-        Item(case_id=case.id, report_id=report_id, kind=ItemKind.URL, url=url, created_at=now)
+        Item(
+            case_id=case.id,
+            report_id=report_id,
+            kind=ItemKind.URL,
+            url=url,
+            page=pages.page_for(session, url, now=now),
+            created_at=now,
+        )
         for url in items.urls
     ]
     session.add_all(url_items)
-    # Each URL's platform from its host; those no platform owns wait for an analyst.
+    # Each page's platform from its host; those no platform owns wait for an analyst.
     assign_platforms(session, url_items)
-    ids = banking.signal_ids(
-        session, [s for f in items.files for s, _q in f.signals()], clock=clock
-    )
     for hashed in items.files:
         item = Item(
             case_id=case.id,
@@ -305,10 +310,9 @@ def _create_items(
             media_kind=hashed.media_kind,
             created_at=now,
         )
-        item.signals = [
-            ItemSignal(signal_id=ids[signal], quality=quality)
-            for signal, quality in hashed.signals()
-        ]
         session.add(item)
+        media = pages.device_media(item, hashed.media_kind, now=now)
+        session.flush()
+        pages.attach_signals(session, media, hashed.signals(), now=now)
     session.flush()
     session.refresh(case, ["items"])

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim.cases import tasks as case_tasks
 from reclaim.config import Settings
+from reclaim.domain.clock import Clock, system_clock
 from reclaim.takedown import tasks as takedown_tasks
 
 
@@ -26,14 +27,23 @@ class Tasks:
     takedown: takedown_tasks.TakedownTasks
 
 
-def register_tasks(huey: Huey, settings: Settings, sessions: sessionmaker[Session]) -> Tasks:
-    """Register Reclaim's tasks on ``huey``; calling it again returns the same tasks."""
+def register_tasks(
+    huey: Huey,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    clock: Clock = system_clock,
+) -> Tasks:
+    """Register Reclaim's tasks on ``huey``; calling it again returns the same tasks.
+
+    ``clock``: the app's clock (the web app passes its own, so what its pages queue is
+    due for its tasks at the same moment)."""
     existing: Tasks | None = getattr(huey, "reclaim_tasks", None)
     if existing is not None:
         return existing
     tasks = Tasks(
-        cases=case_tasks.register(huey, settings, sessions),
-        takedown=takedown_tasks.register(huey, settings, sessions),
+        cases=case_tasks.register(huey, settings, sessions, clock=clock),
+        takedown=takedown_tasks.register(huey, settings, sessions, clock=clock),
     )
     huey.reclaim_tasks = tasks
     return tasks

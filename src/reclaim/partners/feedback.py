@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks.models import BankEntry
 from reclaim.banks.models import Signal as SignalRow
-from reclaim.cases.models import Item, ItemSignal
+from reclaim.cases.models import Item, Media, MediaSignal
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import Signal, SignalType
 from reclaim.partners.domain import FeedbackOutcome
@@ -199,8 +199,9 @@ def list_feedback(
 def case_feedback_counts(session: Session, case_id: int) -> dict[FeedbackOutcome, int]:
     """What platforms reported about the signals of a case's items, by outcome."""
     case_signals = (
-        select(ItemSignal.signal_id)
-        .join(Item, Item.id == ItemSignal.item_id)
+        select(MediaSignal.signal_id)
+        .join(Media, Media.id == MediaSignal.media_id)
+        .join(Item, or_(Media.item_id == Item.id, Media.page_id == Item.page_id))
         .where(Item.case_id == case_id)
         .distinct()
         .scalar_subquery()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
@@ -41,6 +41,44 @@ class PlatformChange:
     jurisdiction: str = ""
     notes: str = ""
     add_domain: str = ""
+
+
+MAX_NAME = 120
+
+
+def create_platform(
+    session: Session,
+    name: str,
+    domain: str,
+    *,
+    actor: audit.Actor,
+    language: str = "en",
+    clock: Clock = system_clock,
+) -> Platform:
+    """A platform added by hand: a name no other platform has and its first domain;
+    audited.  Contacts are added on its page."""
+    clean = " ".join(name.split())
+    if not clean or len(clean) > MAX_NAME or not clean.isprintable():
+        raise PlatformEditError("name", f"a platform's name is 1–{MAX_NAME} printable characters")
+    taken = session.scalar(select(Platform).where(func.lower(Platform.name) == clean.lower()))
+    if taken is not None:
+        raise PlatformEditError("name-taken", f"there is already a platform named {taken.name}")
+    checked = _checked(session, PlatformChange(language=language, add_domain=domain))
+    if not checked["domain"]:
+        raise PlatformEditError("domain", "a new platform needs the domain it serves")
+    platform = Platform(name=clean, language=checked["language"] or "en", created_at=clock())
+    platform.domains.append(PlatformDomain(domain=checked["domain"]))
+    session.add(platform)
+    session.flush()
+    audit.record(
+        session,
+        AuditTag.PLATFORM_CHANGED,
+        actor=actor,
+        target=(TargetKind.PLATFORM, platform.id),
+        details={"created": clean, "domain_added": checked["domain"]},
+        clock=clock,
+    )
+    return platform
 
 
 def update_platform(

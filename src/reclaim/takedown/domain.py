@@ -8,7 +8,7 @@ adults' intimate images; sextortion threats get pre-emptive hash sharing, no not
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from reclaim.cases.domain import Classification
@@ -38,6 +38,8 @@ class NoticeStatus(enum.StrEnum):
 
 #: Statuses in which a notice still waits for the platform (see ``is_open``).
 OPEN_NOTICE_STATUSES = tuple(status for status in NoticeStatus if status.is_open)
+#: Notices whose pages are not to be noticed again (draft, open or done).
+COVERING = tuple(s for s in NoticeStatus if s not in (NoticeStatus.REFUSED, NoticeStatus.EXPIRED))
 
 NOTICE_MACHINE = StateMachine(
     NoticeStatus,
@@ -76,17 +78,47 @@ def check_notice_transition(current: NoticeStatus, requested: NoticeStatus) -> N
     return NOTICE_MACHINE.check(current, requested)
 
 
-class ItemOutcome(enum.StrEnum):
-    """Where one noticed item stands."""
+class NoticeKind(enum.StrEnum):
+    """What a notice asks for."""
+
+    CONTENT = "content"  # remove pictures or videos (and the pages that show them)
+    ACCOUNT = "account"  # act on an offender's account (sextortion, impersonation)
+
+
+class PageOutcome(enum.StrEnum):
+    """Where one noticed page stands (Reclaim's own checks, or the platform's word)."""
 
     PENDING = "pending"
-    REMOVED = "removed"
+    PARTIALLY_REMOVED = "partially_removed"  # some decided media gone, some still up
+    REMOVED = "removed"  # the page, or every decided media object on it, is gone
     NOT_FOUND = "not_found"  # the platform says it is not there (verification checks)
     REFUSED = "refused"
 
+    @property
+    def is_gone(self) -> bool:
+        return self in (PageOutcome.REMOVED, PageOutcome.NOT_FOUND)
+
+
+class MediaOutcome(enum.StrEnum):
+    """Where one noticed media object stands."""
+
+    PENDING = "pending"  # still up, or not checked yet
+    REMOVED = "removed"  # a check found it gone (or its page gone)
+
+
+def page_outcome(media: list[MediaOutcome], *, page_gone: bool) -> PageOutcome:
+    """A page is removed when it is gone or every decided media object on it is gone;
+    partially removed while only some are.  A page noticed without media (an account,
+    or a page never fetched) is removed only when the page itself is gone."""
+    if page_gone or (media and all(m is MediaOutcome.REMOVED for m in media)):
+        return PageOutcome.REMOVED
+    if any(m is MediaOutcome.REMOVED for m in media):
+        return PageOutcome.PARTIALLY_REMOVED
+    return PageOutcome.PENDING
+
 
 class ResolveOutcome(enum.StrEnum):
-    """What a platform says it did with one noticed item (a claim verification checks)."""
+    """What a platform says it did with one noticed page (a claim verification checks)."""
 
     REMOVED = "removed"
     NOT_FOUND = "not_found"
@@ -94,7 +126,10 @@ class ResolveOutcome(enum.StrEnum):
 
 
 class VerificationOutcome(enum.StrEnum):
+    """What one check found, for a page or for one media object on it."""
+
     REMOVED = "removed"  # 404/410/451, host gone, or the page no longer has the media
+    PARTIALLY_REMOVED = "partially_removed"  # a page: some decided media gone, some up
     STILL_UP = "still_up"  # same content hash
     CHANGED = "changed"  # different content: an analyst looks
     FAILED = "failed"  # could not tell (timeout, 5xx): try again later
@@ -122,27 +157,32 @@ def notice_deadline(
     return sent_at + timedelta(hours=min(applicable)) if applicable else None
 
 
-#: Re-checks after the notice is sent: +1 h, +6 h, +24 h, then daily.
+#: Re-checks after the notice is sent: +1 h, +6 h, +24 h, then daily (settings).
 VERIFICATION_OFFSETS = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24))
 VERIFICATION_INTERVAL = timedelta(days=1)
 
 
-def next_verification(sent_at: datetime, checks_done: int) -> datetime:
-    """When the (checks_done + 1)-th verification of a noticed URL is due."""
-    if checks_done < len(VERIFICATION_OFFSETS):
-        return sent_at + VERIFICATION_OFFSETS[checks_done]
-    extra = checks_done - len(VERIFICATION_OFFSETS) + 1
-    return sent_at + VERIFICATION_OFFSETS[-1] + extra * VERIFICATION_INTERVAL
+def next_verification(
+    sent_at: datetime,
+    checks_done: int,
+    offsets: Sequence[timedelta] = VERIFICATION_OFFSETS,
+    interval: timedelta = VERIFICATION_INTERVAL,
+) -> datetime:
+    """When the (checks_done + 1)-th verification of a noticed page is due."""
+    if checks_done < len(offsets):
+        return sent_at + offsets[checks_done]
+    extra = checks_done - len(offsets) + 1
+    return sent_at + (offsets[-1] if offsets else timedelta(0)) + extra * interval
 
 
-def summarise(outcomes: list[ItemOutcome]) -> NoticeStatus | None:
-    """The notice status the items' outcomes call for, or None while nothing is decided."""
-    removed = sum(o in (ItemOutcome.REMOVED, ItemOutcome.NOT_FOUND) for o in outcomes)
-    if outcomes and removed == len(outcomes):
+def summarise(outcomes: list[PageOutcome]) -> NoticeStatus | None:
+    """The notice status the pages' outcomes call for, or None while nothing is decided."""
+    gone = sum(o.is_gone for o in outcomes)
+    if outcomes and gone == len(outcomes):
         return NoticeStatus.REMOVED
-    if removed:
+    if gone or any(o is PageOutcome.PARTIALLY_REMOVED for o in outcomes):
         return NoticeStatus.PARTIALLY_REMOVED
-    if outcomes and all(o == ItemOutcome.REFUSED for o in outcomes):
+    if outcomes and all(o is PageOutcome.REFUSED for o in outcomes):
         return NoticeStatus.REFUSED
     return None
 

@@ -1,10 +1,11 @@
 """Overdue notices and the escalation report for the competent authority.
 
 A notice is overdue when its deadline has passed and the platform has not removed
-everything.  The report lists, per notice: the items, every delivery attempt (the
-notice history) and every verification, so an authority can see what was asked, when,
-and what the platform did.  It is produced as HTML, CSV and PDF (reportlab, with the
-built-in Traditional Chinese CID font, so no font file is needed).
+everything: still open, refused (with the platform's reasons) or expired.  The report
+lists, per notice: the items, every delivery attempt (the notice history) and every
+verification, so an authority can see what was asked, when, and what the platform did.
+It is produced as HTML, CSV and PDF (reportlab, with the built-in Traditional Chinese
+CID font, so no font file is needed).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from sqlalchemy.orm import Session, selectinload
 from reclaim import audit
 from reclaim.audit.domain import AuditTag
 from reclaim.platforms.models import Platform
-from reclaim.takedown.domain import OPEN_NOTICE_STATUSES, NoticeStatus
-from reclaim.takedown.models import Delivery, DeliveryAttempt, Notice, NoticeItem, Verification
+from reclaim.takedown.domain import OPEN_NOTICE_STATUSES, MediaOutcome, NoticeStatus
+from reclaim.takedown.models import Delivery, DeliveryAttempt, Notice, NoticePage, Verification
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -41,11 +42,18 @@ class HistoryLine:
 
 @dataclass(frozen=True, slots=True)
 class EscalatedItem:
+    """One noticed page: what checks found, what the platform said, which decided
+    pictures on it are still up."""
+
     url: str
     category: str
     outcome: str
     removed_at: datetime | None
     verifications: list[HistoryLine]
+    platform_outcome: str | None = None
+    platform_reason: str | None = None
+    media_up: list[str] = field(default_factory=list)
+    media_removed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +86,9 @@ def overdue_notices(
         select(Notice)
         .where(
             Notice.deadline_at <= now,
-            Notice.status.in_([*OPEN_NOTICE_STATUSES, NoticeStatus.EXPIRED]),
+            Notice.status.in_([*OPEN_NOTICE_STATUSES, NoticeStatus.REFUSED, NoticeStatus.EXPIRED]),
         )
-        .options(selectinload(Notice.items).selectinload(NoticeItem.item))
+        .options(selectinload(Notice.pages).selectinload(NoticePage.media))
         .order_by(Notice.deadline_at)
     )
     if platform_id is not None:
@@ -119,24 +127,38 @@ def build_report(
         if notice.acknowledged_at:
             history.append(HistoryLine(notice.acknowledged_at, "acknowledged by the platform"))
         items = []
-        for notice_item in notice.items:
+        for noticed in notice.pages:
             checks = session.scalars(
                 select(Verification)
-                .where(Verification.notice_item_id == notice_item.id)
+                .where(Verification.notice_page_id == noticed.id)
                 .order_by(Verification.checked_at)
             )
             items.append(
                 EscalatedItem(
-                    url=notice_item.item.url or "",
-                    category=notice_item.classification.value,
-                    outcome=notice_item.outcome.value,
-                    removed_at=notice_item.removed_at,
+                    url=noticed.page.url,
+                    category=noticed.classification.value,
+                    outcome=noticed.outcome.value,
+                    removed_at=noticed.removed_at,
                     verifications=[
                         HistoryLine(
                             v.checked_at,
                             v.outcome.value + (f" (HTTP {v.http_status})" if v.http_status else ""),
                         )
                         for v in checks
+                    ],
+                    platform_outcome=(
+                        noticed.platform_outcome.value if noticed.platform_outcome else None
+                    ),
+                    platform_reason=noticed.platform_reason,
+                    media_up=[
+                        m.media.url or "?"
+                        for m in noticed.media
+                        if m.outcome is not MediaOutcome.REMOVED
+                    ],
+                    media_removed=[
+                        m.media.url or "?"
+                        for m in noticed.media
+                        if m.outcome is MediaOutcome.REMOVED
                     ],
                 )
             )
@@ -172,6 +194,9 @@ CSV_COLUMNS = (
     "removed_at",
     "checks",
     "last_check",
+    "platform_answer",
+    "platform_reason",
+    "pictures_still_up",
 )
 
 
@@ -196,6 +221,9 @@ def to_csv(report: EscalationReport) -> str:
                     _iso(item.removed_at),
                     len(item.verifications),
                     f"{_iso(last.at)} {last.what}" if last else "",
+                    item.platform_outcome or "",
+                    _safe(item.platform_reason or ""),
+                    _safe(" ".join(item.media_up)),
                 ]
             )
     return out.getvalue()

@@ -1,4 +1,4 @@
-"""Notices, their items, the delivery outbox and verification checks."""
+"""Notices, the pages and media they name, the delivery outbox and verification checks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reclaim.cases.domain import Classification
-from reclaim.cases.models import Case, Item
+from reclaim.cases.models import Media, Page
 from reclaim.platforms.models import Platform
 from reclaim.storage.base import Base
 from reclaim.storage.types import enum_column, utcnow
@@ -17,21 +17,27 @@ from reclaim.takedown.domain import (
     Channel,
     DeliveryPurpose,
     DeliveryStatus,
-    ItemOutcome,
+    MediaOutcome,
+    NoticeKind,
     NoticeStatus,
+    PageOutcome,
     VerificationOutcome,
 )
 
 
 class Notice(Base):
-    """A removal request to one platform for some decided items of one case."""
+    """A removal request to one platform for some pages (and the media on them).
+
+    A notice belongs to no case: the same page reported in several cases is noticed
+    once, with the strictest deadline its decisions call for.
+    """
 
     __tablename__ = "notices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[NoticeKind] = mapped_column(enum_column(NoticeKind, length=16))
     status: Mapped[NoticeStatus] = mapped_column(enum_column(NoticeStatus), index=True)
     language: Mapped[str] = mapped_column(String(8))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -43,36 +49,67 @@ class Notice(Base):
     deadline_at: Mapped[datetime | None] = mapped_column(index=True)
     next_reminder_at: Mapped[datetime | None]
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # What was sent, as the platform received it (kept after sending).
+    subject: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
 
     platform: Mapped[Platform] = relationship()
-    case: Mapped[Case] = relationship()
-    items: Mapped[list[NoticeItem]] = relationship(
-        back_populates="notice", cascade="all, delete-orphan", order_by="NoticeItem.id"
+    pages: Mapped[list[NoticePage]] = relationship(
+        back_populates="notice", cascade="all, delete-orphan", order_by="NoticePage.id"
     )
 
 
-class NoticeItem(Base):
-    """One item in a notice, with where its removal stands."""
+class NoticePage(Base):
+    """One page in a notice, with where its removal stands.
 
-    __tablename__ = "notice_items"
+    A page is removed when it is gone, or when every decided media object it showed
+    is; partially removed while some are gone and others are still up.
+    """
+
+    __tablename__ = "notice_pages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id"), index=True)
     classification: Mapped[Classification] = mapped_column(enum_column(Classification))
-    outcome: Mapped[ItemOutcome] = mapped_column(enum_column(ItemOutcome))
-    # What the platform said (through the partner API), kept apart from what we saw.
-    platform_outcome: Mapped[ItemOutcome | None] = mapped_column(enum_column(ItemOutcome))
+    outcome: Mapped[PageOutcome] = mapped_column(enum_column(PageOutcome))
+    # What the platform said, kept apart from what we saw.
+    platform_outcome: Mapped[PageOutcome | None] = mapped_column(enum_column(PageOutcome))
     platform_reason: Mapped[str | None] = mapped_column(Text)
-    removed_at: Mapped[datetime | None]  # the first verified removal
-    baseline_sha256: Mapped[str | None] = mapped_column(String(64))  # content when noticed
+    platform_answered_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]  # the first check that found the page or all media gone
     checks_done: Mapped[int] = mapped_column(Integer, default=0)
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
 
-    notice: Mapped[Notice] = relationship(back_populates="items")
-    item: Mapped[Item] = relationship()
+    notice: Mapped[Notice] = relationship(back_populates="pages")
+    page: Mapped[Page] = relationship()
+    media: Mapped[list[NoticeMedia]] = relationship(
+        back_populates="notice_page", cascade="all, delete-orphan", order_by="NoticeMedia.id"
+    )
 
-    __table_args__ = (UniqueConstraint("notice_id", "item_id", name="uq_notice_items_notice_item"),)
+    __table_args__ = (UniqueConstraint("notice_id", "page_id", name="uq_notice_pages_notice_page"),)
+
+
+class NoticeMedia(Base):
+    """One decided media object named in a notice, with where its removal stands."""
+
+    __tablename__ = "notice_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_page_id: Mapped[int] = mapped_column(
+        ForeignKey("notice_pages.id", ondelete="CASCADE"), index=True
+    )
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id"), index=True)
+    outcome: Mapped[MediaOutcome] = mapped_column(enum_column(MediaOutcome, length=16))
+    baseline_sha256: Mapped[str | None] = mapped_column(String(64))  # content when noticed
+    removed_at: Mapped[datetime | None]
+
+    notice_page: Mapped[NoticePage] = relationship(back_populates="media")
+    media: Mapped[Media] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("notice_page_id", "media_id", name="uq_notice_media_page_media"),
+    )
 
 
 class Delivery(Base):
@@ -118,14 +155,39 @@ class DeliveryAttempt(Base):
 
 
 class Verification(Base):
-    """One re-check of a noticed URL through the safe fetcher."""
+    """One re-check of a noticed page (and each of its decided media) through the
+    safe fetcher."""
 
     __tablename__ = "verifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    notice_item_id: Mapped[int] = mapped_column(ForeignKey("notice_items.id"), index=True)
+    notice_page_id: Mapped[int] = mapped_column(ForeignKey("notice_pages.id"), index=True)
     checked_at: Mapped[datetime]
+    outcome: Mapped[VerificationOutcome] = mapped_column(enum_column(VerificationOutcome))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)
+    #: Who asked for it: None for the schedule, a user for "check now".
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    media: Mapped[list[MediaCheck]] = relationship(
+        back_populates="verification", cascade="all, delete-orphan", order_by="MediaCheck.id"
+    )
+
+
+class MediaCheck(Base):
+    """What one verification found for one noticed media object."""
+
+    __tablename__ = "media_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verification_id: Mapped[int] = mapped_column(
+        ForeignKey("verifications.id", ondelete="CASCADE"), index=True
+    )
+    notice_media_id: Mapped[int] = mapped_column(ForeignKey("notice_media.id"), index=True)
     outcome: Mapped[VerificationOutcome] = mapped_column(enum_column(VerificationOutcome))
     http_status: Mapped[int | None] = mapped_column(Integer)
     content_sha256: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+
+    verification: Mapped[Verification] = relationship(back_populates="media")
+    notice_media: Mapped[NoticeMedia] = relationship()

@@ -1,9 +1,16 @@
-"""Notices to platforms: drafted from decided items, queued with their outbox records.
+"""Notices to platforms: drafted from decided pages, queued with their outbox records.
 
-One notice per platform per case, holding the decided items that platform hosts and
-that no open notice covers yet.  Queuing a notice commits, in the same transaction, one
-delivery per channel the platform has (email, webhook): the outbox (takedown/outbox.py)
-sends them.  Every status change is audited.
+A notice asks one platform to remove some pages and the decided pictures on them.
+Pages are shared by every case that reports them, so a page is noticed once, whatever
+the number of cases: drafting from a case skips pages another notice already covers,
+and names every decided media object on the page (from every case's decision in
+force).  A page whose cases decided it in conflicting ways (a minor's image in one, an
+adult's in another) is held until a supervisor settles it: nothing is sent about it.
+
+Queuing a notice commits, in the same transaction, one delivery per channel the
+platform has (email, webhook): the outbox (``outbox``) sends them.  Every status change
+is audited.  Account notices ask a platform to act on an offender's account (a profile
+page decided as part of a sextortion threat).
 """
 
 from __future__ import annotations
@@ -19,24 +26,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
 from reclaim.cases.domain import ALPHABET, Classification
 from reclaim.cases.models import Case, Item
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.states import IllegalTransitionError
 from reclaim.platforms.models import Platform
+from reclaim.takedown import case_progress
 from reclaim.takedown.domain import (
     Channel,
     DeliveryPurpose,
     DeliveryStatus,
-    ItemOutcome,
+    MediaOutcome,
+    NoticeKind,
     NoticeStatus,
+    PageOutcome,
     check_notice_transition,
     next_verification,
     notice_deadline,
 )
-from reclaim.takedown.models import Delivery, Notice, NoticeItem
+from reclaim.takedown.models import Delivery, Notice, NoticeMedia, NoticePage
+from reclaim.takedown.pending import PendingPage, account_items, pending_pages
 
 
 class NoticeError(ValueError):
@@ -46,8 +57,15 @@ class NoticeError(ValueError):
 @dataclass(frozen=True, slots=True)
 class NoticePolicy:
     deadline_hours: Mapping[Classification, int | None]
+    account_deadline: timedelta
     reminder_every: timedelta
     follow_up: timedelta
+    check_offsets: tuple[timedelta, ...] = (
+        timedelta(hours=1),
+        timedelta(hours=6),
+        timedelta(hours=24),
+    )
+    check_interval: timedelta = timedelta(days=1)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NoticePolicy:
@@ -61,9 +79,17 @@ class NoticePolicy:
                 Classification.NOT_ACTIONABLE: None,
                 Classification.NEEDS_INFORMATION: None,
             },
+            account_deadline=timedelta(hours=settings.notice_deadline_hours_account),
             reminder_every=timedelta(hours=settings.notice_reminder_hours),
             follow_up=timedelta(days=settings.notice_follow_up_days),
+            check_offsets=tuple(
+                timedelta(minutes=m) for m in settings.verification_schedule_minutes
+            ),
+            check_interval=timedelta(minutes=settings.verification_interval_minutes),
         )
+
+    def next_check(self, sent_at: datetime, checks_done: int) -> datetime:
+        return next_verification(sent_at, checks_done, self.check_offsets, self.check_interval)
 
 
 def new_reference() -> str:
@@ -72,30 +98,23 @@ def new_reference() -> str:
     return f"RN-{body[:4]}-{body[4:]}"
 
 
-def _covered_item_ids(session: Session, case: Case) -> set[int]:
-    """Items already in a notice that is a draft, open or done (not refused/expired)."""
-    rows = session.scalars(
-        select(NoticeItem.item_id)
-        .join(Notice)
-        .where(
-            Notice.case_id == case.id,
-            Notice.status.not_in([NoticeStatus.REFUSED, NoticeStatus.EXPIRED]),
+def notices_of_case(session: Session, case: Case) -> list[Notice]:
+    """Every notice naming a page of the case, oldest first."""
+    page_ids = [item.page_id for item in case.items if item.page_id is not None]
+    if not page_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Notice)
+            .join(NoticePage, NoticePage.notice_id == Notice.id)
+            .where(NoticePage.page_id.in_(page_ids))
+            .distinct()
+            .order_by(Notice.id)
         )
     )
-    return set(rows)
 
 
-def noticeable_items(session: Session, case: Case, policy: NoticePolicy) -> list[Item]:
-    covered = _covered_item_ids(session, case)
-    return [
-        item
-        for item in case.items
-        if item.url is not None
-        and item.withdrawn_at is None
-        and item.classification is not None
-        and policy.deadline_hours.get(item.classification) is not None
-        and item.id not in covered
-    ]
+# --- drafting ---------------------------------------------------------------------------
 
 
 def draft_notices(
@@ -106,44 +125,95 @@ def draft_notices(
     actor: audit.Actor,
     clock: Clock = system_clock,
 ) -> list[Notice]:
-    """Draft one notice per platform for the case's decided, un-noticed URL items.
+    """Draft one notice per platform for the case's decided pages no notice covers yet.
 
-    Items with no platform yet are left out (an analyst assigns them first); the caller
-    can list them with :func:`items_without_platform`.
+    Pages with no platform yet are left out (an analyst assigns them first:
+    :func:`pending.items_without_platform`), and so are pages with conflicting
+    decisions (:func:`pending.held_pages`).
     """
-    by_platform: dict[int, list[Item]] = defaultdict(list)
-    for item in noticeable_items(session, case, policy):
-        if item.platform_id is not None:
-            by_platform[item.platform_id].append(item)
+    by_platform: dict[int, list[PendingPage]] = defaultdict(list)
+    for pending in pending_pages(session, case):
+        if pending.page.platform_id is not None and not pending.conflicts:
+            by_platform[pending.page.platform_id].append(pending)
     drafts: list[Notice] = []
-    for platform_id, items in sorted(by_platform.items()):
+    for platform_id, pending_list in sorted(by_platform.items()):
         platform = session.get_one(Platform, platform_id)
-        notice = Notice(
-            reference=new_reference(),
-            platform_id=platform_id,
-            case_id=case.id,
-            status=NoticeStatus.DRAFT,
-            language=platform.language,
-            created_by_id=actor.id if actor.type == "user" else None,
-            created_at=clock(),
-            items=[
-                NoticeItem(
-                    item_id=item.id,
-                    classification=item.classification,
-                    outcome=ItemOutcome.PENDING,
+        notice = _new_notice(session, platform, NoticeKind.CONTENT, actor, clock)
+        for pending in pending_list:
+            notice.pages.append(
+                NoticePage(
+                    page_id=pending.page.id,
+                    classification=pending.classification,
+                    outcome=PageOutcome.PENDING,
+                    media=[
+                        NoticeMedia(
+                            media_id=media.id,
+                            outcome=MediaOutcome.PENDING,
+                            baseline_sha256=media.sha256,
+                        )
+                        for media in pending.media.values()
+                    ],
                 )
-                for item in items
-            ],
-        )
-        session.add(notice)
+            )
         session.flush()
-        _audit(session, notice, actor, clock, {"status": "draft", "items": len(items)})
+        _audit(
+            session,
+            notice,
+            actor,
+            clock,
+            {
+                "status": "draft",
+                "pages": len(pending_list),
+                "media": sum(len(p.media) for p in pending_list),
+                "cases": sorted({number for p in pending_list for number in p.cases}),
+            },
+        )
         drafts.append(notice)
     return drafts
 
 
-def items_without_platform(session: Session, case: Case, policy: NoticePolicy) -> list[Item]:
-    return [i for i in noticeable_items(session, case, policy) if i.platform_id is None]
+def draft_account_notice(
+    session: Session, item: Item, *, actor: audit.Actor, clock: Clock = system_clock
+) -> Notice:
+    """An account notice for an offender's profile page (its platform acts on the
+    account: impersonation, extortion)."""
+    if item.classification is not Classification.SEXTORTION_THREAT or item.page is None:
+        raise NoticeError("only a URL decided as part of a sextortion threat is an account")
+    if item.page.platform_id is None:
+        raise NoticeError("assign the platform that hosts this account first")
+    if item not in account_items(session, item.case):
+        raise NoticeError("an account notice for this page is already open")
+    platform = session.get_one(Platform, item.page.platform_id)
+    notice = _new_notice(session, platform, NoticeKind.ACCOUNT, actor, clock)
+    notice.pages.append(
+        NoticePage(
+            page_id=item.page.id,
+            classification=Classification.SEXTORTION_THREAT,
+            outcome=PageOutcome.PENDING,
+        )
+    )
+    session.flush()
+    _audit(session, notice, actor, clock, {"status": "draft", "kind": "account", "pages": 1})
+    return notice
+
+
+def _new_notice(
+    session: Session, platform: Platform, kind: NoticeKind, actor: audit.Actor, clock: Clock
+) -> Notice:
+    notice = Notice(
+        reference=new_reference(),
+        platform_id=platform.id,
+        kind=kind,
+        status=NoticeStatus.DRAFT,
+        language=platform.language,
+        created_by_id=actor.id if actor.type is ActorKind.USER else None,
+        created_at=clock(),
+    )
+    session.add(notice)
+    return notice
+
+
+# --- sending ----------------------------------------------------------------------------
 
 
 def channels_of(platform: Platform) -> list[Channel]:
@@ -194,21 +264,29 @@ def _add_delivery(
     return delivery
 
 
+def deadline_for(notice: Notice, sent_at: datetime, policy: NoticePolicy) -> datetime | None:
+    if notice.kind is NoticeKind.ACCOUNT:
+        return sent_at + policy.account_deadline
+    return notice_deadline(
+        sent_at, [page.classification for page in notice.pages], policy.deadline_hours
+    )
+
+
 def mark_sent(
     session: Session, notice: Notice, policy: NoticePolicy, *, clock: Clock = system_clock
 ) -> None:
-    """The first delivery reached the platform: the deadline and the checks start now."""
+    """The first delivery reached the platform: the deadline and the checks start now,
+    and the cases whose pages it names now await removal."""
     if notice.status != NoticeStatus.QUEUED:
         return
     now = clock()
     _move(session, notice, NoticeStatus.SENT, audit.SYSTEM, clock)
     notice.sent_at = now
-    notice.deadline_at = notice_deadline(
-        now, [i.classification for i in notice.items], policy.deadline_hours
-    )
+    notice.deadline_at = deadline_for(notice, now, policy)
     notice.next_reminder_at = now + policy.reminder_every
-    for notice_item in notice.items:
-        notice_item.next_check_at = next_verification(now, 0)
+    for notice_page in notice.pages:
+        notice_page.next_check_at = policy.next_check(now, 0)
+    case_progress.after_sending(session, notice, clock=clock)
 
 
 def queue_reminders(
@@ -242,18 +320,18 @@ def queue_reminders(
 def move(
     session: Session,
     notice: Notice,
-    status: NoticeStatus,
+    new_status: NoticeStatus,
     *,
     actor: audit.Actor,
     clock: Clock = system_clock,
     details: dict[str, Any] | None = None,
 ) -> None:
     """A checked, audited status change (acknowledgements, outcomes, expiry)."""
-    _move(session, notice, status, actor, clock, details=details)
+    _move(session, notice, new_status, actor, clock, details=details)
     now = clock()
-    if status == NoticeStatus.ACKNOWLEDGED:
+    if new_status == NoticeStatus.ACKNOWLEDGED:
         notice.acknowledged_at = now
-    if status in (NoticeStatus.REMOVED, NoticeStatus.REFUSED, NoticeStatus.EXPIRED):
+    if new_status in (NoticeStatus.REMOVED, NoticeStatus.REFUSED, NoticeStatus.EXPIRED):
         notice.resolved_at = now
         notice.next_reminder_at = None
 
@@ -261,22 +339,22 @@ def move(
 def _move(
     session: Session,
     notice: Notice,
-    status: NoticeStatus,
+    new_status: NoticeStatus,
     actor: audit.Actor,
     clock: Clock,
     *,
     details: dict[str, Any] | None = None,
 ) -> None:
     previous = notice.status
-    if previous == status:
+    if previous == new_status:
         return
-    notice.status = check_notice_transition(previous, status)
+    notice.status = check_notice_transition(previous, new_status)
     _audit(
         session,
         notice,
         actor,
         clock,
-        {"from": previous.value, "to": status.value} | (details or {}),
+        {"from": previous.value, "to": new_status.value} | (details or {}),
     )
 
 
@@ -288,7 +366,7 @@ def _audit(
         AuditTag.NOTICE_CHANGED,
         actor=actor,
         target=(TargetKind.NOTICE, notice.id),
-        details={"reference": notice.reference, "case_id": notice.case_id} | details,
+        details={"reference": notice.reference} | details,
         clock=clock,
     )
 

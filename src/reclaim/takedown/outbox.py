@@ -272,7 +272,12 @@ class Outbox:
     def _message(self, session: Session, delivery: Delivery) -> EmailMessage | WebhookMessage:
         notice: Notice = delivery.notice
         reminder = int(delivery.purpose is DeliveryPurpose.REMINDER) and notice.reminders_sent
-        rendered = render_notice(session, notice, self.settings, reminder=reminder)
+        rendered = render_notice(
+            session, notice, self.settings, reminder=reminder, sending_at=self.clock()
+        )
+        if not reminder and notice.text is None:
+            # What the platform received stays readable after sending.
+            notice.subject, notice.text = rendered.subject, rendered.text
         if delivery.channel is Channel.WEBHOOK:
             secret = notice.platform.webhook_secret
             if not notice.platform.webhook_url or not secret:

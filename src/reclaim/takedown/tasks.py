@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from reclaim.cases import review
 from reclaim.config import Settings
 from reclaim.delivery.factory import retry_policy, smtp_transport, webhook_transport
+from reclaim.domain.clock import Clock, system_clock
 from reclaim.fetching import SafeFetcher
 from reclaim.security.field_crypto import field_cipher
 from reclaim.takedown import notices, verification
-from reclaim.takedown.models import NoticeItem
 from reclaim.takedown.outbox import Outbox, Senders
 
 #: Notices go out within a minute of being queued (and a send also enqueues at once).
@@ -23,13 +23,16 @@ DELIVERY_SCHEDULE = {"minute": "*"}
 FOLLOW_UP_SCHEDULE = {"minute": "*/5"}
 
 
-def build_outbox(settings: Settings, sessions: sessionmaker[Session]) -> Outbox:
+def build_outbox(
+    settings: Settings, sessions: sessionmaker[Session], *, clock: Clock = system_clock
+) -> Outbox:
     return Outbox(
         sessions=sessions,
         senders=Senders(email=smtp_transport(settings), webhook=webhook_transport(settings)),
         settings=settings,
         cipher=field_cipher(settings),
         retry=retry_policy(settings),
+        clock=clock,
     )
 
 
@@ -39,8 +42,14 @@ class TakedownTasks:
     follow_up_notices: Any
 
 
-def register(huey: Huey, settings: Settings, sessions: sessionmaker[Session]) -> TakedownTasks:
-    outbox = build_outbox(settings, sessions)
+def register(
+    huey: Huey,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    clock: Clock = system_clock,
+) -> TakedownTasks:
+    outbox = build_outbox(settings, sessions, clock=clock)
     policy = notices.NoticePolicy.from_settings(settings)
     fetcher = SafeFetcher(review.fetch_policy(settings))
 
@@ -53,17 +62,15 @@ def register(huey: Huey, settings: Settings, sessions: sessionmaker[Session]) ->
     def follow_up_notices() -> dict[str, int]:
         """Queue due reminders (expiring what is past follow-up) and run due checks."""
         with sessions.begin() as session:
-            reminders = len(notices.queue_reminders(session, policy))
+            reminders = len(notices.queue_reminders(session, policy, clock=clock))
         checked = 0
         with sessions() as session:
-            for item_id in verification.due_items(session):
-                verification.verify_item(
-                    session,
-                    session.get_one(NoticeItem, item_id),
-                    fetcher,
-                    follow_up=policy.follow_up,
-                )
-                session.commit()  # each check on its own: a slow one does not hold the rest
+            due = verification.due_pages(session, clock=clock)
+            session.commit()
+            for notice_page_id in due:
+                # The fetch happens outside any transaction; each check commits on its own.
+                verification.verify_page(session, notice_page_id, fetcher, policy, clock=clock)
+                session.commit()
                 checked += 1
         return {"reminders": reminders, "checked": checked}
 

@@ -1,32 +1,36 @@
-"""Checking noticed URLs until the content is gone (Project Arachnid's loop).
+"""Checking noticed pages, and each decided picture on them, until they are gone.
 
-Each noticed item is re-fetched through the safe fetcher on a schedule (+1 h, +6 h,
-+24 h, then daily; see domain/notices.py) until it is removed or the follow-up period
-ends.  An outcome is one of:
+Each noticed page is re-fetched through the safe fetcher on a schedule (settings;
++1 h, +6 h, +24 h, then daily by default) until it is removed or the follow-up period
+ends.  A check looks at the page and at every decided media object the notice names:
 
-- removed: 404/410/451, the host no longer resolves, or the page no longer shows the
-  media we noticed.  The first such check is the removal time; *time to removal* is it
-  minus the notice's sending time.
-- still up: the same bytes as when noticed (SHA-256).
-- changed: different bytes; an analyst looks (the platform may have swapped the image,
-  or the page simply changed).
-- failed: we could not tell (time-outs, 5xx, refused connections); checked again later.
+- a media object is *removed* when its URL answers 404/410/451 or its host is gone,
+  when the page no longer shows it, or when the whole page is gone;
+- it is *still up* when its bytes are those that were noticed (SHA-256); *changed*
+  when they differ (an analyst looks: the platform may have swapped the picture);
+- a check that cannot tell (time-outs, 5xx) *failed* and is repeated later.
 
-A platform's own claim (through the partner API) never settles an item: only a check
-does, which is why verification continues after a platform says "removed".
+A page is removed only when it is gone or every decided media object on it is;
+*partially removed* names the ones still up.  Times to removal are kept per media object
+and per page.  A platform's own claim (through the partner API or an email reply)
+never settles a page: it only brings its next check forward.
+
+No database transaction is open while the network is used: :func:`plan` reads what to
+check, :func:`look` fetches, :func:`apply` writes.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import timedelta
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from reclaim import audit
-from reclaim.cases.models import QuarantinedMedia
+from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.fetching import (
     FetchError,
@@ -35,15 +39,18 @@ from reclaim.fetching import (
     SafeFetcher,
     extract_media_urls,
 )
+from reclaim.takedown import case_progress
 from reclaim.takedown.domain import (
     OPEN_NOTICE_STATUSES,
-    ItemOutcome,
+    MediaOutcome,
+    NoticeStatus,
+    PageOutcome,
     VerificationOutcome,
-    next_verification,
+    page_outcome,
     summarise,
 )
-from reclaim.takedown.models import Notice, NoticeItem, Verification
-from reclaim.takedown.notices import move
+from reclaim.takedown.models import MediaCheck, Notice, NoticeMedia, NoticePage, Verification
+from reclaim.takedown.notices import NoticePolicy, move
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +61,114 @@ class Finding:
     detail: str | None = None
 
 
-def _look(fetcher: SafeFetcher, url: str) -> FetchResult | Finding:
+# --- what to check (a short read) -------------------------------------------------------
+
+#: Notices whose pages are still checked: open ones, and refused ones (content that
+#: comes down after a refusal is still recorded as removed), until follow-up ends.
+CHECKED_STATUSES = (*OPEN_NOTICE_STATUSES, NoticeStatus.REFUSED)
+
+
+def is_checked(notice: Notice) -> bool:
+    """Can the notice's pages be checked (on the schedule, or now)?"""
+    return notice.sent_at is not None and notice.status in CHECKED_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class MediaToCheck:
+    notice_media_id: int
+    url: str | None
+    baseline_sha256: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckPlan:
+    notice_page_id: int
+    page_url: str
+    media: tuple[MediaToCheck, ...]
+
+
+def due_pages(session: Session, *, clock: Clock = system_clock, limit: int = 200) -> list[int]:
+    return list(
+        session.scalars(
+            select(NoticePage.id)
+            .join(Notice)
+            .where(
+                NoticePage.next_check_at <= clock(),
+                NoticePage.outcome.not_in([PageOutcome.REMOVED, PageOutcome.NOT_FOUND]),
+                Notice.status.in_(CHECKED_STATUSES),
+            )
+            .order_by(NoticePage.next_check_at)
+            .limit(limit)
+        )
+    )
+
+
+def plan(session: Session, notice_page_id: int) -> CheckPlan:
+    notice_page = session.scalars(
+        select(NoticePage)
+        .where(NoticePage.id == notice_page_id)
+        .options(selectinload(NoticePage.media).selectinload(NoticeMedia.media))
+    ).one()
+    return CheckPlan(
+        notice_page.id,
+        notice_page.page.url,
+        tuple(
+            MediaToCheck(m.id, m.media.url, m.baseline_sha256 or m.media.sha256)
+            for m in notice_page.media
+            if m.outcome is not MediaOutcome.REMOVED
+        ),
+    )
+
+
+# --- the network (no database) ----------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Findings:
+    page: Finding
+    media: dict[int, Finding] = field(default_factory=dict)  # notice media id -> finding
+
+
+def look(check: CheckPlan, fetcher: SafeFetcher) -> Findings:
+    """What the page and each of its noticed media show now (one time budget)."""
+    deadline = time.monotonic() + fetcher.policy.total_timeout
+    seen = _fetch(fetcher, check.page_url, deadline)
+    if isinstance(seen, Finding):  # gone (and so are its media), or could not tell
+        return Findings(seen, {m.notice_media_id: seen for m in check.media})
+    if not check.media:  # an account or a page noticed without media: the page is the thing
+        return Findings(_compare(seen, None))
+    shown: set[str] | None = None
+    if seen.kind == "page":
+        shown = set(extract_media_urls(seen.content, seen.final_url))
+    findings = Findings(Finding(VerificationOutcome.STILL_UP, seen.status_code))
+    for media in check.media:
+        findings.media[media.notice_media_id] = _look_media(fetcher, seen, media, shown, deadline)
+    return findings
+
+
+def _look_media(
+    fetcher: SafeFetcher,
+    page: FetchResult,
+    media: MediaToCheck,
+    shown: set[str] | None,
+    deadline: float,
+) -> Finding:
+    if shown is None or media.url is None:  # the page URL is the picture itself
+        return _compare(page, media.baseline_sha256)
+    if media.url not in shown:
+        return Finding(
+            VerificationOutcome.REMOVED, page.status_code, detail="the page no longer shows it"
+        )
+    seen = _fetch(fetcher, media.url, deadline)
+    if isinstance(seen, Finding):
+        return seen
+    return _compare(seen, media.baseline_sha256)
+
+
+def _fetch(fetcher: SafeFetcher, url: str, deadline: float) -> FetchResult | Finding:
     """The response to judge further, or a finding already (gone, failed)."""
     try:
-        result = fetcher.fetch_sync(url)
+        result = fetcher.fetch_sync(url, deadline=deadline)
     except ResolutionError as exc:
         return Finding(VerificationOutcome.REMOVED, detail=f"host gone: {exc}")
     except FetchError as exc:
@@ -69,102 +180,158 @@ def _look(fetcher: SafeFetcher, url: str) -> FetchResult | Finding:
     return result
 
 
-def check_url(
-    fetcher: SafeFetcher, url: str, *, baseline_sha256: str | None, media_url: str | None
-) -> Finding:
-    """What a URL shows now, compared with what was noticed."""
-    seen = _look(fetcher, url)
-    if isinstance(seen, FetchResult) and seen.kind == "page" and media_url is not None:
-        if media_url not in extract_media_urls(seen.content, seen.final_url):
-            return Finding(
-                VerificationOutcome.REMOVED,
-                seen.status_code,
-                detail="the page no longer shows the media",
-            )
-        seen = _look(fetcher, media_url)
-    if isinstance(seen, Finding):
-        return seen
+def _compare(seen: FetchResult, baseline: str | None) -> Finding:
     digest = hashlib.sha256(seen.content).hexdigest()
-    if baseline_sha256 is None or digest == baseline_sha256:
+    if baseline is None or digest == baseline:
         return Finding(VerificationOutcome.STILL_UP, seen.status_code, digest)
     return Finding(VerificationOutcome.CHANGED, seen.status_code, digest, "content changed")
 
 
-def due_items(session: Session, *, clock: Clock = system_clock, limit: int = 200) -> list[int]:
-    return list(
-        session.scalars(
-            select(NoticeItem.id)
-            .join(Notice)
-            .where(
-                NoticeItem.next_check_at <= clock(),
-                NoticeItem.outcome != ItemOutcome.REMOVED,
-                Notice.status.in_(OPEN_NOTICE_STATUSES),
-            )
-            .order_by(NoticeItem.next_check_at)
-            .limit(limit)
-        )
-    )
+# --- recording it (one short transaction) -----------------------------------------------
 
 
-def verify_item(
+def apply(
     session: Session,
-    notice_item: NoticeItem,
-    fetcher: SafeFetcher,
+    check: CheckPlan,
+    findings: Findings,
+    policy: NoticePolicy,
     *,
-    follow_up: timedelta,
+    requested_by: int | None = None,
     clock: Clock = system_clock,
 ) -> Verification:
-    """Check one noticed item now, record the check, and move the notice if it is done."""
-    quarantined = session.scalars(
-        select(QuarantinedMedia)
-        .where(QuarantinedMedia.item_id == notice_item.item_id)
-        .order_by(QuarantinedMedia.id.desc())
-    ).first()
-    url = notice_item.item.url or ""
-    media_url = quarantined.final_url if quarantined and quarantined.final_url != url else None
-    if notice_item.baseline_sha256 is None and quarantined is not None:
-        notice_item.baseline_sha256 = quarantined.sha256
-    finding = check_url(
-        fetcher, url, baseline_sha256=notice_item.baseline_sha256, media_url=media_url
-    )
+    """Record one check: each media object's outcome, the page's, the notice's, and the
+    cases' that follow them."""
+    notice_page = session.get_one(NoticePage, check.notice_page_id)
+    notice = notice_page.notice
     now = clock()
-    if notice_item.baseline_sha256 is None and finding.outcome == VerificationOutcome.STILL_UP:
-        notice_item.baseline_sha256 = finding.sha256  # the first look sets the baseline
-    check = Verification(
-        notice_item_id=notice_item.id,
+    page_gone = findings.page.outcome is VerificationOutcome.REMOVED
+    verification = Verification(
+        notice_page_id=notice_page.id,
         checked_at=now,
-        outcome=finding.outcome,
-        http_status=finding.http_status,
-        content_sha256=finding.sha256,
-        detail=finding.detail,
+        outcome=findings.page.outcome,
+        http_status=findings.page.http_status,
+        detail=findings.page.detail,
+        requested_by_id=requested_by,
     )
-    session.add(check)
-    notice = notice_item.notice
-    notice_item.checks_done += 1
-    if finding.outcome == VerificationOutcome.REMOVED:
-        notice_item.outcome = ItemOutcome.REMOVED
-        notice_item.removed_at = notice_item.removed_at or now
-        notice_item.next_check_at = None
-        settled = summarise([i.outcome for i in notice.items])
-        if settled is not None and settled != notice.status:
-            move(
-                session,
-                notice,
-                settled,
-                actor=audit.SYSTEM,
-                clock=clock,
-                details={"by": "verification"},
+    session.add(verification)
+    for noticed in notice_page.media:
+        finding = findings.media.get(noticed.id)
+        if finding is None:
+            continue
+        verification.media.append(
+            MediaCheck(
+                notice_media_id=noticed.id,
+                outcome=finding.outcome,
+                http_status=finding.http_status,
+                content_sha256=finding.sha256,
+                detail=finding.detail,
             )
-    else:
-        sent_at = notice.sent_at or now
-        due = next_verification(sent_at, notice_item.checks_done)
-        notice_item.next_check_at = due if due <= sent_at + follow_up else None
+        )
+        if finding.outcome is VerificationOutcome.REMOVED or page_gone:
+            noticed.outcome = MediaOutcome.REMOVED
+            noticed.removed_at = noticed.removed_at or now
+    outcome = page_outcome([m.outcome for m in notice_page.media], page_gone=page_gone)
+    if outcome is PageOutcome.PARTIALLY_REMOVED:
+        verification.outcome = VerificationOutcome.PARTIALLY_REMOVED
+    elif outcome is PageOutcome.REMOVED:
+        verification.outcome = VerificationOutcome.REMOVED
+    elif any(f.outcome is VerificationOutcome.CHANGED for f in findings.media.values()):
+        verification.outcome = VerificationOutcome.CHANGED
+    elif any(f.outcome is VerificationOutcome.FAILED for f in findings.media.values()):
+        verification.outcome = VerificationOutcome.FAILED
+    _settle_page(notice_page, outcome, now, policy)
     session.flush()
-    return check
+    settled = summarise([p.outcome for p in notice.pages])
+    if settled is not None and settled is not notice.status:
+        move(
+            session,
+            notice,
+            settled,
+            actor=audit.SYSTEM,
+            clock=clock,
+            details={"by": "verification"},
+        )
+    case_progress.after_outcomes(session, [notice_page.page_id], clock=clock)
+    session.flush()
+    return verification
 
 
-def time_to_removal(notice_item: NoticeItem) -> timedelta | None:
-    sent_at = notice_item.notice.sent_at
-    if notice_item.removed_at is None or sent_at is None:
+def _settle_page(
+    notice_page: NoticePage, outcome: PageOutcome, now: datetime, policy: NoticePolicy
+) -> None:
+    notice_page.checks_done += 1
+    if outcome is PageOutcome.REMOVED:
+        notice_page.outcome = PageOutcome.REMOVED
+        notice_page.removed_at = notice_page.removed_at or now
+        notice_page.next_check_at = None
+        return
+    # A refusal stays a refusal until the content is actually gone.
+    if notice_page.outcome is not PageOutcome.REFUSED and (
+        outcome is PageOutcome.PARTIALLY_REMOVED or notice_page.outcome is PageOutcome.PENDING
+    ):
+        notice_page.outcome = outcome
+    sent_at = notice_page.notice.sent_at or now
+    due = policy.next_check(sent_at, notice_page.checks_done)
+    notice_page.next_check_at = due if due <= sent_at + policy.follow_up else None
+
+
+def verify_page(
+    session: Session,
+    notice_page_id: int,
+    fetcher: SafeFetcher,
+    policy: NoticePolicy,
+    *,
+    requested_by: int | None = None,
+    clock: Clock = system_clock,
+) -> Verification:
+    """Plan, look and apply one page's check, ending the read transaction before the
+    network; the caller commits."""
+    check = plan(session, notice_page_id)
+    session.commit()  # nothing is held while the platform is asked
+    findings = look(check, fetcher)
+    return apply(session, check, findings, policy, requested_by=requested_by, clock=clock)
+
+
+def check_now(
+    session: Session,
+    notice_id: int,
+    fetcher: SafeFetcher,
+    policy: NoticePolicy,
+    *,
+    requested_by: int,
+    clock: Clock = system_clock,
+) -> int:
+    """ "Check now": every page of a sent notice still checked (:func:`is_checked`) that
+    is not gone yet, at once (audited); returns how many were checked.  The caller
+    commits the last one."""
+    notice = session.get_one(Notice, notice_id)
+    if not is_checked(notice):
+        return 0
+    page_ids = [page.id for page in notice.pages if not page.outcome.is_gone]
+    audit.record(
+        session,
+        AuditTag.NOTICE_CHECK_REQUESTED,
+        actor=audit.Actor.user(requested_by),
+        target=(TargetKind.NOTICE, notice.id),
+        details={"reference": notice.reference, "pages": len(page_ids)},
+        clock=clock,
+    )
+    for position, page_id in enumerate(page_ids):
+        if position:
+            session.commit()
+        verify_page(session, page_id, fetcher, policy, requested_by=requested_by, clock=clock)
+    return len(page_ids)
+
+
+def time_to_removal(notice_page: NoticePage) -> timedelta | None:
+    sent_at = notice_page.notice.sent_at
+    if notice_page.removed_at is None or sent_at is None:
         return None
-    return notice_item.removed_at - sent_at
+    return notice_page.removed_at - sent_at
+
+
+def media_time_to_removal(noticed: NoticeMedia) -> timedelta | None:
+    sent_at = noticed.notice_page.notice.sent_at
+    if noticed.removed_at is None or sent_at is None:
+        return None
+    return noticed.removed_at - sent_at

@@ -22,7 +22,7 @@ from reclaim.jobs.registry import register_tasks
 from reclaim.storage.db import make_engine, make_session_factory
 from reclaim.web import api, console, portal
 from reclaim.web.common import LANGUAGE_COOKIE, WEB_DIR, AppState, render, state_of
-from reclaim.web.console.auth import LoginRequiredError
+from reclaim.web.console.auth import LoginRequiredError, RoleRefusedError
 from reclaim.web.i18n import LANGUAGES, Catalogs
 from reclaim.web.security import SecurityHeadersMiddleware
 
@@ -48,7 +48,7 @@ def create_app(
     )
     state.templates.env.autoescape = True
     # The in-process consumer (reclaim serve) runs the same scheduled tasks as a worker.
-    register_tasks(state.huey, settings, state.sessions)
+    register_tasks(state.huey, settings, state.sessions, clock=state.clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -92,7 +92,9 @@ def _add_error_pages(app: FastAPI) -> None:
                 status_code=exc.status_code,
                 headers=exc.headers,
             )
-        context = {"status": exc.status_code, "detail": exc.detail}
+        context: dict[str, Any] = {"status": exc.status_code, "detail": exc.detail}
+        if isinstance(exc, RoleRefusedError):
+            context.update(role=exc.role, allowed=exc.allowed)
         response = render(request, "error.html", context, exc.status_code)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value

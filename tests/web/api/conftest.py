@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.audit.domain import ActorKind
 from reclaim.banks.banking import NewEntry, add_signals, create_bank, get_bank
-from reclaim.banks.domain import EntrySource
+from reclaim.banks.domain import Category, EntrySource
 from reclaim.config import Settings
 from reclaim.domain.signals import Signal
 from reclaim.partners.domain import Scope
@@ -104,19 +104,29 @@ def bank(
     session: Session,
     signals: Sequence[Signal],
     *,
-    name: str = "confirmed",
+    name: str = "csam",
     verified: bool = True,
     quality: int | None = 100,
 ) -> list[int]:
-    """Bank signals (creating the bank if needed); returns entry ids; committed."""
+    """Bank signals (creating the bank if needed: verified CSAM, or unverified of no
+    one category); returns entry ids; committed."""
     try:
         target = get_bank(session, name)
     except ValueError:
-        target = create_bank(session, name, "test bank", actor=ADMIN)
+        target = create_bank(
+            session,
+            name,
+            "test bank",
+            verified=verified,
+            category=Category.CSAM if verified else None,
+            actor=ADMIN,
+        )
+    category = target.category or Category.UNKNOWN
+    via = "test" if verified else None
     outcome = add_signals(
         session,
         target,
-        [NewEntry(s, quality, verified) for s in signals],
+        [NewEntry(s, quality, verified, category, via) for s in signals],
         source=EntrySource.IMPORT,
         source_ref="test",
         min_pdq_quality=0,

@@ -58,7 +58,7 @@ def test_pages_follow_change_order_and_end_at_the_head(
     ]
     assert cursor == "8"
     entry = entries[0]
-    assert entry["bank"] == "confirmed"
+    assert (entry["bank"], entry["category"]) == ("csam", "csam")
     assert entry["verified"] is True
     assert entry["deleted"] is False
     assert entry["withdrawn_at"] is None
@@ -74,7 +74,12 @@ def test_a_withdrawal_is_a_tombstone_after_the_cursor(
     banked([kept, withdrawn], name="self-reported", verified=False)
     _, cursor = read_all(client, partner)
     with app.state.reclaim.sessions() as session:
-        withdraw_signals(session, get_bank(session, "self-reported"), [withdrawn])
+        withdraw_signals(
+            session,
+            get_bank(session, "self-reported"),
+            [withdrawn],
+            reason="the reporter withdrew the report",
+        )
         session.commit()
     entries, _ = read_all(client, partner, cursor=cursor)
     assert len(entries) == 1
@@ -82,6 +87,8 @@ def test_a_withdrawal_is_a_tombstone_after_the_cursor(
     assert (tombstone["value"], tombstone["deleted"]) == (withdrawn.value, True)
     assert tombstone["withdrawn_at"] is not None
     assert tombstone["verified"] is False
+    assert tombstone["withdrawn_reason"] == "the reporter withdrew the report"
+    assert tombstone["category"] == "unknown"
     # From the start, the withdrawn entry appears once: at its latest change.
     everything, _ = read_all(client, partner)
     assert [(e["value"], e["deleted"]) for e in everything] == [
@@ -130,10 +137,10 @@ def test_snapshot_streams_the_three_formats_with_a_cursor(
     gone = pdq()
     banked([*signals, gone])
     with app.state.reclaim.sessions() as session:
-        withdraw_signals(session, get_bank(session, "confirmed"), [gone])
+        withdraw_signals(session, get_bank(session, "csam"), [gone])
         session.commit()
     url = "/api/v1/hashes/snapshot"
-    local = client.get(url, headers=partner.headers, params={"bank": "confirmed"})
+    local = client.get(url, headers=partner.headers, params={"bank": "csam"})
     assert local.status_code == 200
     assert local.headers["content-type"].startswith("text/plain")
     assert local.headers["x-reclaim-cursor"] == "5"
@@ -142,13 +149,11 @@ def test_snapshot_streams_the_three_formats_with_a_cursor(
         f"video_md5 {signals[1].value}",
         f"video_sha256 {signals[2].value}",
     ]
-    table = client.get(url, headers=partner.headers, params={"bank": "confirmed", "format": "csv"})
+    table = client.get(url, headers=partner.headers, params={"bank": "csam", "format": "csv"})
     rows = list(csv.DictReader(io.StringIO(table.text)))
     assert [r["value"] for r in rows] == [s.value for s in signals]
     assert {r["verified"] for r in rows} == {"true"}
-    lines = client.get(
-        url, headers=partner.headers, params={"bank": "confirmed", "format": "jsonl"}
-    )
+    lines = client.get(url, headers=partner.headers, params={"bank": "csam", "format": "jsonl"})
     assert lines.headers["content-type"] == "application/x-ndjson"
     assert [json.loads(line)["value"] for line in lines.text.splitlines()] == [
         s.value for s in signals
@@ -173,11 +178,11 @@ def test_paging_while_signals_are_added_never_skips_or_repeats(
             for round_number in range(40):
                 batch = [pdq() if i % 2 else md5() for i in range(5)]
                 with sessions() as session:
-                    bank(session, batch, name="confirmed" if round_number % 3 else "other")
+                    bank(session, batch, name="csam" if round_number % 3 else "other")
                 added.extend(batch)
                 if round_number % 7 == 6:
                     with sessions() as session:
-                        withdraw_signals(session, get_bank(session, "confirmed"), added[-12:-9])
+                        withdraw_signals(session, get_bank(session, "csam"), added[-12:-9])
                         session.commit()
         except BaseException as exc:  # surfaced in the test thread
             failures.append(exc)

@@ -10,14 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from reclaim.audit.models import AuditEvent
-from reclaim.banks.banking import signal_ids
-from reclaim.cases.domain import ItemKind, MediaKind, new_case_number
-from reclaim.cases.models import Case, Item, ItemSignal
 from reclaim.domain.signals import Signal
 from reclaim.partners.domain import FeedbackOutcome
 from reclaim.partners.feedback import case_feedback_counts, feedback_by_platform
 from reclaim.partners.models import Feedback
-from tests.support.cases import PDQ_A
+from tests.support.cases import PDQ_A, attach, make_case
 from tests.web.api.conftest import BankSignals, PartnerKey, add_partner
 from tests.web.api.test_auth import error_of
 
@@ -119,17 +116,19 @@ def test_counts_on_the_case_and_per_platform(
     app: FastAPI, client: TestClient, partner: PartnerKey, banked: BankSignals
 ) -> None:
     signal = Signal.parse("pdq", PDQ_A)
-    banked([signal])
+    picture = Signal.parse("md5", MD5)
+    banked([signal, picture])
     with app.state.reclaim.sessions() as session:
-        case = Case(number=new_case_number(), pin_hash="x")
-        session.add(case)
-        session.flush()
-        item = Item(case_id=case.id, kind=ItemKind.FILE, media_kind=MediaKind.IMAGE)
-        session.add(item)
-        session.flush()
-        session.add(ItemSignal(item_id=item.id, signal_id=signal_ids(session, [signal])[signal]))
+        # A file hashed on the reporter's device, and a picture on a page that two
+        # cases report (one page, shared by both).
+        device = make_case(session, files=1)
+        attach(session, device.items[0], signal)
+        first = make_case(session, urls=["https://photosite.example/p/1"])
+        second = make_case(session, urls=["https://photosite.example/p/1#reply"])
+        attach(session, first.items[0], picture, media_url="https://img.photosite.example/1.jpg")
+        unrelated = make_case(session, urls=["https://photosite.example/p/2"])
         session.commit()
-        case_id = case.id
+        case_ids = device.id, first.id, second.id, unrelated.id
     send(
         client,
         partner,
@@ -142,13 +141,19 @@ def test_counts_on_the_case_and_per_platform(
             }
             for d in range(3)
         ]
-        + [{"signal_type": "pdq", "value": PDQ_A, "outcome": "removed"}],
+        + [
+            {"signal_type": "pdq", "value": PDQ_A, "outcome": "removed"},
+            {"signal_type": "md5", "value": MD5, "outcome": "removed"},
+        ],
     )
     with app.state.reclaim.sessions() as session:
-        assert case_feedback_counts(session, case_id) == {
-            FeedbackOutcome.BLOCKED_UPLOAD: 3,
-            FeedbackOutcome.REMOVED: 1,
-        }
+        counts = [case_feedback_counts(session, case_id) for case_id in case_ids]
         (photo_site,) = feedback_by_platform(session)
+    assert counts == [
+        {FeedbackOutcome.BLOCKED_UPLOAD: 3, FeedbackOutcome.REMOVED: 1},
+        {FeedbackOutcome.REMOVED: 1},
+        {FeedbackOutcome.REMOVED: 1},  # the same page's picture: the same feedback
+        {},
+    ]
     assert photo_site.platform == "Photo Site"
-    assert photo_site.total == 4
+    assert photo_site.total == 5

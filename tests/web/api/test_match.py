@@ -61,11 +61,12 @@ def test_pdq_md5_and_sha256_match_per_input(
     assert results[0]["matches"] == [
         {
             "entry_id": entries[0],
-            "bank": "confirmed",
+            "bank": "csam",
             "signal_type": "pdq",
             "value": PDQ_A,
             "distance": 7,
             "verified": True,
+            "category": "csam",
         }
     ]
     assert results[1]["value"] == md5  # canonical lower case
@@ -117,7 +118,7 @@ def test_banks_filter(client: TestClient, partner: PartnerKey, banked: BankSigna
     banked([Signal.parse("pdq", PDQ_A)])
     banked([Signal.parse("pdq", PDQ_A)], name="ngo-list", verified=False)
     both = ask(client, partner, [pdq_in(PDQ_A)])["results"][0]["matches"]
-    assert sorted(m["bank"] for m in both) == ["confirmed", "ngo-list"]
+    assert sorted(m["bank"] for m in both) == ["csam", "ngo-list"]
     one = ask(client, partner, [pdq_in(PDQ_A)], banks=["ngo-list"])["results"][0]["matches"]
     assert [m["bank"] for m in one] == ["ngo-list"]
     unknown = client.post(

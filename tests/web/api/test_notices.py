@@ -1,5 +1,6 @@
-"""The notices inbox: a partner sees, acknowledges and resolves its own notices only;
-its word is recorded, and verification still decides removal."""
+"""The notices inbox: a partner sees, acknowledges and resolves its own notices only
+(each page with the decided pictures on it); its word is recorded, and verification
+still decides removal."""
 
 from __future__ import annotations
 
@@ -13,21 +14,28 @@ from sqlalchemy import select
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.config import Settings
-from reclaim.takedown.domain import ItemOutcome, NoticeStatus
-from reclaim.takedown.models import Notice, NoticeItem
-from reclaim.takedown.verification import due_items
+from reclaim.takedown.domain import NoticeStatus, VerificationOutcome
+from reclaim.takedown.models import Notice, NoticePage
+from reclaim.takedown.notices import NoticePolicy
+from reclaim.takedown.verification import Finding, Findings, apply, due_pages, plan
 from tests.support.takedown import make_notice
 from tests.web.api.conftest import PartnerKey, add_partner
 from tests.web.api.test_auth import error_of
 
 INBOX = "/api/v1/notices"
+PICTURES = {
+    "/a": [
+        ("https://img.photosite.example/a1.jpg", "first picture"),
+        ("https://img.photosite.example/a2.jpg", "second picture"),
+    ]
+}
 
 
 def notice_of(app: FastAPI, notice_id: int) -> Notice:
     with app.state.reclaim.sessions() as session:
         notice = session.get(Notice, notice_id)
         assert notice is not None
-        _ = [i.outcome for i in notice.items]
+        _ = [(p.outcome, p.page.url) for p in notice.pages]
         session.expunge_all()
         return notice
 
@@ -37,20 +45,26 @@ def test_the_inbox_lists_only_this_platforms_sent_notices(
 ) -> None:
     with app.state.reclaim.sessions() as session:
         other = add_partner(session, "Forum")
-        mine = make_notice(session, api_settings, "Photo Site")
-        draft = make_notice(session, api_settings, "Photo Site", ["/c.jpg"], stage="draft")
+        mine = make_notice(session, api_settings, "Photo Site", pictures=PICTURES)
+        draft = make_notice(session, api_settings, "Photo Site", ["/c"], stage="draft")
         theirs = make_notice(session, api_settings, "Forum")
     body = client.get(INBOX, headers=partner.headers).json()
     assert [n["id"] for n in body["notices"]] == [mine.id]
     notice = body["notices"][0]
     assert notice["reference"] == mine.reference
     assert notice["status"] == "sent"
-    assert notice["deadline"] is not None
+    assert notice["deadline"] is not None and notice["kind"] == "content"
     assert [i["url"] for i in notice["items"]] == [
-        "https://photosite.example/a.jpg",
-        "https://photosite.example/b.jpg",
+        "https://photosite.example/a",
+        "https://photosite.example/b",
     ]
     assert {i["category"] for i in notice["items"]} == {"self_generated_minor"}
+    # Every decided picture on a page is listed, to remove with it.
+    assert [(m["url"], m["outcome"]) for m in notice["items"][0]["media"]] == [
+        ("https://img.photosite.example/a1.jpg", "pending"),
+        ("https://img.photosite.example/a2.jpg", "pending"),
+    ]
+    assert notice["items"][1]["media"] == []
     assert [n["id"] for n in client.get(INBOX, headers=other.headers).json()["notices"]] == [
         theirs.id
     ]
@@ -72,9 +86,7 @@ def test_status_filter_and_cursor(
     app: FastAPI, client: TestClient, partner: PartnerKey, api_settings: Settings
 ) -> None:
     with app.state.reclaim.sessions() as session:
-        notices = [
-            make_notice(session, api_settings, "Photo Site", [f"/{i}.jpg"]) for i in range(3)
-        ]
+        notices = [make_notice(session, api_settings, "Photo Site", [f"/{i}"]) for i in range(3)]
     client.post(f"{INBOX}/{notices[1].id}/acknowledge", headers=partner.headers)
     acked = client.get(INBOX, headers=partner.headers, params={"status": "acknowledged"}).json()
     assert [n["id"] for n in acked["notices"]] == [notices[1].id]
@@ -130,7 +142,7 @@ def test_a_claim_of_removal_is_checked_not_believed(
 ) -> None:
     with app.state.reclaim.sessions() as session:
         notice = make_notice(session, api_settings, "Photo Site")
-    first, second = (i.id for i in notice.items)
+    first, second = (p.id for p in notice.pages)
     before = datetime.now(UTC)
     response = resolve(
         client,
@@ -146,15 +158,15 @@ def test_a_claim_of_removal_is_checked_not_believed(
         ("pending", "not_found"),
     ]
     with app.state.reclaim.sessions() as session:
-        items = session.scalars(select(NoticeItem).where(NoticeItem.notice_id == notice.id)).all()
+        pages = session.scalars(select(NoticePage).where(NoticePage.notice_id == notice.id)).all()
         assert all(
-            i.next_check_at is not None and i.next_check_at <= datetime.now(UTC) for i in items
+            p.next_check_at is not None and p.next_check_at <= datetime.now(UTC) for p in pages
         )
         assert all(
-            i.next_check_at is not None and i.next_check_at >= before - timedelta(seconds=1)
-            for i in items
+            p.next_check_at is not None and p.next_check_at >= before - timedelta(seconds=1)
+            for p in pages
         )
-        assert {i.id for i in items} <= set(due_items(session))  # checked at the next run
+        assert {p.id for p in pages} <= set(due_pages(session))  # checked at the next run
         tags = session.scalars(
             select(AuditEvent.tag).where(AuditEvent.actor_type == "partner")
         ).all()
@@ -167,7 +179,7 @@ def test_refusals_settle_the_notice_as_refused(
     with app.state.reclaim.sessions() as session:
         notice = make_notice(session, api_settings, "Photo Site")
     claims = [
-        {"id": i.id, "outcome": "refused", "reason": "not on our service"} for i in notice.items
+        {"id": p.id, "outcome": "refused", "reason": "not on our service"} for p in notice.pages
     ]
     body = resolve(client, partner, notice.id, claims).json()
     assert body["status"] == "refused"
@@ -175,29 +187,55 @@ def test_refusals_settle_the_notice_as_refused(
     assert body["resolved_at"] is not None
 
 
+def _check(
+    app: FastAPI, settings: Settings, page_id: int, page: Finding, media: list[Finding]
+) -> None:
+    """Record a check as verification would after fetching (the findings given)."""
+    with app.state.reclaim.sessions() as session:
+        check = plan(session, page_id)
+        found = Findings(
+            page, dict(zip([m.notice_media_id for m in check.media], media, strict=True))
+        )
+        apply(session, check, found, NoticePolicy.from_settings(settings))
+        session.commit()
+
+
+GONE = Finding(VerificationOutcome.REMOVED, 404)
+UP = Finding(VerificationOutcome.STILL_UP, 200)
+
+
 def test_a_verified_removal_and_a_refusal_make_a_partial_removal(
     app: FastAPI, client: TestClient, partner: PartnerKey, api_settings: Settings
 ) -> None:
     with app.state.reclaim.sessions() as session:
-        notice = make_notice(session, api_settings, "Photo Site")
-        first = session.get(NoticeItem, notice.items[0].id)
-        assert first is not None
-        first.outcome = ItemOutcome.REMOVED  # as a verification would record it
-        first.removed_at = datetime.now(UTC)
-        session.commit()
-    second = notice.items[1].id
+        notice = make_notice(session, api_settings, "Photo Site", pictures=PICTURES)
+    first, second = (p.id for p in notice.pages)
+    # A check finds one of the first page's two pictures gone, the other still up.
+    _check(app, api_settings, first, UP, [GONE, UP])
+    body = client.get(f"{INBOX}/{notice.id}", headers=partner.headers).json()
+    assert body["status"] == "partially_removed"
+    assert body["items"][0]["outcome"] == "partially_removed"
+    assert body["items"][0]["removed_at"] is None
+    media = body["items"][0]["media"]
+    assert [m["outcome"] for m in media] == ["removed", "pending"]
+    assert media[0]["removed_at"] is not None and media[1]["removed_at"] is None
+
+    # The second page is found gone; the platform refuses the first page's rest.
+    _check(app, api_settings, second, GONE, [])
     body = resolve(
-        client, partner, notice.id, [{"id": second, "outcome": "refused", "reason": "legal"}]
+        client, partner, notice.id, [{"id": first, "outcome": "refused", "reason": "legal"}]
     ).json()
+    assert [(i["outcome"], i["platform_outcome"]) for i in body["items"]] == [
+        ("refused", "refused"),
+        ("removed", None),
+    ]
     assert body["status"] == "partially_removed"
     # The platform cannot undo a verified removal by saying otherwise.
     again = resolve(
-        client,
-        partner,
-        notice.id,
-        [{"id": notice.items[0].id, "outcome": "refused", "reason": "x"}],
+        client, partner, notice.id, [{"id": second, "outcome": "refused", "reason": "x"}]
     ).json()
-    assert again["items"][0]["outcome"] == "removed"
+    assert [i["outcome"] for i in again["items"]] == ["refused", "removed"]
+    assert again["items"][1]["platform_outcome"] == "refused"  # its word is still recorded
 
 
 def test_bad_resolutions_change_nothing(
@@ -205,12 +243,12 @@ def test_bad_resolutions_change_nothing(
 ) -> None:
     with app.state.reclaim.sessions() as session:
         notice = make_notice(session, api_settings, "Photo Site")
-        other = make_notice(session, api_settings, "Photo Site", ["/z.jpg"])
-    item = notice.items[0].id
+        other = make_notice(session, api_settings, "Photo Site", ["/z"])
+    item = notice.pages[0].id
     cases = [
         ([{"id": item, "outcome": "refused"}], (422, "reason_required")),
         ([{"id": item, "outcome": "refused", "reason": "   "}], (422, "reason_required")),
-        ([{"id": other.items[0].id, "outcome": "removed"}], (422, "unknown_item")),
+        ([{"id": other.pages[0].id, "outcome": "removed"}], (422, "unknown_item")),
         (
             [{"id": item, "outcome": "removed"}, {"id": item, "outcome": "removed"}],
             (422, "duplicate_item"),
@@ -223,19 +261,17 @@ def test_bad_resolutions_change_nothing(
         assert error_of(resolve(client, partner, notice.id, items)) == expected, items
     unchanged = notice_of(app, notice.id)
     assert unchanged.status is NoticeStatus.SENT
-    assert all(i.platform_outcome is None for i in unchanged.items)
+    assert all(p.platform_outcome is None for p in unchanged.pages)
 
 
 def test_a_removed_notice_is_closed(
     app: FastAPI, client: TestClient, partner: PartnerKey, api_settings: Settings
 ) -> None:
     with app.state.reclaim.sessions() as session:
-        notice = make_notice(session, api_settings, "Photo Site", ["/a.jpg"])
-        row = session.get(Notice, notice.id)
-        assert row is not None
-        row.status = NoticeStatus.REMOVED
-        session.commit()
+        notice = make_notice(session, api_settings, "Photo Site", ["/a"])
+    _check(app, api_settings, notice.pages[0].id, GONE, [])  # verified: the page is gone
+    assert notice_of(app, notice.id).status is NoticeStatus.REMOVED
     response = resolve(
-        client, partner, notice.id, [{"id": notice.items[0].id, "outcome": "removed"}]
+        client, partner, notice.id, [{"id": notice.pages[0].id, "outcome": "removed"}]
     )
     assert error_of(response) == (409, "notice_closed")

@@ -17,7 +17,7 @@ from reclaim.audit.models import AuditEvent
 from reclaim.cases.domain import AgeGroup, CaseStatus, Situation
 from reclaim.cases.models import Case, CaseNote
 from reclaim.security.field_crypto import field_cipher
-from tests.support.cases import PDQ_A, attach, bank_confirmed, flip_bits, make_case, make_user, pdq
+from tests.support.cases import PDQ_A, attach, bank_verified, flip_bits, make_case, make_user, pdq
 from tests.web.conftest import csrf_from
 
 Login = Callable[..., User]
@@ -192,14 +192,14 @@ def test_analysts_see_everything_and_the_view_is_audited(
             cipher=cipher,
             description="He says he will post them tonight.",
         )
-        bank_confirmed(session, pdq())
+        bank_verified(session, pdq())
         attach(session, case.items[1], pdq(flip_bits(PDQ_A, 4)))
         session.commit()
         number = case.number
     html = client.get(f"/console/cases/{number}", headers=EN).text
     assert "line: sunny_day" in html
     assert "He says he will post them tonight." in html
-    assert "Matches a confirmed item, distance 4: no need to view." in html
+    assert "Matches a verified entry (bank “csam”, distance 4): no need to view." in html
     assert "Fetch for review" in html and "Record decision" in html
     # Reported URLs are text, never links an analyst could open by accident.
     assert 'href="https://img.example.org' not in html

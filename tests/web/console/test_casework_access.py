@@ -20,10 +20,10 @@ from reclaim.accounts.domain import Role
 from reclaim.accounts.models import User
 from reclaim.cases import decisions
 from reclaim.cases.domain import Classification
-from reclaim.cases.models import Decision, QuarantinedMedia
+from reclaim.cases.models import Decision
 from reclaim.web.console import cases, permissions, queue, review
 from reclaim.web.csrf import CSRF_COOKIE, STAFF_COOKIE, token_for
-from tests.support.cases import make_case, make_user
+from tests.support.cases import make_case, make_user, quarantined
 
 Login = Callable[..., User]
 
@@ -70,17 +70,14 @@ def _fixtures(app: FastAPI) -> dict[str, int | str]:
             reason=None,
             policy=decisions.DecisionPolicy(),
         )
-        media = QuarantinedMedia(
-            item_id=item.id,
-            object_id="missing-object",
-            final_url=item.url or "",
-            content_type="image/png",
-            size=1,
-            sha256="0" * 64,
-            expires_at=case.created_at,
+        media = quarantined(
+            session,
+            item,
+            "missing-object",
             fetched_at=case.created_at,
+            expires_at=case.created_at,
+            size=1,
         )
-        session.add(media)
         session.commit()
         return {
             "number": case.number,

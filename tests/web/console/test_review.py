@@ -17,11 +17,12 @@ from reclaim.accounts.domain import Role
 from reclaim.accounts.models import User
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
+from reclaim.banks.domain import UNVERIFIED_BANK, Category
 from reclaim.cases.domain import Classification, DecisionStatus
 from reclaim.cases.models import Decision, Item, QuarantinedMedia
 from reclaim.config import Settings
 from reclaim.web.security import CONTENT_SECURITY_POLICY
-from tests.support.cases import confirmed_entries, make_case, synthetic_png
+from tests.support.cases import bank_entries, make_case, synthetic_png, verified_entries
 from tests.support.http import LoopbackServer, content
 from tests.support.settings import make_settings
 from tests.web.conftest import csrf_from
@@ -199,14 +200,19 @@ def decide(client: TestClient, number: str, item_id: int, classification: str, r
     )
 
 
-def test_a_decision_after_review_banks_the_fetched_hashes(
+def test_a_decision_banks_unverified_until_someone_looks(
     app: FastAPI, client: TestClient, login_as: Login, server: LoopbackServer
 ) -> None:
     picture = synthetic_png(14)
+    sha = hashlib.sha256(picture).hexdigest()
     server.routes["/z.png"] = content(picture, "image/png")
     login_as(Role.ANALYST)
     number, (item_id,) = url_case(app, server.url("/z.png"))
     fetch(client, number, item_id)
+    # Before the click, the page says what deciding an unseen picture does.
+    before = client.get(f"/console/cases/{number}", headers=EN).text
+    assert "Nobody here has seen it: deciding it banks it as unverified." in before
+    assert "banked as unverified (nobody has seen it)" in before
     missing_reason = decide(client, number, item_id, "not_actionable")
     assert missing_reason.status_code == 400
     assert "“Not actionable” needs a reason." in missing_reason.text
@@ -215,15 +221,58 @@ def test_a_decision_after_review_banks_the_fetched_hashes(
     done = decide(client, number, item_id, "self_generated_minor")
     assert done.status_code == 303
     assert "notice=decided" in done.headers["location"]
+    minor = Category.SELF_GENERATED_MINOR
     with app.state.reclaim.sessions() as session:
         item = session.get(Item, item_id)
         assert item is not None and item.classification is Classification.SELF_GENERATED_MINOR
-        entries = confirmed_entries(session)
-    assert hashlib.sha256(picture).hexdigest() in entries
+        unverified = bank_entries(session, UNVERIFIED_BANK)
+        assert sha in unverified and unverified[sha].category is minor
+        assert verified_entries(session, minor) == {}
     page = client.get(f"/console/cases/{number}", headers=EN).text
     assert "Intimate image of a minor (self-generated)" in page
-    # The item is itself confirmed now: no "matches a confirmed item" about itself.
-    assert "no need to view" not in page
+    assert "no need to view" not in page  # an unverified entry is no reason not to look
+
+    # Looking at the blurred preview is seeing it: the hashes become verified.
+    media = only_media(app)
+    assert client.get(f"/console/media/{media.id}/preview").status_code == 200
+    with app.state.reclaim.sessions() as session:
+        verified = verified_entries(session, minor)
+        assert sha in verified and verified[sha].withdrawn_at is None
+        assert verified[sha].verified_via is not None
+        assert bank_entries(session, UNVERIFIED_BANK)[sha].withdrawn_at is not None
+    after = client.get(f"/console/cases/{number}", headers=EN).text
+    assert "Deciding it banks it as verified:" in after
+
+
+def test_a_decision_covers_the_pictures_ticked(
+    app: FastAPI, client: TestClient, login_as: Login, server: LoopbackServer
+) -> None:
+    server.routes["/thread"] = content(
+        b"<!doctype html><img src='/a.png'><img src='/b.png'>", "text/html; charset=utf-8"
+    )
+    server.routes["/a.png"] = content(synthetic_png(21), "image/png")
+    server.routes["/b.png"] = content(synthetic_png(22), "image/png")
+    login_as(Role.ANALYST)
+    number, (item_id,) = url_case(app, server.url("/thread"))
+    fetch(client, number, item_id)
+    with app.state.reclaim.sessions() as session:
+        item = session.get_one(Item, item_id)
+        wanted = next(m.id for m in item.media if m.url == server.url("/b.png"))
+    token = csrf_from(client.get(f"/console/cases/{number}").text)
+    done = client.post(
+        f"/console/items/{item_id}/decisions",
+        data={
+            "csrf_token": token,
+            "classification": "csam",
+            "media_listed": "1",
+            "media": [str(wanted)],
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    with app.state.reclaim.sessions() as session:
+        decision = session.scalar(select(Decision))
+        assert decision is not None and [m.id for m in decision.media] == [wanted]
 
 
 class TestTwoAnalysts:

@@ -72,11 +72,13 @@ def feed(
                 "signal_type": e.signal.type.value,
                 "value": e.signal.value,
                 "bank": e.bank,
+                "category": e.category.value,
                 "verified": e.verified,
                 "quality": e.quality,
                 "deleted": e.deleted,
                 "added_at": _iso(e.added_at),
                 "withdrawn_at": _iso(e.withdrawn_at) if e.withdrawn_at else None,
+                "withdrawn_reason": e.withdrawn_reason if e.deleted else None,
             }
             for e in page.entries
         ],

@@ -77,6 +77,7 @@ async def match(request: Request, caller: Matcher, body: MatchRequest) -> Respon
                     "value": m.signal.value,
                     "distance": m.distance,
                     "verified": m.verified,
+                    "category": m.category.value,
                 }
                 for m in matches
             ],

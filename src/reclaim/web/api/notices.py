@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from reclaim.domain.states import IllegalTransitionError
-from reclaim.takedown import partner_inbox
+from reclaim.takedown import answers, partner_inbox
 from reclaim.takedown.domain import NoticeStatus
 from reclaim.takedown.models import Notice
 from reclaim.takedown.notices import NoticePolicy
@@ -78,7 +78,7 @@ def acknowledge(
     """Idempotent: a notice already acknowledged (or further along) is left as it is."""
     notice = _notice(session, caller.platform_id, notice_id)
     policy = NoticePolicy.from_settings(request.app.state.reclaim.settings)
-    partner_inbox.acknowledge(session, notice, policy, actor=caller.actor)
+    answers.acknowledge(session, notice, policy, actor=caller.actor, via=answers.Via.API)
     session.commit()
     return notice_out(notice)
 
@@ -86,7 +86,7 @@ def acknowledge(
 @router.post(
     "/notices/{notice_id}/resolve",
     response_model=NoticeOut,
-    summary="Say what you did with each item",
+    summary="Say what you did with each page",
     responses={
         **_NOT_FOUND,
         409: {"model": ErrorBody, "description": "The notice is closed."},
@@ -99,15 +99,16 @@ def resolve(
     notice_id: NoticeId,
     body: ResolveRequest,
 ) -> NoticeOut:
-    """`removed`, `not_found` or `refused` (with a reason) per item.  Reclaim records
-    your answer and checks removals itself at once: an item counts as removed when a
-    check finds it gone, not on your word alone."""
+    """`removed`, `not_found` or `refused` (with a reason) per item (a noticed page).
+    Reclaim records your answer and checks removals itself at once: a page counts as
+    removed when a check finds it (or every decided picture on it) gone, not on your
+    word alone."""
     notice = _notice(session, caller.platform_id, notice_id)
     policy = NoticePolicy.from_settings(request.app.state.reclaim.settings)
-    claims = [partner_inbox.ItemClaim(item.id, item.outcome, item.reason) for item in body.items]
+    claims = [answers.PageClaim(item.id, item.outcome, item.reason) for item in body.items]
     try:
-        partner_inbox.resolve(session, notice, claims, policy, actor=caller.actor)
-    except partner_inbox.NoticeActionError as exc:
+        answers.resolve(session, notice, claims, policy, actor=caller.actor, via=answers.Via.API)
+    except answers.AnswerError as exc:
         session.rollback()
         status = 409 if exc.code == "notice_closed" else 422
         raise ApiError(status, exc.code, str(exc)) from None
@@ -136,19 +137,29 @@ def notice_out(notice: Notice) -> NoticeOut:
             "deadline": notice.deadline_at,
             "acknowledged_at": notice.acknowledged_at,
             "resolved_at": notice.resolved_at,
+            "kind": notice.kind.value,
             "items": [
                 {
-                    "id": item.id,
-                    "url": item.item.url or "",
-                    "category": item.classification.value,
-                    "outcome": item.outcome.value,
-                    "platform_outcome": item.platform_outcome.value
-                    if item.platform_outcome
+                    "id": page.id,
+                    "url": page.page.url,
+                    "category": page.classification.value,
+                    "outcome": page.outcome.value,
+                    "platform_outcome": page.platform_outcome.value
+                    if page.platform_outcome
                     else None,
-                    "platform_reason": item.platform_reason,
-                    "removed_at": item.removed_at,
+                    "platform_reason": page.platform_reason,
+                    "removed_at": page.removed_at,
+                    "media": [
+                        {
+                            "id": noticed.id,
+                            "url": noticed.media.url,
+                            "outcome": noticed.outcome.value,
+                            "removed_at": noticed.removed_at,
+                        }
+                        for noticed in page.media
+                    ],
                 }
-                for item in notice.items
+                for page in notice.pages
             ],
         }
     )

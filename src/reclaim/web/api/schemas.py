@@ -51,18 +51,33 @@ def _parse(signal_type: str, value: str) -> Signal:
 # --- hash feed ---------------------------------------------------------------------
 
 
+CategoryName = Literal["csam", "self_generated_minor", "adult_ncii", "sextortion", "unknown"]
+
+
 class FeedEntryOut(BaseModel):
     id: int = Field(description="The bank entry; quote it as `entry_id` in feedback.")
     signal_type: SignalTypeName
     value: str = Field(description="Lower-case hex.")
-    bank: str
+    bank: str = Field(
+        description="The bank: one per category of verified hashes (csam, "
+        "minor-self-generated, adult-ncii, sextortion), self-reported, unverified, or an "
+        "imported list."
+    )
+    category: CategoryName = Field(
+        description="What the hash is of: csam, self_generated_minor, adult_ncii, "
+        "sextortion, or unknown (self-reported, or imported without a category)."
+    )
     verified: bool = Field(
-        description="Confirmed by an analyst (false: self-reported by a victim's device)."
+        description="A person at the hotline saw this picture, or it matched an entry "
+        "someone saw.  False: hashed on a reporter's device, or decided without being seen."
     )
     quality: int | None = Field(description="PDQ quality 0–100, when known.")
     deleted: bool = Field(description="A tombstone: the signal was withdrawn; stop using it.")
     added_at: datetime
     withdrawn_at: datetime | None
+    withdrawn_reason: str | None = Field(
+        default=None, description="Why a tombstone's signal was withdrawn, when known."
+    )
 
 
 class FeedPageOut(BaseModel):
@@ -145,7 +160,8 @@ class MatchOut(BaseModel):
     signal_type: SignalTypeName
     value: str
     distance: int = Field(description="Hamming distance for PDQ; 0 for MD5 and SHA-256.")
-    verified: bool
+    verified: bool = Field(description="A person saw this picture (see the hash feed).")
+    category: CategoryName
 
 
 class MatchResult(BaseModel):
@@ -238,22 +254,42 @@ NoticeStatusName = Literal[
     "refused",
     "expired",
 ]
-ItemOutcomeName = Literal["pending", "removed", "not_found", "refused"]
+ItemOutcomeName = Literal["pending", "partially_removed", "removed", "not_found", "refused"]
+MediaOutcomeName = Literal["pending", "removed"]
+
+
+class NoticeMediaOut(BaseModel):
+    id: int
+    url: str | None = Field(description="Where the picture or video was found.")
+    outcome: MediaOutcomeName = Field(description="What Reclaim's own checks established.")
+    removed_at: datetime | None = Field(description="When a check first found it gone.")
 
 
 class NoticeItemOut(BaseModel):
+    """One page of the notice, with the decided pictures and videos on it."""
+
     id: int
-    url: str
+    url: str = Field(description="The page.")
     category: str = Field(description="csam, self_generated_minor, adult_ncii…")
-    outcome: ItemOutcomeName = Field(description="What Reclaim's own checks established.")
+    outcome: ItemOutcomeName = Field(
+        description="What Reclaim's own checks established: removed when the page, or "
+        "every picture below, is gone; partially_removed while some are."
+    )
     platform_outcome: ItemOutcomeName | None = Field(description="What the platform said.")
     platform_reason: str | None
     removed_at: datetime | None = Field(description="When a check first found it gone.")
+    media: list[NoticeMediaOut] = Field(
+        description="Each decided picture or video on the page, to remove as well."
+    )
 
 
 class NoticeOut(BaseModel):
     id: int
     reference: str
+    kind: Literal["content", "account"] = Field(
+        description="content: remove the pages and pictures; account: act on the account "
+        "(an offender's profile in a sextortion case)."
+    )
     status: NoticeStatusName
     created_at: datetime
     sent_at: datetime | None

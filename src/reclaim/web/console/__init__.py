@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends
 from reclaim.web.console import (
     accounts,
     audit_trail,
+    banks,
     cases,
+    notices,
     partners,
     queue,
     review,
@@ -18,5 +20,16 @@ from reclaim.web.console import (
 from reclaim.web.csrf import csrf_protect
 
 router = APIRouter(prefix="/console", dependencies=[Depends(csrf_protect)])
-for _module in (accounts, users, audit_trail, queue, cases, review, takedown, partners):
+for _module in (
+    accounts,
+    users,
+    audit_trail,
+    queue,
+    cases,
+    review,
+    notices,
+    takedown,
+    banks,
+    partners,
+):
     router.include_router(_module.router)

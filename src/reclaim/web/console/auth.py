@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
+from starlette.routing import Match
 
 from reclaim.accounts import staff_sessions
 from reclaim.accounts.domain import Role
@@ -34,6 +35,16 @@ class LoginRequiredError(Exception):
         self.location = location
 
 
+class RoleRefusedError(HTTPException):
+    """A logged-in staff member whose role may not use this page (403; the error page
+    says which roles may, so it is not mistaken for an expired form)."""
+
+    def __init__(self, role: Role, allowed: frozenset[Role]) -> None:
+        super().__init__(403, "your role does not allow this")
+        self.role = role
+        self.allowed = sorted(allowed, key=list(Role).index)
+
+
 @dataclass(frozen=True, slots=True)
 class Staff:
     user: User
@@ -51,8 +62,25 @@ def session_policy(request: Request) -> SessionPolicy:
 
 
 def _login_redirect(request: Request) -> LoginRequiredError:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """To the login page, then back: to the page itself, or for a form that was posted
+    (a note typed while the session ran out), to the page the form belongs to."""
+    if request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        target = _page_of(request)
     return LoginRequiredError(f"{LOGIN_PATH}?next={quote(target, safe='')}")
+
+
+def _page_of(request: Request) -> str:
+    """The longest leading part of the path that is a console page (a GET route)."""
+    parts = request.url.path.rstrip("/").split("/")
+    while len(parts) > 2:
+        path = "/".join(parts)
+        scope = {"type": "http", "path": path, "method": "GET"}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            return path
+        parts.pop()
+    return "/console/"
 
 
 def _resolve(request: Request, session: Session) -> StaffSession | None:
@@ -85,7 +113,7 @@ def require(*roles: Role) -> Any:
         if not record.mfa_passed:
             raise LoginRequiredError(SECOND_FACTOR_PATH)
         if record.user.role not in allowed:
-            raise HTTPException(403, "your role does not allow this")
+            raise RoleRefusedError(record.user.role, allowed)
         request.state.staff = record.user
         return Staff(record.user, record, session)
 

@@ -21,9 +21,8 @@ from reclaim.cases.viewing import has_preview
 from reclaim.domain.states import IllegalTransitionError
 from reclaim.partners import feedback
 from reclaim.web.common import current_time, render, state_of
-from reclaim.web.console import permissions
 from reclaim.web.console.auth import Staff
-from reclaim.web.console.permissions import permitted
+from reclaim.web.console.permissions import may, permitted
 from reclaim.web.console.responses import cipher_of, redirect
 
 router = APIRouter()
@@ -31,12 +30,6 @@ router = APIRouter()
 #: Roles that see reporters' contact details.  Social workers and police liaisons get
 #: them through a referral, with the reporter's consent, not from the case page.
 CONTACT_READERS = frozenset({Role.ANALYST, Role.SUPERVISOR})
-
-
-def may(staff: Staff, route_name: str) -> bool:
-    """Whether the permission table lets this staff member use a route (for links and
-    forms: the route itself enforces it)."""
-    return permissions.access(route_name).allows(staff.role)
 
 
 #: Messages after a change (?notice=...), shown once on the page that follows.

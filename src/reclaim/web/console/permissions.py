@@ -21,7 +21,7 @@ from fastapi import Depends
 
 from reclaim.accounts import domain as roles
 from reclaim.accounts.domain import Role
-from reclaim.web.console.auth import half_logged_in, require
+from reclaim.web.console.auth import Staff, half_logged_in, require
 
 
 class Gate(enum.Enum):
@@ -101,18 +101,29 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.media": CASE_WORKERS,
         "console.media.preview": CASE_WORKERS,
         "console.media.reveal": CASE_WORKERS,
-        # takedown: notices, the platform directory, the dashboard (takedown.py)
+        # takedown: a case's notices, one notice, platforms' answers (notices.py)
         "console.case.notices": CASE_WORKERS,
         "console.case.notices.draft": CASE_WORKERS,
+        "console.case.notices.account": CASE_WORKERS,
         "console.item.platform": CASE_WORKERS,
         "console.item.posted_by": CASE_WORKERS,
         "console.notice": CASE_WORKERS,
         "console.notice.send": CASE_SUPERVISORS,
+        "console.notice.answer": CASE_SUPERVISORS,
+        "console.notice.check": CASE_WORKERS,
+        # the dashboard, escalation, the platform directory (takedown.py)
         "console.takedown": CASE_SUPERVISORS,
         "console.takedown.escalation": CASE_SUPERVISORS,
         "console.platforms": CASE_SUPERVISORS,
+        "console.platforms.create": CASE_SUPERVISORS,
         "console.platform": CASE_SUPERVISORS,
         "console.platform.update": CASE_SUPERVISORS,
+        # the hash banks (banks.py)
+        "console.banks": CASE_WORKERS,
+        "console.banks.create": CASE_SUPERVISORS,
+        "console.bank": CASE_WORKERS,
+        "console.bank.withdraw": CASE_SUPERVISORS,
+        "console.bank.import": CASE_SUPERVISORS,
         # partners and their API keys (partners.py)
         "console.partners": ADMINS,
         "console.partners.create": ADMINS,
@@ -129,6 +140,12 @@ def access(route_name: str) -> Access:
         raise LookupError(
             f"console route {route_name!r} is not in web/console/permissions.py ROUTES"
         ) from None
+
+
+def may(staff: Staff, route_name: str) -> bool:
+    """Whether the table lets this staff member use a route (for links and forms: the
+    route itself enforces it)."""
+    return access(route_name).allows(staff.role)
 
 
 def permitted(route_name: str) -> Any:

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from reclaim.cases import case_view, decisions, review, viewing
+from reclaim.cases import decisions, media_view, review, viewing
 from reclaim.cases.domain import Classification, DecisionStatus
 from reclaim.cases.models import Decision, Item, QuarantinedMedia
 from reclaim.fetching import SafeFetcher
@@ -59,25 +59,29 @@ def fetch_item(
 ) -> Response:
     """Fetch in the request: the analyst waits for the answer anyway, and each fetch
     is capped by the fetcher's time limit (RECLAIM_FETCH_TOTAL_TIMEOUT_SECONDS)."""
-    item = _item_or_404(staff, item_id)
     state = state_of(request)
     settings = state.settings
+    matcher = state.match_engine()
     try:
+        # The service ends every transaction before it goes to the network.
         outcome = review.fetch_for_review(
             staff.db,
-            item,
+            item_id,
             fetcher=SafeFetcher(review.fetch_policy(settings)),
             store=review.quarantine_store(settings),
-            matcher=state.match_engine(),
+            matcher=matcher,
             policy=review.ReviewPolicy.from_settings(settings),
             actor_id=staff.user.id,
+            clock=state.clock,
         )
     except review.ReviewError as exc:
         staff.db.rollback()
+        item = _item_or_404(staff, item_id)
         return render_case(
             request, staff, item.case, status=409, error=exc.code, error_item=item.id
         )
     staff.db.commit()
+    item = _item_or_404(staff, item_id)
     notice = "fetched" if outcome.ok else "fetch_failed"
     return redirect(case_url(item.case, notice, f"item-{item.id}"))
 
@@ -90,9 +94,14 @@ def decide(
     request: Request,
     item_id: int,
     staff: Annotated[Staff, permitted("console.item.decide")],
+    *,
     classification: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    media: Annotated[list[str] | None, Form()] = None,
+    media_listed: Annotated[str, Form()] = "",
 ) -> Response:
+    """``media``: the pictures the decision covers (checkboxes); the form lists them all
+    (``media_listed``), so none ticked means none."""
     item = _item_or_404(staff, item_id)
     case = item.case
     try:
@@ -102,6 +111,9 @@ def decide(
             request, staff, case, status=400, error="bad_classification", error_item=item.id
         )
     try:
+        chosen_media = (
+            [int(value) for value in media or [] if value.isdigit()] if media_listed else None
+        )
         decision = decisions.decide(
             staff.db,
             item,
@@ -109,6 +121,9 @@ def decide(
             analyst_id=staff.user.id,
             reason=reason,
             policy=decisions.DecisionPolicy.from_settings(state_of(request).settings),
+            media_ids=chosen_media,
+            matcher=state_of(request).match_engine(),
+            clock=state_of(request).clock,
         )
     except decisions.DecisionError as exc:
         staff.db.rollback()
@@ -134,6 +149,8 @@ def agree(
             decision,
             reviewer_id=staff.user.id,
             policy=decisions.DecisionPolicy.from_settings(state_of(request).settings),
+            matcher=state_of(request).match_engine(),
+            clock=state_of(request).clock,
         )
     except decisions.DecisionError as exc:
         staff.db.rollback()
@@ -157,16 +174,20 @@ def _media_page(
 ) -> Response:
     state = state_of(request)
     item = media.item
-    matches = case_view.item_matches(
-        staff.db, item, matcher=state.match_engine(), max_distance=state.settings.match_max_distance
+    view = media_view.copy_view(
+        staff.db,
+        media,
+        matcher=state.match_engine(),
+        max_distance=state.settings.match_max_distance,
     )
     context = {
         "active": "queue",
         "media": media,
+        "view": view,
         "item": item,
         "case": item.case,
-        "matches": matches,
-        "confirmed_match": case_view.closest_confirmed(item, matches),
+        "matches": view.matches,
+        "confirmed_match": view.verified_match,
         "has_preview": viewing.has_preview(media),
         "show_preview": request.query_params.get("preview") == "1",
         "error": error,
@@ -197,6 +218,8 @@ def media_preview(
             media,
             store=review.quarantine_store(state_of(request).settings),
             actor_id=staff.user.id,
+            min_pdq_quality=state_of(request).settings.bank_min_pdq_quality,
+            clock=state_of(request).clock,
         )
     except review.ReviewError as exc:
         raise HTTPException(
@@ -224,6 +247,8 @@ def media_reveal(
             media,
             store=review.quarantine_store(state_of(request).settings),
             actor_id=staff.user.id,
+            min_pdq_quality=state_of(request).settings.bank_min_pdq_quality,
+            clock=state_of(request).clock,
         )
     except review.ReviewError as exc:
         staff.db.rollback()

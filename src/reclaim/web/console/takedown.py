@@ -1,5 +1,5 @@
-"""Console routes for takedown: the platform directory, a case's notices, sending, the
-supervisor's dashboard and the escalation report."""
+"""Console routes for takedown as a whole: the supervisor's dashboard, the escalation
+report and the platform directory (one notice and a case's notices: ``notices``)."""
 
 from __future__ import annotations
 
@@ -11,22 +11,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from reclaim import audit
-from reclaim.cases import items
-from reclaim.cases.models import Item
 from reclaim.partners import feedback
 from reclaim.platforms.directory import LANGUAGES
-from reclaim.platforms.editing import PlatformChange, PlatformEditError, update_platform
+from reclaim.platforms.editing import (
+    PlatformChange,
+    PlatformEditError,
+    create_platform,
+    update_platform,
+)
 from reclaim.platforms.models import Platform
 from reclaim.security.field_crypto import field_cipher
 from reclaim.takedown import escalation, notices, progress
-from reclaim.takedown.domain import OPEN_NOTICE_STATUSES, DeliveryStatus
-from reclaim.takedown.models import Delivery, Notice, NoticeItem, Verification
-from reclaim.takedown.notices import NoticeError, NoticePolicy
-from reclaim.takedown.rendering import render_notice
-from reclaim.web.common import current_time, state_of
+from reclaim.takedown.domain import (
+    OPEN_NOTICE_STATUSES,
+    DeliveryStatus,
+    NoticeStatus,
+    PageOutcome,
+)
+from reclaim.takedown.models import Delivery, Notice, NoticePage
+from reclaim.takedown.notices import NoticePolicy
+from reclaim.web.common import current_time
 from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
-from reclaim.web.console.cases import case_or_404, may
 from reclaim.web.console.permissions import permitted
 from reclaim.web.console.responses import redirect as redirect_to
 from reclaim.web.console.responses import settings_of
@@ -42,131 +48,6 @@ def _policy(request: Request) -> NoticePolicy:
     return NoticePolicy.from_settings(settings_of(request))
 
 
-# --- a case's notices ------------------------------------------------------------------
-
-
-@router.get("/cases/{number}/notices", name="console.case.notices")
-def case_notices(
-    request: Request, number: str, staff: Annotated[Staff, permitted("console.case.notices")]
-) -> Response:
-    case = case_or_404(staff, number)
-    existing = staff.db.scalars(
-        select(Notice).where(Notice.case_id == case.id).order_by(Notice.id)
-    ).all()
-    noticeable = notices.noticeable_items(staff.db, case, _policy(request))
-    context: dict[str, Any] = {
-        "active": "queue",
-        "case": case,
-        "notices": existing,
-        "ready": [i for i in noticeable if i.platform_id is not None],
-        "unassigned": [i for i in noticeable if i.platform_id is None],
-        "platforms": staff.db.scalars(select(Platform).order_by(Platform.name)).all(),
-        "can_send": may(staff, "console.notice.send"),
-        "message": request.query_params.get("done"),
-    }
-    return page(request, "console/case_notices.html", context)
-
-
-@router.post("/cases/{number}/notices", name="console.case.notices.draft")
-def draft(
-    request: Request, number: str, staff: Annotated[Staff, permitted("console.case.notices.draft")]
-) -> Response:
-    case = case_or_404(staff, number)
-    drafts = notices.draft_notices(staff.db, case, _policy(request), actor=_actor(staff))
-    staff.db.commit()
-    return redirect_to(f"/console/cases/{case.number}/notices?done=drafted-{len(drafts)}")
-
-
-@router.post("/items/{item_id}/platform", name="console.item.platform")
-def assign_platform(
-    item_id: int,
-    staff: Annotated[Staff, permitted("console.item.platform")],
-    platform_id: Annotated[int, Form()],
-) -> Response:
-    item = staff.db.get(Item, item_id)
-    platform = staff.db.get(Platform, platform_id)
-    if item is None or platform is None:
-        raise HTTPException(404, "no such item or platform")
-    items.assign_platform(staff.db, item, platform, actor=_actor(staff))
-    return _item_changed(staff, item)
-
-
-@router.post("/items/{item_id}/posted-by", name="console.item.posted_by")
-def set_posted_by(
-    item_id: int,
-    staff: Annotated[Staff, permitted("console.item.posted_by")],
-    posted_by: Annotated[str, Form(max_length=255)] = "",
-) -> Response:
-    """The account that posted an item, when known: notices quote it."""
-    item = staff.db.get(Item, item_id)
-    if item is None:
-        raise HTTPException(404, "no such item")
-    items.set_posted_by(staff.db, item, posted_by, actor=_actor(staff))
-    return _item_changed(staff, item)
-
-
-def _item_changed(staff: Staff, item: Item) -> Response:
-    """Commit a change to an item, then back to its case's notices."""
-    staff.db.commit()
-    return redirect_to(f"/console/cases/{item.case.number}/notices")
-
-
-# --- one notice ------------------------------------------------------------------------
-
-
-def _notice_or_404(staff: Staff, notice_id: int) -> Notice:
-    notice = staff.db.get(Notice, notice_id)
-    if notice is None:
-        raise HTTPException(404, "no such notice")
-    return notice
-
-
-@router.get("/notices/{notice_id}", name="console.notice")
-def notice_page(
-    request: Request, notice_id: int, staff: Annotated[Staff, permitted("console.notice")]
-) -> Response:
-    notice = _notice_or_404(staff, notice_id)
-    rendered = render_notice(staff.db, notice, settings_of(request))
-    deliveries = staff.db.scalars(
-        select(Delivery).where(Delivery.notice_id == notice.id).order_by(Delivery.id)
-    ).all()
-    checks = staff.db.execute(
-        select(Verification, NoticeItem)
-        .join(NoticeItem, Verification.notice_item_id == NoticeItem.id)
-        .where(NoticeItem.notice_id == notice.id)
-        .order_by(Verification.checked_at)
-    ).all()
-    context: dict[str, Any] = {
-        "active": "takedown",
-        "notice": notice,
-        "rendered": rendered,
-        "deliveries": deliveries,
-        "checks": checks,
-        "channels": notices.channels_of(notice.platform),
-        "can_send": may(staff, "console.notice.send"),
-        "overdue": notices.is_overdue(notice, current_time(request)),
-        "error": request.query_params.get("error"),
-    }
-    return page(request, "console/notice.html", context)
-
-
-@router.post("/notices/{notice_id}/send", name="console.notice.send")
-def send_notice(
-    request: Request, notice_id: int, staff: Annotated[Staff, permitted("console.notice.send")]
-) -> Response:
-    notice = _notice_or_404(staff, notice_id)
-    try:
-        notices.queue_notice(staff.db, notice, actor=_actor(staff))
-    except (NoticeError, ValueError) as exc:
-        staff.db.rollback()
-        error = "no-contact" if isinstance(exc, NoticeError) else "not-draft"
-        return redirect_to(f"/console/notices/{notice_id}?error={error}")
-    staff.db.commit()
-    # Send now rather than at the next minute's run.
-    state_of(request).huey.reclaim_tasks.takedown.deliver_notices()
-    return redirect_to(f"/console/notices/{notice_id}")
-
-
 # --- the supervisor's dashboard and the escalation report ------------------------------
 
 
@@ -176,7 +57,7 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
     open_notices = staff.db.scalars(
         select(Notice)
         .where(Notice.status.in_(OPEN_NOTICE_STATUSES))
-        .options(selectinload(Notice.items))
+        .options(selectinload(Notice.pages).selectinload(NoticePage.media))
         .order_by(Notice.deadline_at.is_(None), Notice.deadline_at)
     ).all()
     troubled = staff.db.scalars(
@@ -192,9 +73,27 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
         "troubled": troubled,
         "feedback": feedback.feedback_by_platform(staff.db),
         "changed": progress.changed_content(staff.db),
+        "refused": [
+            (notice, page)
+            for notice in [*open_notices, *_refused_notices(staff)]
+            for page in notice.pages
+            if page.platform_outcome is PageOutcome.REFUSED
+        ],
         "now": now,
     }
     return page(request, "console/takedown.html", context)
+
+
+def _refused_notices(staff: Staff) -> list[Notice]:
+    return list(
+        staff.db.scalars(
+            select(Notice)
+            .where(Notice.status == NoticeStatus.REFUSED)
+            .options(selectinload(Notice.pages))
+            .order_by(Notice.id.desc())
+            .limit(50)
+        )
+    )
 
 
 REPORT_TYPES = {
@@ -236,7 +135,36 @@ def platform_list(
     platforms = staff.db.scalars(
         select(Platform).options(selectinload(Platform.domains)).order_by(Platform.name)
     ).all()
-    return page(request, "console/platforms.html", {"active": "platforms", "platforms": platforms})
+    context = {"active": "platforms", "platforms": platforms, "notice_languages": LANGUAGES}
+    return page(request, "console/platforms.html", context)
+
+
+@router.post("/platforms", name="console.platforms.create")
+def platform_create(
+    request: Request,
+    staff: Annotated[Staff, permitted("console.platforms.create")],
+    *,
+    name: Annotated[str, Form(max_length=200)] = "",
+    domain: Annotated[str, Form(max_length=253)] = "",
+    language: Annotated[str, Form()] = "en",
+) -> Response:
+    try:
+        platform = create_platform(staff.db, name, domain, language=language, actor=_actor(staff))
+    except PlatformEditError as exc:
+        staff.db.rollback()
+        platforms = staff.db.scalars(
+            select(Platform).options(selectinload(Platform.domains)).order_by(Platform.name)
+        ).all()
+        context = {
+            "active": "platforms",
+            "platforms": platforms,
+            "error": exc.field,
+            "form": {"name": name, "domain": domain},
+            "notice_languages": LANGUAGES,
+        }
+        return page(request, "console/platforms.html", context, 400)
+    staff.db.commit()
+    return redirect_to(f"/console/platforms/{platform.id}?saved=1")
 
 
 @router.get("/platforms/{platform_id}", name="console.platform")
