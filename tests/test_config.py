@@ -100,3 +100,13 @@ def test_the_current_quarantine_key_must_exist() -> None:
             signing_keys={"s1": TEST_SIGNING_KEY},
             signing_current_key_id="s1",
         )
+
+
+def test_the_time_zone_is_checked_and_defaults_to_taipei() -> None:
+    settings = load_settings(environment="development")
+    assert settings.time_zone == "Asia/Taipei" and settings.zone.key == "Asia/Taipei"
+    assert load_settings(environment="development", time_zone="Europe/London").zone.key == (
+        "Europe/London"
+    )
+    with pytest.raises(ValidationError, match="time_zone"):
+        load_settings(environment="development", time_zone="UTC+8")

@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reclaim.domain.languages import DEFAULT_LANGUAGE, Language
+from reclaim.domain.times import DEFAULT_TIME_ZONE, zone_named
 from reclaim.hashing.limits import HashingLimits
 
 #: Values that ship in the code for development; refused outside development mode.
@@ -57,10 +58,10 @@ class Settings(BaseSettings):
     queue_path: Path | None = None
     run_worker_in_process: bool = True
 
-    # --- languages --------------------------------------------------------------
+    # --- languages and time -----------------------------------------------------
     default_language: Language = DEFAULT_LANGUAGE
-    # Where staff and platforms read times (an IANA zone); storage stays UTC.
-    time_zone: str = "Asia/Taipei"
+    # The zone people read times in (console, reports, notices); storage stays UTC.
+    time_zone: str = DEFAULT_TIME_ZONE
 
     # --- hashing limits ---------------------------------------------------------
     max_file_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
@@ -183,6 +184,12 @@ class Settings(BaseSettings):
     # A checked key is trusted this long in memory; a revoked key stops working within it.
     api_key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
 
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        zone_named(value)
+        return value
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "development":
@@ -222,18 +229,10 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone (e.g. Asia/Taipei)") from None
-        return value
-
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
+        """The operator's time zone, for times shown to people."""
+        return zone_named(self.time_zone)
 
     @property
     def is_development(self) -> bool:

@@ -217,6 +217,7 @@ def test_a_partial_removal_a_refusal_by_email_and_one_notice_for_two_cases(
     text = received.parsed().get_body(("plain",)).get_content()
     assert post in text and matched in text and unseen in text
     assert page.locator("dd[data-status]").get_attribute("data-status") == "sent"
+    assert page.locator("dd[data-status]").inner_text() == "Sent to the platform"  # words
     reference = page.locator("h1").inner_text().split()[-1]
     page.goto(f"{live.url}/console/cases/{first}/notices")
     assert reference in page.locator("table").inner_text()

@@ -4,6 +4,7 @@ and platforms' refusals (with their reasons) shown."""
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,11 +32,29 @@ from reclaim.takedown.notices import NoticePolicy
 from reclaim.takedown.progress import case_progress, changed_content, platform_figures
 from reclaim.takedown.verification import Finding, Findings, apply, plan
 from tests.support.cases import make_case
+from tests.support.documents import (
+    ink,
+    pdfium_page,
+    pdfium_text,
+    poppler_fonts,
+    poppler_page,
+    poppler_text,
+    require_poppler,
+    wording,
+)
 from tests.support.settings import make_settings
 from tests.support.takedown import Picture, case_with_urls, decide, notice_for
 
 ACTOR = audit.Actor(ActorKind.USER, None)
+#: What a reader must never see: the codes behind statuses and categories.
+RAW_CODES = re.compile(
+    r"partially_removed|self_generated_minor|adult_ncii|still_up|not_found|\bpending\b|\bqueued\b"
+)
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+#: What a reader must never see: the codes behind statuses and categories.
+RAW_CODES = re.compile(
+    r"partially_removed|self_generated_minor|adult_ncii|still_up|not_found|\bpending\b|\bqueued\b"
+)
 REMOVED = Finding(VerificationOutcome.REMOVED, 404, detail="gone")
 STILL_UP = Finding(VerificationOutcome.STILL_UP, 200)
 
@@ -130,20 +149,64 @@ def test_overdue_notices_and_the_report(session: Session, policy: NoticePolicy) 
     assert overdue_notices(session, later) == [minor, adult]
 
     report = build_report(session, overdue_notices(session, later), now=later, hotline="熱線")
-    html = to_html(report)
+    zh, en = wording("zh_TW"), wording("en")
+    html = to_html(report, zh)
     assert minor.reference in html and adult.reference in html and "論壇" in html
-    assert "HTTP 200" in html
     assert "=legal under our terms" in html  # the platform's reason, for the authority
     assert "https://img.forum.example/9b.jpg" in html  # the picture still up
-    rows = list(csv.DictReader(io.StringIO(to_csv(report).removeprefix("\ufeff"))))
-    assert [r["notice"] for r in rows] == [minor.reference, adult.reference]
-    assert rows[0]["overdue_hours"] == "56.0" and rows[0]["checks"] == "1"
-    assert rows[0]["url"] == "https://fast.example/=cmd|1"  # not a formula: starts with h
-    assert rows[1]["platform_reason"] == "'=legal under our terms"  # kept from running
-    assert rows[1]["pictures_still_up"] == "https://img.forum.example/9b.jpg"
-    assert rows[1]["platform_answer"] == "refused"
-    pdf = to_pdf(report)
-    assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
+    assert "仍在線上（HTTP 200）" in html
+    assert '<html lang="zh-TW">' in html
+    # Times on Taipei's clock: sent 09:00 UTC is 17:00 there; the report names the zone.
+    assert "2026-11-01 17:00 UTC+8" in html and "Asia/Taipei" in html
+    english = to_html(report, en)
+    assert "Still online (HTTP 200)" in english and "Intimate image of a minor" in english
+    for document in (html, english):
+        assert not RAW_CODES.search(document), RAW_CODES.findall(document)
+
+    body = to_csv(report, zh)
+    assert body.startswith(b"\xef\xbb\xbf")  # Excel on zh-TW Windows reads UTF-8
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["通知", "平臺", "通知狀態", "寄出時間（Asia/Taipei）"]
+    assert rows[0][-3:] == ["平臺的回覆", "平臺提出的理由", "仍在網路上的圖片"]
+    assert [r[0] for r in rows[1:]] == [minor.reference, adult.reference]
+    assert rows[1][3] == "2026-11-01 17:00" and rows[1][5] == "56.0" and rows[1][10] == "1"
+    assert rows[1][6] == "https://fast.example/=cmd|1"  # not a formula: starts with h
+    assert rows[1][12] == "仍在線上（HTTP 200）"
+    assert rows[2][-2] == "'=legal under our terms"  # kept from running as a formula
+    assert rows[2][-1] == "https://img.forum.example/9b.jpg"
+    assert rows[2][-3] == "平臺拒絕移除"
+    assert not RAW_CODES.search(body.decode("utf-8-sig"))
+
+
+def test_the_pdf_renders_chinese_in_poppler_and_pdfium(
+    session: Session, policy: NoticePolicy
+) -> None:
+    """The old PDF named a font for the viewer to supply (MSung-Light with a GB CMap)
+    and came out blank in poppler; this one carries Noto Sans CJK TC inside."""
+    require_poppler()
+    _sent_notice(
+        session,
+        policy,
+        "論壇",
+        ["https://forum.example/p/9"],
+        Classification.SELF_GENERATED_MINOR,
+    )
+    now = T0 + timedelta(hours=30)
+    report = build_report(session, overdue_notices(session, now), now=now, hotline="兒少熱線")
+    pdf = to_pdf(report, wording("zh_TW"))
+    text = poppler_text(pdf)
+    for words in (
+        "兒少熱線：逾期未移除的通知",
+        "未成年人自行拍攝的私密影像",
+        "2026-11-01 17:00 UTC+8",
+    ):
+        assert words in text, words
+    assert not RAW_CODES.search(text)
+    assert ink(poppler_page(pdf)) > 0.01  # a page of tables and text, not a blank page
+    assert all(font.embedded for font in poppler_fonts(pdf))
+    assert "逾期未移除的通知" in pdfium_text(pdf)
+    assert ink(pdfium_page(pdf)) > 0.01
+    assert "Overdue by" in poppler_text(to_pdf(report, wording("en")))
 
 
 def test_platform_figures_count_pages_and_pictures_once(

@@ -20,6 +20,7 @@ def serve(
     from reclaim.web.app import create_app
 
     config = settings()
+    _check_pdf_support(production=config.environment == "production")
     application = create_app(config)
     bind_host = host or config.host
     bind_port = port or config.port
@@ -46,3 +47,17 @@ def serve(
     finally:
         if in_process is not None:
             in_process.stop()
+
+
+def _check_pdf_support(*, production: bool) -> None:
+    """Reports for the authority are PDFs: refuse to serve in production without what
+    they need; elsewhere say what is missing and go on."""
+    from reclaim.documents.pdf import PdfUnavailableError, check_pdf_support
+
+    try:
+        check_pdf_support()
+    except PdfUnavailableError as exc:
+        if production:
+            console.print(f"[red]Reclaim cannot make PDF reports:[/red] {exc}")
+            raise typer.Exit(1) from exc
+        console.print(f"[yellow]PDF reports are unavailable:[/yellow] {exc}")

@@ -2,55 +2,59 @@
 
 A notice is overdue when its deadline has passed and the platform has not removed
 everything: still open, refused (with the platform's reasons) or expired.  The report
-lists, per notice: the items, every delivery attempt (the notice history) and every
-verification, so an authority can see what was asked, when, and what the platform did.
-It is produced as HTML, CSV and PDF (reportlab, with the built-in Traditional Chinese
-CID font, so no font file is needed).
+lists, per notice: the pages (with the decided pictures still up), every delivery
+attempt (the notice history), every verification and what the platform answered, so an
+authority can see what was asked, when, and what the platform did.
+
+The report is built once as data (the dataclasses below: statuses as enum members,
+sentences as :class:`~reclaim.documents.words.Text`, times as aware UTC) and rendered
+in the reader's language, on the operator's clock, by ``reclaim.documents``: HTML and
+PDF from one template (``templates/escalation.html``), and a CSV for spreadsheets.  A
+field added to the dataclasses shows up in every format once the template and
+``_csv_rows`` name it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag
+from reclaim.cases.domain import Classification
+from reclaim.documents import templates
+from reclaim.documents.pdf import html_to_pdf
+from reclaim.documents.spreadsheet import Cell, csv_for_people
+from reclaim.documents.words import Text, Wording, _
 from reclaim.platforms.models import Platform
-from reclaim.takedown.domain import OPEN_NOTICE_STATUSES, MediaOutcome, NoticeStatus
+from reclaim.takedown.domain import OPEN_NOTICE_STATUSES, MediaOutcome, NoticeStatus, PageOutcome
 from reclaim.takedown.models import Delivery, DeliveryAttempt, Notice, NoticePage, Verification
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-)
+_templates = templates.environment(Path(__file__).parent / "templates")
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
     at: datetime
-    what: str
+    what: Text
 
 
 @dataclass(frozen=True, slots=True)
 class EscalatedItem:
-    """One noticed page: what checks found, what the platform said, which decided
-    pictures on it are still up."""
+    """One noticed page: what checks found, what the platform said (its reason is its
+    own words, shown as they are), which decided pictures on it are still up."""
 
     url: str
-    category: str
-    outcome: str
+    category: Classification
+    outcome: PageOutcome
     removed_at: datetime | None
     verifications: list[HistoryLine]
-    platform_outcome: str | None = None
+    platform_outcome: PageOutcome | None = None
     platform_reason: str | None = None
     media_up: list[str] = field(default_factory=list)
     media_removed: list[str] = field(default_factory=list)
@@ -60,7 +64,7 @@ class EscalatedItem:
 class EscalatedNotice:
     reference: str
     platform: str
-    status: str
+    status: NoticeStatus
     sent_at: datetime | None
     deadline_at: datetime | None
     overdue_by: timedelta | None
@@ -107,9 +111,9 @@ def build_report(
 ) -> EscalationReport:
     report = EscalationReport(generated_at=now, hotline=hotline)
     for notice in notices:
-        history = [HistoryLine(notice.created_at, "notice drafted")]
+        history = [HistoryLine(notice.created_at, Text(_("Notice drafted")))]
         if notice.sent_at:
-            history.append(HistoryLine(notice.sent_at, "notice delivered"))
+            history.append(HistoryLine(notice.sent_at, Text(_("Notice delivered"))))
         attempts = session.execute(
             select(DeliveryAttempt, Delivery)
             .join(Delivery, DeliveryAttempt.delivery_id == Delivery.id)
@@ -117,15 +121,20 @@ def build_report(
             .order_by(DeliveryAttempt.started_at)
         )
         for attempt, delivery in attempts:
-            history.append(
-                HistoryLine(
-                    attempt.started_at,
-                    f"{delivery.purpose.value} by {delivery.channel.value}: {attempt.outcome.value}"
-                    + (f" ({attempt.detail})" if attempt.detail else ""),
-                )
+            what = Text(
+                _("%(purpose)s by %(channel)s: %(outcome)s")
+                if not attempt.detail
+                else _("%(purpose)s by %(channel)s: %(outcome)s (%(detail)s)"),
+                purpose=delivery.purpose,
+                channel=delivery.channel,
+                outcome=attempt.outcome,
+                detail=attempt.detail or "",
             )
+            history.append(HistoryLine(attempt.started_at, what))
         if notice.acknowledged_at:
-            history.append(HistoryLine(notice.acknowledged_at, "acknowledged by the platform"))
+            history.append(
+                HistoryLine(notice.acknowledged_at, Text(_("Acknowledged by the platform")))
+            )
         items = []
         for noticed in notice.pages:
             checks = session.scalars(
@@ -136,19 +145,11 @@ def build_report(
             items.append(
                 EscalatedItem(
                     url=noticed.page.url,
-                    category=noticed.classification.value,
-                    outcome=noticed.outcome.value,
+                    category=noticed.classification,
+                    outcome=noticed.outcome,
                     removed_at=noticed.removed_at,
-                    verifications=[
-                        HistoryLine(
-                            v.checked_at,
-                            v.outcome.value + (f" (HTTP {v.http_status})" if v.http_status else ""),
-                        )
-                        for v in checks
-                    ],
-                    platform_outcome=(
-                        noticed.platform_outcome.value if noticed.platform_outcome else None
-                    ),
+                    verifications=[HistoryLine(v.checked_at, _checked(v)) for v in checks],
+                    platform_outcome=noticed.platform_outcome,
                     platform_reason=noticed.platform_reason,
                     media_up=[
                         m.media.url or "?"
@@ -166,7 +167,7 @@ def build_report(
             EscalatedNotice(
                 reference=notice.reference,
                 platform=notice.platform.name,
-                status=notice.status.value,
+                status=notice.status,
                 sent_at=notice.sent_at,
                 deadline_at=notice.deadline_at,
                 overdue_by=now - notice.deadline_at if notice.deadline_at else None,
@@ -177,155 +178,108 @@ def build_report(
     return report
 
 
-def to_html(report: EscalationReport) -> str:
-    return _templates.get_template("escalation.html").render(report=report)
+def _checked(check: Verification) -> Text:
+    if check.http_status:
+        return Text(
+            _("%(outcome)s (HTTP %(status)s)"), outcome=check.outcome, status=check.http_status
+        )
+    return Text(_("%(outcome)s"), outcome=check.outcome)
 
 
-CSV_COLUMNS = (
-    "notice",
-    "platform",
-    "status",
-    "sent_at",
-    "deadline",
-    "overdue_hours",
-    "url",
-    "category",
-    "item_outcome",
-    "removed_at",
-    "checks",
-    "last_check",
-    "platform_answer",
-    "platform_reason",
-    "pictures_still_up",
-)
+# --- rendering -------------------------------------------------------------------------
 
 
-def to_csv(report: EscalationReport) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+def to_html(report: EscalationReport, wording: Wording) -> str:
+    """The report as a self-contained HTML document (also the source of the PDF)."""
+    return templates.render(_templates, "escalation.html", wording, report=report)
+
+
+def to_pdf(report: EscalationReport, wording: Wording) -> bytes:
+    return html_to_pdf(to_html(report, wording))
+
+
+def to_csv(report: EscalationReport, wording: Wording) -> bytes:
+    """One row per noticed URL, for a spreadsheet (UTF-8 with BOM, no formulas)."""
+    say, zone = wording.say, wording.zone.key
+    header = [
+        say(_("Notice")),
+        say(_("Platform")),
+        say(_("Notice status")),
+        say(_("Sent (%(zone)s)"), zone=zone),
+        say(_("Deadline (%(zone)s)"), zone=zone),
+        say(_("Hours overdue")),
+        say(_("URL")),
+        say(_("Category")),
+        say(_("Removal")),
+        say(_("Removed (%(zone)s)"), zone=zone),
+        say(_("Checks")),
+        say(_("Last check (%(zone)s)"), zone=zone),
+        say(_("Last check result")),
+        say(_("The platform's answer")),
+        say(_("The platform's reason")),
+        say(_("Pictures still up")),
+    ]
+    return csv_for_people(header, _csv_rows(report, wording))
+
+
+def _csv_rows(report: EscalationReport, wording: Wording) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    time = wording.spreadsheet_time
     for notice in report.notices:
+        overdue = round(notice.overdue_by.total_seconds() / 3600, 1) if notice.overdue_by else None
         for item in notice.items:
             last = item.verifications[-1] if item.verifications else None
-            writer.writerow(
+            rows.append(
                 [
                     notice.reference,
-                    _safe(notice.platform),
-                    notice.status,
-                    _iso(notice.sent_at),
-                    _iso(notice.deadline_at),
-                    round(notice.overdue_by.total_seconds() / 3600, 1) if notice.overdue_by else "",
-                    _safe(item.url),
-                    item.category,
-                    item.outcome,
-                    _iso(item.removed_at),
+                    notice.platform,
+                    wording.label(notice.status),
+                    time(notice.sent_at),
+                    time(notice.deadline_at),
+                    overdue,
+                    item.url,
+                    wording.label(item.category),
+                    wording.label(item.outcome),
+                    time(item.removed_at),
                     len(item.verifications),
-                    f"{_iso(last.at)} {last.what}" if last else "",
-                    item.platform_outcome or "",
-                    _safe(item.platform_reason or ""),
-                    _safe(" ".join(item.media_up)),
+                    time(last.at) if last else "",
+                    wording.text(last.what) if last else "",
+                    wording.label(item.platform_outcome) if item.platform_outcome else "",
+                    item.platform_reason or "",
+                    " ".join(item.media_up),
                 ]
             )
-    return out.getvalue()
-
-
-def to_pdf(report: EscalationReport) -> bytes:
-    from xml.sax.saxutils import escape
-
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-
-    font = "MSung-Light"  # Traditional Chinese, supplied by the PDF viewer
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
-    styles = getSampleStyleSheet()
-    for name in ("Title", "Heading2", "BodyText"):
-        styles[name].fontName = font
-    out = io.BytesIO()
-    document = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        title=f"Escalation report {report.generated_at:%Y-%m-%d}",
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-    )
-    flow = [
-        Paragraph(escape(f"{report.hotline}: overdue removal notices"), styles["Title"]),
-        Paragraph(escape(f"Generated {_iso(report.generated_at)}"), styles["BodyText"]),
-        Spacer(1, 6 * mm),
-    ]
-    for notice in report.notices:
-        overdue = (
-            f", overdue by {notice.overdue_by.total_seconds() / 3600:.1f} h"
-            if notice.overdue_by
-            else ""
-        )
-        flow.append(
-            Paragraph(escape(f"{notice.reference} — {notice.platform}"), styles["Heading2"])
-        )
-        flow.append(
-            Paragraph(
-                escape(
-                    f"Status {notice.status}; sent {_iso(notice.sent_at)}; deadline "
-                    f"{_iso(notice.deadline_at)}{overdue}"
-                ),
-                styles["BodyText"],
-            )
-        )
-        for item in notice.items:
-            flow.append(
-                Paragraph(
-                    escape(
-                        f"• {item.url} ({item.category}): {item.outcome}; "
-                        f"{len(item.verifications)} checks" + _last_check(item)
-                    ),
-                    styles["BodyText"],
-                )
-            )
-        for line in notice.history:
-            flow.append(Paragraph(escape(f"{_iso(line.at)}  {line.what}"), styles["BodyText"]))
-        flow.append(Spacer(1, 4 * mm))
-    document.build(flow)
-    return out.getvalue()
-
-
-def _iso(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
-
-
-def _safe(text: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _last_check(item: EscalatedItem) -> str:
-    if not item.verifications:
-        return ""
-    last = item.verifications[-1]
-    return f", last {_iso(last.at)} {last.what}"
+    return rows
 
 
 def export(
-    session: Session, fmt: str, *, hotline: str, actor: audit.Actor, now: datetime
+    session: Session,
+    fmt: str,
+    *,
+    hotline: str,
+    wording: Wording,
+    actor: audit.Actor,
+    now: datetime,
 ) -> str | bytes:
-    """The report on what is overdue now, as ``html``, ``csv`` or ``pdf``; audited."""
+    """The report on what is overdue now, as ``html``, ``csv`` or ``pdf``, in the
+    wording's language; audited."""
     report = build_report(session, overdue_notices(session, now), now=now, hotline=hotline)
     body: str | bytes
     if fmt == "html":
-        body = to_html(report)
+        body = to_html(report, wording)
     elif fmt == "csv":
-        body = to_csv(report)
+        body = to_csv(report, wording)
     else:
-        body = to_pdf(report)
+        body = to_pdf(report, wording)
     audit.record(
         session,
         AuditTag.ESCALATION_EXPORTED,
         actor=actor,
-        details={"format": fmt, "notices": [n.reference for n in report.notices]},
+        details={
+            "format": fmt,
+            "language": wording.language.value,
+            "notices": [n.reference for n in report.notices],
+        },
         clock=lambda: now,
     )
     return body

@@ -15,11 +15,14 @@ from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reclaim import __version__
+from reclaim.cases.domain import CaseStatus, Classification
 from reclaim.config import Settings
+from reclaim.documents.templates import install_filters
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.jobs.queue import make_huey, queue_status
 from reclaim.jobs.registry import register_tasks
 from reclaim.storage.db import make_engine, make_session_factory
+from reclaim.takedown.domain import NoticeStatus, PageOutcome, VerificationOutcome
 from reclaim.web import api, console, portal
 from reclaim.web.common import LANGUAGE_COOKIE, WEB_DIR, AppState, render, state_of
 from reclaim.web.console.auth import LoginRequiredError, RoleRefusedError
@@ -47,6 +50,15 @@ def create_app(
         clock=clock,
     )
     state.templates.env.autoescape = True
+    # Times on the operator's clock and statuses in words, on every page (| when, | label).
+    install_filters(state.templates.env)
+    state.templates.env.globals.update(
+        CaseStatus=CaseStatus,
+        Classification=Classification,
+        NoticeStatus=NoticeStatus,
+        PageOutcome=PageOutcome,
+        VerificationOutcome=VerificationOutcome,
+    )
     # The in-process consumer (reclaim serve) runs the same scheduled tasks as a worker.
     register_tasks(state.huey, settings, state.sessions, clock=state.clock)
 

@@ -22,7 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim.banks.engine import MatchEngine
 from reclaim.config import Settings
+from reclaim.documents.words import Wording
 from reclaim.domain.clock import Clock, system_clock
+from reclaim.domain.languages import Language
+from reclaim.takedown.labels import LABELS
 from reclaim.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
 from reclaim.web.i18n import LANGUAGES, Catalogs
 
@@ -67,13 +70,15 @@ def state_of(request: Request) -> AppState:
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
     """Render a page in the request's language."""
     state = state_of(request)
-    language = language_of(request)
-    translator = state.catalogs.get(language)
+    wording = wording_of(request)
+    translator = state.catalogs.get(wording.language)
     response = state.templates.TemplateResponse(
         request,
         template,
         {
             **translator.template_globals(),
+            # Statuses and times in words (reclaim.documents.templates' filters read it).
+            "wording": wording,
             "languages": LANGUAGES,
             "csrf_token": csrf_token(request),
             "csrf_field": CSRF_FIELD,
@@ -86,6 +91,19 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     # Pages may show case numbers, PINs or case details: never keep them in caches.
     response.headers["cache-control"] = "no-store"
     return response
+
+
+def wording_of(request: Request) -> Wording:
+    """The request's language, the status labels and the operator's clock, for pages
+    and documents alike."""
+    state = state_of(request)
+    translator = state.catalogs.get(language_of(request))
+    return Wording(
+        language=Language(translator.language),
+        translate=translator.gettext,
+        labels=LABELS,
+        zone=state.settings.zone,
+    )
 
 
 def language_of(request: Request) -> str:

@@ -20,6 +20,7 @@ from reclaim.audit.models import AuditEvent
 from reclaim.cases.domain import CaseStatus, Classification
 from reclaim.cases.models import Case, Item
 from reclaim.config import Settings
+from reclaim.domain.times import for_people, zone_named
 from reclaim.platforms.models import Platform, PlatformDomain
 from reclaim.security.field_crypto import Purpose, field_cipher
 from reclaim.takedown.domain import NoticeKind, NoticeStatus, PageOutcome
@@ -358,15 +359,36 @@ def test_the_dashboard_counts_overdue_and_the_report_is_audited(
     assert 'data-overdue="1"' in dashboard.text and reference in dashboard.text
     row = dashboard.text.split('data-platform="Photo Site"', 1)[1].split("</tr>", 1)[0]
     assert "<td>0 / 1</td>" in row and "<td>0 / 2</td>" in row  # one page, two pictures
-    for fmt, start in (("csv", b"notice,platform"), ("pdf", b"%PDF-"), ("html", b"<!doctype")):
-        report = client.get(f"/console/takedown/escalation.{fmt}")
+    # Statuses in words and times on the operator's clock (Taipei), never raw codes.
+    assert ">Sent to the platform<" in dashboard.text and ">sent<" not in dashboard.text
+    deadline = notice_deadline_text(app, reference)
+    assert deadline.endswith("UTC+8") and deadline in dashboard.text
+    assert 'href="/console/takedown/escalation.pdf?lang=zh_TW"' in dashboard.text
+    assert 'href="/console/takedown/escalation.pdf?lang=en"' in dashboard.text
+
+    zh_tw = {"accept-language": "zh-TW"}  # the staff member's language
+    for fmt, start in (("csv", "\ufeff通知,平臺"), ("pdf", "%PDF-"), ("html", "<!doctype")):
+        report = client.get(f"/console/takedown/escalation.{fmt}", headers=zh_tw)
         assert report.status_code == 200
-        assert report.content.removeprefix(b"\xef\xbb\xbf").startswith(start)
+        assert report.content.startswith(start.encode()), report.content[:40]
         assert report.headers["cache-control"] == "no-store"
+        assert report.headers["content-language"] == "zh-TW"
+    english = client.get("/console/takedown/escalation.html?lang=en", headers=zh_tw)
+    assert "overdue removal notices" in english.text and english.headers["content-language"] == "en"
+    assert "-en.html" in english.headers["content-disposition"]
     assert client.get("/console/takedown/escalation.exe").status_code == 404
     with app.state.reclaim.sessions() as session:
         exports = session.scalars(
             select(AuditEvent).where(AuditEvent.tag == AuditTag.ESCALATION_EXPORTED.value)
         ).all()
-        assert [e.details["format"] for e in exports] == ["csv", "pdf", "html"]
+        assert [e.details["format"] for e in exports] == ["csv", "pdf", "html", "html"]
+        assert [e.details["language"] for e in exports] == ["zh_TW"] * 3 + ["en"]
         assert all(e.details["notices"] == [reference] for e in exports)
+
+
+def notice_deadline_text(app: FastAPI, reference: str) -> str:
+    """The notice's deadline as staff in Taipei read it."""
+    with app.state.reclaim.sessions() as session:
+        notice = session.scalars(select(Notice).where(Notice.reference == reference)).one()
+        assert notice.deadline_at is not None
+        return for_people(notice.deadline_at, zone_named("Asia/Taipei"))

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from reclaim import audit
+from reclaim.documents.pdf import PdfUnavailableError
+from reclaim.domain.times import local
 from reclaim.partners import feedback
 from reclaim.platforms.directory import LANGUAGES
 from reclaim.platforms.editing import (
@@ -30,7 +32,7 @@ from reclaim.takedown.domain import (
 )
 from reclaim.takedown.models import Delivery, Notice, NoticePage
 from reclaim.takedown.notices import NoticePolicy
-from reclaim.web.common import current_time
+from reclaim.web.common import current_time, wording_of
 from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
@@ -110,16 +112,29 @@ def escalation_report(
     if fmt not in REPORT_TYPES:
         raise HTTPException(404, "formats: html, csv, pdf")
     now = current_time(request)
-    body = escalation.export(
-        staff.db, fmt, hotline=settings_of(request).hotline_name, actor=_actor(staff), now=now
-    )
+    # The staff member's language, or the one a download link asks for (?lang=en).
+    wording = wording_of(request)
+    try:
+        body = escalation.export(
+            staff.db,
+            fmt,
+            hotline=settings_of(request).hotline_name,
+            wording=wording,
+            actor=_actor(staff),
+            now=now,
+        )
+    except PdfUnavailableError as exc:
+        staff.db.rollback()
+        raise HTTPException(503, str(exc)) from exc
     staff.db.commit()
-    filename = f"reclaim-escalation-{now:%Y%m%d-%H%M}.{fmt}"
+    stamp = local(now, wording.zone)
+    filename = f"reclaim-escalation-{stamp:%Y%m%d-%H%M}-{wording.language.value}.{fmt}"
     return Response(
         body,
         media_type=REPORT_TYPES[fmt],
         headers={
             "content-disposition": f'attachment; filename="{filename}"',
+            "content-language": wording.language.tag,
             "cache-control": "no-store",
         },
     )
