@@ -27,6 +27,7 @@ from reclaim.hashing.limits import HashingLimits
 _DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
 _DEVELOPMENT_QUARANTINE_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
 _DEVELOPMENT_SIGNING_KEY = "ZGV2ZWxvcG1lbnQtb25seSBzaWduaW5nIGtleSEhISE="
+_DEVELOPMENT_AUDIT_KEY = "ZGV2ZWxvcG1lbnQtb25seSBhdWRpdCBjaGFpbiBrZXkhIQ=="
 
 
 class InsecureSettingsError(ValueError):
@@ -94,6 +95,21 @@ class Settings(BaseSettings):
     signing_keys: dict[str, SecretStr] = Field(
         default_factory=lambda: {"dev": SecretStr(_DEVELOPMENT_SIGNING_KEY)}
     )
+
+    # --- the audit trail's key and checkpoints ------------------------------------
+    # HMAC-SHA256 keys (base64, at least 32 bytes) by key id: each audit row's hash is
+    # keyed, so someone who can write the database but not read these settings cannot
+    # forge or recompute rows.  New rows use the current key; older ones verify old rows.
+    audit_current_key_id: str = "dev"
+    audit_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev": SecretStr(_DEVELOPMENT_AUDIT_KEY)}
+    )
+    # Signed checkpoints of the chain's head, written outside the database.
+    audit_checkpoint_dir: Path | None = None
+    audit_checkpoint_minutes: int = Field(default=15, ge=1, le=60)
+    # Optional witnesses that receive every checkpoint: an address and/or an https URL.
+    audit_witness_email: str | None = None
+    audit_witness_webhook_url: str | None = None
 
     # --- the public portal ------------------------------------------------------
     # Who to call, shown on the home page and after an urgent report.
@@ -217,6 +233,18 @@ class Settings(BaseSettings):
                 "RECLAIM_SIGNING_KEYS still holds the development key; set "
                 '{"<key id>": "<32 random bytes, base64>"} and RECLAIM_SIGNING_CURRENT_KEY_ID'
             )
+        if any(
+            key.get_secret_value() == _DEVELOPMENT_AUDIT_KEY for key in self.audit_keys.values()
+        ):
+            raise InsecureSettingsError(
+                "RECLAIM_AUDIT_KEYS still holds the development key; set "
+                '{"<key id>": "<32 random bytes, base64>"} and RECLAIM_AUDIT_CURRENT_KEY_ID'
+            )
+        if self.audit_current_key_id not in self.audit_keys:
+            raise InsecureSettingsError(
+                f"RECLAIM_AUDIT_CURRENT_KEY_ID {self.audit_current_key_id!r} is not one "
+                "of the ids in RECLAIM_AUDIT_KEYS"
+            )
         if self.signing_current_key_id not in self.signing_keys:
             raise InsecureSettingsError(
                 f"RECLAIM_SIGNING_CURRENT_KEY_ID {self.signing_current_key_id!r} is not one "
@@ -261,6 +289,11 @@ class Settings(BaseSettings):
     @property
     def queue_file(self) -> Path:
         return self.queue_path or self.data_dir / "queue.sqlite3"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Where signed audit checkpoints are written (keep it off the database's disk)."""
+        return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
 
     @property
     def index_dir(self) -> Path:
