@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from reclaim.config import InsecureSettingsError, Settings, load_settings
-from tests.support.settings import TEST_QUARANTINE_KEY, TEST_SIGNING_KEY
+from tests.support.settings import TEST_AUDIT_KEY, TEST_QUARANTINE_KEY, TEST_SIGNING_KEY
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -42,6 +42,8 @@ def test_environment_variables_and_settings_file(
         "RECLAIM_QUARANTINE_CURRENT_KEY_ID=k1\n"
         f'RECLAIM_SIGNING_KEYS={{"s1": "{TEST_SIGNING_KEY}"}}\n'
         "RECLAIM_SIGNING_CURRENT_KEY_ID=s1\n"
+        f'RECLAIM_AUDIT_KEYS={{"a1": "{TEST_AUDIT_KEY}"}}\n'
+        "RECLAIM_AUDIT_CURRENT_KEY_ID=a1\n"
     )
     monkeypatch.setenv("RECLAIM_SETTINGS_FILE", str(settings_file))
     monkeypatch.setenv("RECLAIM_MAX_IMAGE_PIXELS", "1234")

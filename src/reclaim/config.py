@@ -233,6 +233,16 @@ class Settings(BaseSettings):
                 "RECLAIM_SIGNING_KEYS still holds the development key; set "
                 '{"<key id>": "<32 random bytes, base64>"} and RECLAIM_SIGNING_CURRENT_KEY_ID'
             )
+        if self.signing_current_key_id not in self.signing_keys:
+            raise InsecureSettingsError(
+                f"RECLAIM_SIGNING_CURRENT_KEY_ID {self.signing_current_key_id!r} is not one "
+                "of the ids in RECLAIM_SIGNING_KEYS"
+            )
+        if self.quarantine_current_key_id not in self.quarantine_keys:
+            raise InsecureSettingsError(
+                f"RECLAIM_QUARANTINE_CURRENT_KEY_ID {self.quarantine_current_key_id!r} is not "
+                "one of the ids in RECLAIM_QUARANTINE_KEYS"
+            )
         if any(
             key.get_secret_value() == _DEVELOPMENT_AUDIT_KEY for key in self.audit_keys.values()
         ):
@@ -244,16 +254,6 @@ class Settings(BaseSettings):
             raise InsecureSettingsError(
                 f"RECLAIM_AUDIT_CURRENT_KEY_ID {self.audit_current_key_id!r} is not one "
                 "of the ids in RECLAIM_AUDIT_KEYS"
-            )
-        if self.signing_current_key_id not in self.signing_keys:
-            raise InsecureSettingsError(
-                f"RECLAIM_SIGNING_CURRENT_KEY_ID {self.signing_current_key_id!r} is not one "
-                "of the ids in RECLAIM_SIGNING_KEYS"
-            )
-        if self.quarantine_current_key_id not in self.quarantine_keys:
-            raise InsecureSettingsError(
-                f"RECLAIM_QUARANTINE_CURRENT_KEY_ID {self.quarantine_current_key_id!r} is not "
-                "one of the ids in RECLAIM_QUARANTINE_KEYS"
             )
         return self
 

@@ -182,6 +182,12 @@ def verify_chain(
             checked + 1,
             f"a signed checkpoint covers row {last}, but the trail ends at row {checked}",
         )
+    return _against_counter(session, checked)
+
+
+def _against_counter(session: Session, checked: int) -> ChainCheck:
+    """Rows must be exactly 1..counter: fewer means the newest were removed, more means
+    rows were added without the counter."""
     issued = session.scalar(select(Counter.value).where(Counter.name == counters.AUDIT)) or 0
     if issued > checked:
         return ChainCheck(checked, checked + 1, f"rows {checked + 1}–{issued} are missing")
