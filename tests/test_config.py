@@ -112,3 +112,55 @@ def test_the_time_zone_is_checked_and_defaults_to_taipei() -> None:
     )
     with pytest.raises(ValidationError, match="time_zone"):
         load_settings(environment="development", time_zone="UTC+8")
+
+
+def _production(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "production",
+        "quarantine_keys": {"k1": TEST_QUARANTINE_KEY},
+        "quarantine_current_key_id": "k1",
+        "signing_keys": {"s1": TEST_SIGNING_KEY},
+        "signing_current_key_id": "s1",
+        "audit_keys": {"a1": TEST_AUDIT_KEY},
+        "audit_current_key_id": "a1",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.mark.parametrize(
+    ("secret", "complaint"),
+    [
+        ("x", "is 1 characters long"),
+        ("changeme", "is 8 characters long"),
+        ("a" * 64, "too few characters"),
+        ("passwordpasswordpassword", "too few characters"),
+        ("0123012301230123012301230123", "too few characters"),
+        ("abababababababababababababababab", "too few characters"),
+    ],
+)
+def test_production_refuses_short_or_guessable_secret_keys(secret: str, complaint: str) -> None:
+    with pytest.raises(ValidationError, match=f"RECLAIM_SECRET_KEY .*{complaint}"):
+        _production(secret_key=secret)
+
+
+def test_generated_secret_keys_pass() -> None:
+    import secrets
+
+    for _ in range(50):
+        assert _production(secret_key=secrets.token_urlsafe(32)).secret_key
+        assert _production(secret_key=secrets.token_hex(16)).secret_key
+
+
+def test_the_development_audit_key_and_a_missing_current_audit_key_are_refused() -> None:
+    with pytest.raises(ValidationError, match="RECLAIM_AUDIT_KEYS still holds"):
+        load_settings(
+            environment="production",
+            secret_key="a-real-secret-0123456789abcdef",
+            quarantine_keys={"k1": TEST_QUARANTINE_KEY},
+            quarantine_current_key_id="k1",
+            signing_keys={"s1": TEST_SIGNING_KEY},
+            signing_current_key_id="s1",
+        )
+    with pytest.raises(ValidationError, match="RECLAIM_AUDIT_CURRENT_KEY_ID"):
+        _production(secret_key="a-real-secret-0123456789abcdef", audit_current_key_id="a2")

@@ -11,7 +11,9 @@ when one is not.
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -32,6 +34,28 @@ _DEVELOPMENT_AUDIT_KEY = "ZGV2ZWxvcG1lbnQtb25seSBhdWRpdCBjaGFpbiBrZXkhIQ=="
 
 class InsecureSettingsError(ValueError):
     """Raised when a default (public) secret is used outside development mode."""
+
+
+#: A secret key must be this long and carry about this many bits by a character-count
+#: estimate (``secrets.token_urlsafe(32)`` gives 43 characters and ~230 bits).
+SECRET_MIN_LENGTH = 24
+SECRET_MIN_BITS = 80
+_SECRET_ADVICE = "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why ``value`` is too weak for a secret key (None: strong enough).
+
+    The estimate is the string's own character entropy times its length: it cannot
+    prove a secret random, but it refuses what people type by hand ("x", "changeme",
+    "aaaa…", a word repeated) while every generated token passes."""
+    if len(value) < SECRET_MIN_LENGTH:
+        return f"is {len(value)} characters long; at least {SECRET_MIN_LENGTH} are needed"
+    counts = Counter(value)
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    if len(counts) < 10 or per_char * len(value) < SECRET_MIN_BITS:
+        return "repeats too few characters to be hard to guess"
+    return None
 
 
 class Settings(BaseSettings):
@@ -216,6 +240,9 @@ class Settings(BaseSettings):
                 "value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
                 "or set RECLAIM_ENVIRONMENT=development on a development machine."
             )
+        weakness = secret_weakness(self.secret_key.get_secret_value())
+        if weakness:
+            raise InsecureSettingsError(f"RECLAIM_SECRET_KEY {weakness}; {_SECRET_ADVICE}.")
         if any(
             key.get_secret_value() == _DEVELOPMENT_QUARANTINE_KEY
             for key in self.quarantine_keys.values()

@@ -140,3 +140,15 @@ def test_a_malformed_key_stops_with_one_line_naming_the_setting(
     assert len(lines) == 1, result.output
     assert lines[0].startswith("Settings are not usable:") and setting in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_a_weak_secret_stops_production_with_one_line(
+    reclaim: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECLAIM_ENVIRONMENT", "production")
+    monkeypatch.setenv("RECLAIM_SECRET_KEY", "x")
+    result = reclaim("audit", "verify")
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "RECLAIM_SECRET_KEY is 1 characters long" in lines[0]
