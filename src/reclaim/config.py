@@ -40,7 +40,7 @@ class InsecureSettingsError(ValueError):
 #: estimate (``secrets.token_urlsafe(32)`` gives 43 characters and ~230 bits).
 SECRET_MIN_LENGTH = 24
 SECRET_MIN_BITS = 80
-_SECRET_ADVICE = "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+_SECRET_ADVICE = "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"  # noqa: S105 - advice text
 
 
 def secret_weakness(value: str) -> str | None:
