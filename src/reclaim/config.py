@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(_DEVELOPMENT_SECRET)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # --- request limits at the server (reclaim serve; see docs/deployment.md) -------
+    server_max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    server_max_headers: int = Field(default=100, ge=10, le=1000)
+    server_max_request_line_bytes: int = Field(default=8 * 1024, ge=256, le=1024 * 1024)
+    server_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    server_max_connections_per_client: int = Field(default=32, ge=1)
+
     # --- background jobs --------------------------------------------------------
     redis_url: str | None = None
     queue_path: Path | None = None
