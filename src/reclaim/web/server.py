@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import h11
 import uvicorn
@@ -71,100 +71,108 @@ class _Refused(h11.RemoteProtocolError):
         self.status = status
 
 
-def bounded_protocol(limits: RequestLimits) -> type[H11Protocol]:
-    """An h11 protocol class enforcing ``limits``; the per-client counts are shared by
-    the connections of one server (one event loop, so a plain Counter is safe)."""
-    open_per_client: Counter[str] = Counter()
+class BoundedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with Reclaim's limits (a subclass per server carries them:
+    see :func:`bounded_protocol`)."""
 
-    class BoundedH11Protocol(H11Protocol):
-        _head_deadline: asyncio.TimerHandle | None = None
-        _refusal: int | None = None
-        _counted: str | None = None
+    limits: ClassVar[RequestLimits]
+    open_per_client: ClassVar[Counter[str]]
+    _head_deadline: asyncio.TimerHandle | None = None
+    _refusal: int | None = None
+    _counted: str | None = None
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            parse = self.conn.next_event
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        parse = self.conn.next_event
 
-            def next_event() -> Any:
-                event = parse()
-                if isinstance(event, h11.Request):
-                    self._head_received()
-                    self._check_head(event)
-                return event
+        def next_event() -> Any:
+            event = parse()
+            if isinstance(event, h11.Request):
+                self._head_received()
+                self._check_head(event)
+            return event
 
-            self.conn.next_event = next_event  # type: ignore[method-assign]
+        self.conn.next_event = next_event  # type: ignore[method-assign]
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            peer = self.client[0] if self.client else "?"
-            if open_per_client[peer] >= limits.max_connections_per_client:
-                self._reply_and_close(429, "Too many connections from this address.")
-                return
-            open_per_client[peer] += 1
-            self._counted = peer
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        peer = self.client[0] if self.client else "?"
+        if self.open_per_client[peer] >= self.limits.max_connections_per_client:
+            self._reply_and_close(429, "Too many connections from this address.")
+            return
+        self.open_per_client[peer] += 1
+        self._counted = peer
+        self._arm_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_deadline()
+        if self._counted is not None:
+            self.open_per_client[self._counted] -= 1
+            if self.open_per_client[self._counted] <= 0:
+                del self.open_per_client[self._counted]
+            self._counted = None
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            # The next request on a kept-alive connection gets its own deadline.
             self._arm_head_deadline()
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm_head_deadline()
-            if self._counted is not None:
-                open_per_client[self._counted] -= 1
-                if open_per_client[self._counted] <= 0:
-                    del open_per_client[self._counted]
-                self._counted = None
-            super().connection_lost(exc)
+    def send_400_response(self, msg: str) -> None:
+        if self._refusal is None:
+            super().send_400_response(msg)
+        else:
+            self._reply_and_close(self._refusal, msg)
 
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                # The next request on a kept-alive connection gets its own deadline.
-                self._arm_head_deadline()
+    # --- limits ---------------------------------------------------------------
 
-        def send_400_response(self, msg: str) -> None:
-            if self._refusal is None:
-                super().send_400_response(msg)
-            else:
-                self._reply_and_close(self._refusal, msg)
+    def _check_head(self, event: h11.Request) -> None:
+        line = len(event.method) + len(event.target) + len(b"HTTP/1.1") + 2
+        if line > self.limits.max_request_line_bytes:
+            self._refusal = 414
+            raise _Refused(414, "Request line too long.")
+        if len(event.headers) > self.limits.max_headers:
+            self._refusal = 431
+            raise _Refused(431, "Too many header fields.")
 
-        # --- limits ---------------------------------------------------------------
+    def _arm_head_deadline(self) -> None:
+        self._disarm_head_deadline()
+        self._head_deadline = self.loop.call_later(
+            self.limits.header_timeout_seconds, self._head_too_slow
+        )
 
-        def _check_head(self, event: h11.Request) -> None:
-            line = len(event.method) + len(event.target) + len(b"HTTP/1.1") + 2
-            if line > limits.max_request_line_bytes:
-                self._refusal = 414
-                raise _Refused(414, "Request line too long.")
-            if len(event.headers) > limits.max_headers:
-                self._refusal = 431
-                raise _Refused(431, "Too many header fields.")
-
-        def _arm_head_deadline(self) -> None:
-            self._disarm_head_deadline()
-            self._head_deadline = self.loop.call_later(
-                limits.header_timeout_seconds, self._head_too_slow
-            )
-
-        def _disarm_head_deadline(self) -> None:
-            if self._head_deadline is not None:
-                self._head_deadline.cancel()
-                self._head_deadline = None
-
-        def _head_received(self) -> None:
-            self._disarm_head_deadline()
-
-        def _head_too_slow(self) -> None:
+    def _disarm_head_deadline(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
             self._head_deadline = None
-            if self.conn.their_state in (h11.IDLE, h11.DONE) and not self.transport.is_closing():
-                self._reply_and_close(408, "The request head took too long.")
 
-        def _reply_and_close(self, status: int, message: str) -> None:
-            body = message.encode("ascii")
-            head = (
-                b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                b"content-length: %d\r\nconnection: close\r\n\r\n"
-            ) % (status, _REASONS.get(status, b"Bad Request"), len(body))
-            self.transport.write(head + body)
-            self.transport.close()
+    def _head_received(self) -> None:
+        self._disarm_head_deadline()
 
-    return BoundedH11Protocol
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        if self.conn.their_state in (h11.IDLE, h11.DONE) and not self.transport.is_closing():
+            self._reply_and_close(408, "The request head took too long.")
+
+    def _reply_and_close(self, status: int, message: str) -> None:
+        body = message.encode("ascii")
+        head = (
+            b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n"
+        ) % (status, _REASONS.get(status, b"Bad Request"), len(body))
+        self.transport.write(head + body)
+        self.transport.close()
+
+
+def bounded_protocol(limits: RequestLimits) -> type[H11Protocol]:
+    """A protocol class enforcing ``limits``; the per-client counts are shared by the
+    connections of one server (one event loop, so a plain Counter is safe)."""
+    return type(
+        "BoundedH11Protocol",
+        (BoundedH11Protocol,),
+        {"limits": limits, "open_per_client": Counter()},
+    )
 
 
 def server_config(settings: Settings, app: Any, *, host: str, port: int) -> uvicorn.Config:
