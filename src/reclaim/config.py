@@ -43,18 +43,31 @@ SECRET_MIN_BITS = 80
 _SECRET_ADVICE = "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"  # noqa: S105 - advice text
 
 
-def secret_weakness(value: str) -> str | None:
+#: In production the secret must also resist zxcvbn's guessing (words, keyboard
+#: walks, sequences, dates): at least 10^20 guesses, about 66 bits.
+SECRET_MIN_GUESSES_LOG10 = 20
+
+
+def secret_weakness(value: str, *, production: bool = False) -> str | None:
     """Why ``value`` is too weak for a secret key (None: strong enough).
 
-    The estimate is the string's own character entropy times its length: it cannot
-    prove a secret random, but it refuses what people type by hand ("x", "changeme",
-    "aaaa…", a word repeated) while every generated token passes."""
+    Everywhere but development: the string's own character entropy times its length (it
+    cannot prove a secret random, but it refuses what people type by hand: "x",
+    "changeme", "aaaa…", a word repeated).  In production also zxcvbn's estimate, which
+    sees words and sequences ("abcdefgh…", "my-secret-0123456789").  Generated tokens
+    pass both."""
     if len(value) < SECRET_MIN_LENGTH:
         return f"is {len(value)} characters long; at least {SECRET_MIN_LENGTH} are needed"
     counts = Counter(value)
     per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
     if len(counts) < 10 or per_char * len(value) < SECRET_MIN_BITS:
         return "repeats too few characters to be hard to guess"
+    if production:
+        from zxcvbn import zxcvbn  # imported here: only production start-up pays for it
+
+        # zxcvbn only looks at the first 72 characters; a longer secret is stronger still.
+        if float(zxcvbn(value[:72])["guesses_log10"]) < SECRET_MIN_GUESSES_LOG10:
+            return "is made of words or sequences that are easy to guess"
     return None
 
 
@@ -247,7 +260,9 @@ class Settings(BaseSettings):
                 "value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
                 "or set RECLAIM_ENVIRONMENT=development on a development machine."
             )
-        weakness = secret_weakness(self.secret_key.get_secret_value())
+        weakness = secret_weakness(
+            self.secret_key.get_secret_value(), production=self.environment == "production"
+        )
         if weakness:
             raise InsecureSettingsError(f"RECLAIM_SECRET_KEY {weakness}; {_SECRET_ADVICE}.")
         if any(
