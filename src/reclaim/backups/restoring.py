@@ -10,6 +10,7 @@ chain verifies (against the restored checkpoints) and every quarantine object de
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -76,8 +77,6 @@ def restore_backup(
 
 
 def _manifest(source: Path) -> dict[str, Any]:
-    import json
-
     try:
         manifest: dict[str, Any] = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -146,8 +145,8 @@ def _move_tree(source: Path, target: Path) -> None:
 
 
 def _with_keys(settings: Settings, keys_file: Path) -> Settings:
-    values = {
-        name.removeprefix("RECLAIM_").lower(): value
+    values: dict[str, Any] = {
+        name.removeprefix("RECLAIM_").lower(): json.loads(value) if value[:1] == "{" else value
         for name, value in dotenv_values(keys_file).items()
         if value is not None
     }

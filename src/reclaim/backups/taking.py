@@ -108,9 +108,11 @@ def _snapshot(settings: Settings, scratch: Path, backend: str) -> Path:
         source = sqlite3.connect(source_path, timeout=30)
         copy = sqlite3.connect(target)
         try:
-            # The online backup API copies pages while other connections keep writing,
-            # restarting on change, and yields a consistent snapshot.
-            source.backup(copy, pages=1024)
+            # The online backup API in one step: a read transaction that, in WAL mode,
+            # never blocks the writers and sees one consistent state.  (Copying in
+            # several steps would restart whenever a writer commits: forever on a
+            # busy hotline.)
+            source.backup(copy)
         finally:
             copy.close()
             source.close()
