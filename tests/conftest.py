@@ -37,10 +37,11 @@ def testdata() -> Path:
     return TESTDATA
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def audit_keyring() -> AuditKeyring:
     """The audit key of every test (as make_settings configures it): what entry points
-    install from settings, installed once for tests that record through a bare engine."""
+    install from settings, installed afresh for each test (a command run in-process
+    installs its own) for tests that record through a bare engine."""
     return use_keyring(AuditKeyring.from_base64("a1", {"a1": TEST_AUDIT_KEY}))
 
 
