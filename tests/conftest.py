@@ -18,12 +18,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from reclaim.audit.keys import AuditKeyring, use_keyring
 from reclaim.config import Settings
 from reclaim.migrations import upgrade
 from reclaim.migrations.schema import metadata
 from reclaim.storage.db import make_engine, make_session_factory
 from tests.support.clock import FakeClock
-from tests.support.settings import REPO, make_settings, require_or_skip
+from tests.support.settings import REPO, TEST_AUDIT_KEY, make_settings, require_or_skip
 
 POSTGRES_URL = os.environ.get("RECLAIM_TEST_POSTGRES_URL", "")
 TESTDATA = REPO.parent / "shared" / "testdata"
@@ -34,6 +35,14 @@ def testdata() -> Path:
     if not TESTDATA.is_dir():
         pytest.fail(f"test media not found at {TESTDATA} (shared/ must sit beside the repo)")
     return TESTDATA
+
+
+@pytest.fixture(autouse=True)
+def audit_keyring() -> AuditKeyring:
+    """The audit key of every test (as make_settings configures it): what entry points
+    install from settings, installed afresh for each test (a command run in-process
+    installs its own) for tests that record through a bare engine."""
+    return use_keyring(AuditKeyring.from_base64("a1", {"a1": TEST_AUDIT_KEY}))
 
 
 @pytest.fixture

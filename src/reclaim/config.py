@@ -11,7 +11,9 @@ when one is not.
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -27,10 +29,46 @@ from reclaim.hashing.limits import HashingLimits
 _DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
 _DEVELOPMENT_QUARANTINE_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
 _DEVELOPMENT_SIGNING_KEY = "ZGV2ZWxvcG1lbnQtb25seSBzaWduaW5nIGtleSEhISE="
+_DEVELOPMENT_AUDIT_KEY = "ZGV2ZWxvcG1lbnQtb25seSBhdWRpdCBjaGFpbiBrZXkhIQ=="
 
 
 class InsecureSettingsError(ValueError):
     """Raised when a default (public) secret is used outside development mode."""
+
+
+#: A secret key must be this long and carry about this many bits by a character-count
+#: estimate (``secrets.token_urlsafe(32)`` gives 43 characters and ~230 bits).
+SECRET_MIN_LENGTH = 24
+SECRET_MIN_BITS = 80
+_SECRET_ADVICE = "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"  # noqa: S105 - advice text
+
+
+#: In production the secret must also resist zxcvbn's guessing (words, keyboard
+#: walks, sequences, dates): at least 10^20 guesses, about 66 bits.
+SECRET_MIN_GUESSES_LOG10 = 20
+
+
+def secret_weakness(value: str, *, production: bool = False) -> str | None:
+    """Why ``value`` is too weak for a secret key (None: strong enough).
+
+    Everywhere but development: the string's own character entropy times its length (it
+    cannot prove a secret random, but it refuses what people type by hand: "x",
+    "changeme", "aaaa…", a word repeated).  In production also zxcvbn's estimate, which
+    sees words and sequences ("abcdefgh…", "my-secret-0123456789").  Generated tokens
+    pass both."""
+    if len(value) < SECRET_MIN_LENGTH:
+        return f"is {len(value)} characters long; at least {SECRET_MIN_LENGTH} are needed"
+    counts = Counter(value)
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    if len(counts) < 10 or per_char * len(value) < SECRET_MIN_BITS:
+        return "repeats too few characters to be hard to guess"
+    if production:
+        from zxcvbn import zxcvbn  # imported here: only production start-up pays for it
+
+        # zxcvbn only looks at the first 72 characters; a longer secret is stronger still.
+        if float(zxcvbn(value[:72])["guesses_log10"]) < SECRET_MIN_GUESSES_LOG10:
+            return "is made of words or sequences that are easy to guess"
+    return None
 
 
 class Settings(BaseSettings):
@@ -52,6 +90,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key: SecretStr = SecretStr(_DEVELOPMENT_SECRET)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # --- request limits at the server (reclaim serve; see docs/deployment.md) -------
+    server_max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    server_max_headers: int = Field(default=100, ge=10, le=1000)
+    server_max_request_line_bytes: int = Field(default=8 * 1024, ge=256, le=1024 * 1024)
+    server_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    server_max_connections_per_client: int = Field(default=32, ge=1)
 
     # --- background jobs --------------------------------------------------------
     redis_url: str | None = None
@@ -94,6 +139,21 @@ class Settings(BaseSettings):
     signing_keys: dict[str, SecretStr] = Field(
         default_factory=lambda: {"dev": SecretStr(_DEVELOPMENT_SIGNING_KEY)}
     )
+
+    # --- the audit trail's key and checkpoints ------------------------------------
+    # HMAC-SHA256 keys (base64, at least 32 bytes) by key id: each audit row's hash is
+    # keyed, so someone who can write the database but not read these settings cannot
+    # forge or recompute rows.  New rows use the current key; older ones verify old rows.
+    audit_current_key_id: str = "dev"
+    audit_keys: dict[str, SecretStr] = Field(
+        default_factory=lambda: {"dev": SecretStr(_DEVELOPMENT_AUDIT_KEY)}
+    )
+    # Signed checkpoints of the chain's head, written outside the database.
+    audit_checkpoint_dir: Path | None = None
+    audit_checkpoint_minutes: int = Field(default=15, ge=1, le=60)
+    # Optional witnesses that receive every checkpoint: an address and/or an https URL.
+    audit_witness_email: str | None = None
+    audit_witness_webhook_url: str | None = None
 
     # --- the public portal ------------------------------------------------------
     # Who to call, shown on the home page and after an urgent report.
@@ -200,6 +260,11 @@ class Settings(BaseSettings):
                 "value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
                 "or set RECLAIM_ENVIRONMENT=development on a development machine."
             )
+        weakness = secret_weakness(
+            self.secret_key.get_secret_value(), production=self.environment == "production"
+        )
+        if weakness:
+            raise InsecureSettingsError(f"RECLAIM_SECRET_KEY {weakness}; {_SECRET_ADVICE}.")
         if any(
             key.get_secret_value() == _DEVELOPMENT_QUARANTINE_KEY
             for key in self.quarantine_keys.values()
@@ -226,6 +291,18 @@ class Settings(BaseSettings):
             raise InsecureSettingsError(
                 f"RECLAIM_QUARANTINE_CURRENT_KEY_ID {self.quarantine_current_key_id!r} is not "
                 "one of the ids in RECLAIM_QUARANTINE_KEYS"
+            )
+        if any(
+            key.get_secret_value() == _DEVELOPMENT_AUDIT_KEY for key in self.audit_keys.values()
+        ):
+            raise InsecureSettingsError(
+                "RECLAIM_AUDIT_KEYS still holds the development key; set "
+                '{"<key id>": "<32 random bytes, base64>"} and RECLAIM_AUDIT_CURRENT_KEY_ID'
+            )
+        if self.audit_current_key_id not in self.audit_keys:
+            raise InsecureSettingsError(
+                f"RECLAIM_AUDIT_CURRENT_KEY_ID {self.audit_current_key_id!r} is not one "
+                "of the ids in RECLAIM_AUDIT_KEYS"
             )
         return self
 
@@ -261,6 +338,11 @@ class Settings(BaseSettings):
     @property
     def queue_file(self) -> Path:
         return self.queue_path or self.data_dir / "queue.sqlite3"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Where signed audit checkpoints are written (keep it off the database's disk)."""
+        return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
 
     @property
     def index_dir(self) -> Path:

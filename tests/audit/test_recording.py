@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.audit.keys import AuditKeyring
 from reclaim.audit.models import AuditEvent
 from reclaim.audit.recording import row_digest
 from reclaim.storage.db import make_session_factory
@@ -69,12 +70,14 @@ def test_removing_the_newest_rows_is_noticed(session: Session) -> None:
     assert check.first_bad_id == 4
 
 
-def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(session: Session) -> None:
+def test_a_row_rewritten_with_a_fresh_hash_breaks_the_next_link(
+    session: Session, audit_keyring: AuditKeyring
+) -> None:
     _write(session, 4)
     event = session.get(AuditEvent, 2)
     assert event is not None
     event.details = {"forged": True}
-    event.row_hash = row_digest(event)
+    event.row_hash = row_digest(event, audit_keyring.current_key)
     session.commit()
     check = audit.verify_chain(session)
     assert check.first_bad_id == 3

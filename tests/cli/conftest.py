@@ -9,7 +9,7 @@ import reclaim.cli.commands
 from reclaim.cli import app
 from reclaim.migrations import upgrade
 from reclaim.storage.db import make_engine
-from tests.support.settings import TEST_QUARANTINE_KEY, TEST_SIGNING_KEY
+from tests.support.settings import TEST_AUDIT_KEY, TEST_QUARANTINE_KEY, TEST_SIGNING_KEY
 
 Invoke = Callable[..., Result]
 
@@ -26,6 +26,8 @@ def cli_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
         "RECLAIM_QUARANTINE_CURRENT_KEY_ID": "k1",
         "RECLAIM_SIGNING_KEYS": json.dumps({"s1": TEST_SIGNING_KEY}),
         "RECLAIM_SIGNING_CURRENT_KEY_ID": "s1",
+        "RECLAIM_AUDIT_KEYS": json.dumps({"a1": TEST_AUDIT_KEY}),
+        "RECLAIM_AUDIT_CURRENT_KEY_ID": "a1",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

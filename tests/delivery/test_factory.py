@@ -76,7 +76,7 @@ def test_production_webhooks_must_be_https(tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path,
         environment="production",
-        secret_key="a-real-secret-0123456789abcdef",
+        secret_key="Qm9-vT3x_Lr8eWk2NcYp4sHd7JfGu1Za",
         quarantine_keys={"k1": TEST_QUARANTINE_KEY},
         quarantine_current_key_id="k1",
     )

@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 #: One quarantine key per test run (random: no test may depend on its value).
 TEST_QUARANTINE_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 TEST_SIGNING_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+TEST_AUDIT_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
@@ -27,6 +28,8 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "quarantine_current_key_id": "k1",
         "signing_keys": {"s1": TEST_SIGNING_KEY},
         "signing_current_key_id": "s1",
+        "audit_keys": {"a1": TEST_AUDIT_KEY},
+        "audit_current_key_id": "a1",
         "database_url": f"sqlite:///{tmp_path / 'reclaim.sqlite3'}",
         "data_dir": tmp_path / "data",
     }

@@ -23,10 +23,12 @@ def make_outbox(settings: Settings, engine: Engine, **options: object) -> Outbox
 def main() -> None:
     """``python -m tests.takedown.outbox_worker DELIVERY_ID CRASH_AT``: settings from
     the environment; the process dies (no clean-up, like a killed worker) at CRASH_AT."""
+    from reclaim.audit.keys import use_settings
     from reclaim.config import load_settings
 
     delivery_id, crash_at = int(sys.argv[1]), sys.argv[2]
     settings = load_settings()
+    use_settings(settings)  # what every entry point does: the audit key for this process
 
     def crash(step: str) -> None:
         if step == crash_at:

@@ -25,7 +25,13 @@ from reclaim.takedown.domain import NoticeStatus
 from reclaim.takedown.models import Delivery, DeliveryAttempt, Notice
 from reclaim.takedown.notices import NoticePolicy, queue_reminders
 from tests.support.clock import FakeClock
-from tests.support.settings import REPO, TEST_QUARANTINE_KEY, TEST_SIGNING_KEY, make_settings
+from tests.support.settings import (
+    REPO,
+    TEST_AUDIT_KEY,
+    TEST_QUARANTINE_KEY,
+    TEST_SIGNING_KEY,
+    make_settings,
+)
 from tests.support.smtp import LoopbackSmtp, RecordingHandler
 from tests.support.takedown import case_with_urls, notice_for
 from tests.support.webhooks import SECRET, WebhookReceiver
@@ -137,6 +143,8 @@ def test_a_worker_killed_mid_delivery_never_sends_twice(  # noqa: PLR0917 - fixt
         "RECLAIM_QUARANTINE_CURRENT_KEY_ID": "k1",
         "RECLAIM_SIGNING_KEYS": json.dumps({"s1": TEST_SIGNING_KEY}),
         "RECLAIM_SIGNING_CURRENT_KEY_ID": "s1",
+        "RECLAIM_AUDIT_KEYS": json.dumps({"a1": TEST_AUDIT_KEY}),
+        "RECLAIM_AUDIT_CURRENT_KEY_ID": "a1",
         "RECLAIM_SMTP_PORT": str(mailbox[0].port),
         "RECLAIM_SMTP_SECURITY": "none",
         "RECLAIM_MAIL_FROM": outbox_settings.mail_from,

@@ -69,6 +69,8 @@ class AuditTag(enum.StrEnum):
     AUDIT_VIEWED = "audit:trail:viewed"
     AUDIT_EXPORTED = "audit:trail:exported"
     DEMO_LOADED = "system:demo:loaded"
+    AUDIT_KEY_ROTATED = "system:audit_key:rotated"  # a new segment of the chain begins
+    ENCRYPTION_KEY_ROTATED = "system:encryption_key:rotated"  # older values re-encrypted
 
 
 class ActorKind(enum.StrEnum):

@@ -28,5 +28,7 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The audit key whose HMAC ``row_hash`` is; NULL on rows from before audit keys.
+    key_id: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id"),)

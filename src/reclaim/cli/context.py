@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import typer
@@ -24,15 +24,39 @@ def settings(*, needs_secrets: bool = True) -> Settings:
     laptop without a configured secret they still honour the operator's limits.
     """
     try:
-        return load_settings()
+        loaded = load_settings()
     except ValidationError as exc:
         if not needs_secrets and _only_insecure(exc):
-            return load_settings(environment="development")
+            return _with_keys(load_settings(environment="development"))
         errors.print(f"[red]Settings are not usable:[/red] {_first_line(exc)}")
         raise typer.Exit(2) from None
     except InsecureSettingsError as exc:
         errors.print(f"[red]Settings are not usable:[/red] {_first_line(exc)}")
         raise typer.Exit(2) from None
+    return _with_keys(loaded)
+
+
+def _with_keys(config: Settings) -> Settings:
+    """Parse every key once, stopping with one line that names the setting, and install
+    the audit keyring for this process."""
+    from reclaim.audit.keys import AuditKeyError, audit_keyring, use_keyring
+    from reclaim.fetching.quarantine.keys import QuarantineKeyError
+    from reclaim.security.field_crypto import keyring
+    from reclaim.security.signing import SigningKeyError, signing_keyring
+
+    checks: list[tuple[str, Callable[[Settings], object]]] = [
+        ("RECLAIM_QUARANTINE_KEYS", keyring),
+        ("RECLAIM_SIGNING_KEYS", signing_keyring),
+        ("RECLAIM_AUDIT_KEYS", audit_keyring),
+    ]
+    for name, build in checks:
+        try:
+            build(config)
+        except (QuarantineKeyError, SigningKeyError, AuditKeyError) as exc:
+            errors.print(f"[red]Settings are not usable:[/red] {name}: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    use_keyring(audit_keyring(config))
+    return config
 
 
 def _only_insecure(exc: ValidationError) -> bool:

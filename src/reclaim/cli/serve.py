@@ -18,6 +18,7 @@ def serve(
 
     from reclaim.jobs.worker import InProcessWorker
     from reclaim.web.app import create_app
+    from reclaim.web.server import server_config
 
     config = settings()
     _check_pdf_support(production=config.environment == "production")
@@ -36,14 +37,7 @@ def serve(
         in_process.start()
         console.print("  background jobs   running in this process")
     try:
-        uvicorn.run(
-            application,
-            host=bind_host,
-            port=bind_port,
-            log_level=config.log_level.lower(),
-            proxy_headers=False,
-            server_header=False,
-        )
+        uvicorn.Server(server_config(config, application, host=bind_host, port=bind_port)).run()
     finally:
         if in_process is not None:
             in_process.stop()

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from reclaim.cases import tasks as case_tasks
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
+from reclaim.keys import tasks as key_tasks
+from reclaim.oversight import tasks as oversight_tasks
 from reclaim.takedown import tasks as takedown_tasks
 
 
@@ -25,6 +27,8 @@ class Tasks:
 
     cases: case_tasks.CaseTasks
     takedown: takedown_tasks.TakedownTasks
+    oversight: oversight_tasks.OversightTasks
+    keys: key_tasks.KeyTasks
 
 
 def register_tasks(
@@ -44,6 +48,8 @@ def register_tasks(
     tasks = Tasks(
         cases=case_tasks.register(huey, settings, sessions, clock=clock),
         takedown=takedown_tasks.register(huey, settings, sessions, clock=clock),
+        oversight=oversight_tasks.register(huey, settings, sessions, clock=clock),
+        keys=key_tasks.register(huey, settings, sessions),
     )
     huey.reclaim_tasks = tasks
     return tasks

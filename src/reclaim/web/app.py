@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reclaim import __version__
+from reclaim.audit.keys import use_settings as use_audit_keys
 from reclaim.cases.domain import CaseStatus, Classification
 from reclaim.config import Settings
 from reclaim.documents.templates import install_filters
@@ -39,6 +40,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app from settings; tests pass their own engine, queue and clock."""
     owns_engine = engine is None
+    use_audit_keys(settings)
     database = engine or make_engine(settings.database_url)
     state = AppState(
         settings=settings,
