@@ -124,6 +124,10 @@ def submit_report(
         if report.contact
         else None,
         contact_consent=report.contact is not None and report.contact_consent,
+        threat_account=cipher.encrypt(report.threat_account, purpose=Purpose.REPORT_THREAT_ACCOUNT)
+        if report.threat_account
+        else None,
+        threat_platform=report.threat_platform,
         language=report.language,
         created_at=now,
     )
@@ -141,6 +145,7 @@ def submit_report(
             "urgent": case.urgent,
             "reporter_role": report.reporter_role.value,
             "situation": report.situation.value,
+            "threat_account": report.threat_account is not None,
         },
         clock=clock,
     )

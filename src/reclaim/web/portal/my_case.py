@@ -230,7 +230,7 @@ def change_contact(
         except InvalidInputError as invalid:
             return _refused(request, session, case, invalid.problems, contact_form=form)
         if contact is None:
-            problem = Problem("contact", _("Enter an email address or a phone number."))
+            problem = Problem("contact", _("Enter an email address, a phone number or a LINE ID."))
             return _refused(request, session, case, (problem,), contact_form=form)
     reporter_case.change_contact(session, case, contact, cipher=pages.cipher(request))
     session.commit()
