@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
@@ -132,13 +132,17 @@ def disallow(
 ) -> int:
     """Take hashes off the allow list (they may be reported again); how many were on it."""
     ids = banking.signal_ids(session, list(dict.fromkeys(signals)), clock=clock)
-    removed = session.execute(
-        delete(BenignSignal).where(BenignSignal.signal_id.in_(list(ids.values())))
-    ).rowcount
+    listed = list(
+        session.scalars(select(BenignSignal).where(BenignSignal.signal_id.in_(list(ids.values()))))
+    )
+    for row in listed:
+        session.delete(row)
+    session.flush()
+    removed = len(listed)
     audit.record(
         session, AuditTag.ALLOW_LIST_CHANGED, actor=actor, details={"removed": removed}, clock=clock
     )
-    return int(removed or 0)
+    return removed
 
 
 def allow_listed(session: Session) -> list[tuple[Signal, str, datetime]]:
@@ -208,7 +212,7 @@ def self_reported_entries(session: Session, signal_ids: Iterable[int]) -> dict[i
                 BankEntry.withdrawn_at.is_(None),
             )
         )
-        found.update(dict(rows.tuples().all()))
+        found.update((signal_id, entry_id) for signal_id, entry_id in rows)
     return found
 
 

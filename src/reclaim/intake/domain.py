@@ -205,20 +205,15 @@ def normalised(raw: RawReport) -> RawReport:
     """Every typed field of a report in NFKC form (hidden file fields are the page's)."""
     return dataclasses.replace(
         raw,
-        **{
-            name: nfkc(getattr(raw, name))
-            for name in (
-                "idempotency_key",
-                "reporter_role",
-                "age_group",
-                "situation",
-                "urls",
-                "description",
-                "contact",
-                "threat_account",
-                "threat_platform",
-            )
-        },
+        idempotency_key=nfkc(raw.idempotency_key),
+        reporter_role=nfkc(raw.reporter_role),
+        age_group=nfkc(raw.age_group),
+        situation=nfkc(raw.situation),
+        urls=nfkc(raw.urls),
+        description=nfkc(raw.description),
+        contact=nfkc(raw.contact),
+        threat_account=nfkc(raw.threat_account),
+        threat_platform=nfkc(raw.threat_platform),
     )
 
 
