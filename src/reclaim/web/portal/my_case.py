@@ -151,7 +151,11 @@ def status_context(
     return {
         **pages.form_state(request, problems, entered.file),
         "case": case,
-        "timeline": reporter_case.timeline(case, case_progress(session, case.id)),
+        "timeline": reporter_case.timeline(
+            case,
+            case_progress(session, case.id),
+            staff_looked=reporter_case.staff_has_looked(session, case),
+        ),
         "items": items,
         "live_items": [item for item in items if item.withdrawn_at is None],
         "url_kind": ItemKind.URL,
