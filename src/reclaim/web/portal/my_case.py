@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from reclaim.cases.domain import ItemKind
-from reclaim.cases.models import Case
+from reclaim.cases.models import Case, Item
+from reclaim.domain.signals import SignalType
 from reclaim.intake import reporter_case, submission
 from reclaim.intake.case_access import AccessPolicy, Outcome, check_case
 from reclaim.intake.domain import (
@@ -144,6 +145,7 @@ def status_context(
     problems: tuple[Problem, ...] = (),
     form: ItemsForm | None = None,
     contact_form: ContactForm | None = None,
+    confirm_items: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     contact = reporter_case.current_contact(case, pages.cipher(request))
     items = sorted(case.items, key=lambda item: (item.withdrawn_at is not None, item.id))
@@ -163,6 +165,19 @@ def status_context(
         "notice": notice,
         "urls_text": entered.urls,
         "contact_form": contact_form or ContactForm(),
+        "fingerprints": {item.id: file_fingerprints(item) for item in items},
+        "confirm_items": [i for i in items if i.id in confirm_items and i.withdrawn_at is None],
+    }
+
+
+def file_fingerprints(item: Item) -> dict[str, str]:
+    """A file item's exact hashes by type (``sha256``, ``md5``), for the reporter to
+    find the row of a file by choosing it again (hashed on the device)."""
+    return {
+        link.signal.type.value: link.signal.value
+        for media in item.device_media
+        for link in media.signals
+        if link.signal.type in (SignalType.SHA256, SignalType.MD5)
     }
 
 
@@ -214,6 +229,10 @@ def withdraw(
         )
         return _refused(request, session, case, (problem,))
     ids = None if form.everything else {int(v) for v in form.item if v.isdigit()}
+    if ids is not None and not form.confirm:
+        # Withdrawing cannot be undone by the reporter: say what it is and ask first.
+        context = status_context(request, session, case, confirm_items=frozenset(ids))
+        return render(request, "portal/status.html", context)
     reporter_case.withdraw_items(session, case, ids)
     session.commit()
     return _back("withdrawn")
