@@ -181,3 +181,51 @@ def test_the_urgent_form_survives_a_language_switch(browser: Browser, live: Live
     assert page.locator("#threat_platform").input_value() == "Instagram"
     assert page.locator("input[name=age_group][value=under_18]").is_checked()
     page.context.close()
+
+
+@pytest.mark.parametrize("language", ["zh_TW", "en"])
+def test_withdraw_by_choosing_the_file_again_highlights_the_right_row(
+    browser: Browser, live: LiveServer, tmp_path: Path, language: str
+) -> None:
+    photos = [synthetic_photo(tmp_path, f"photo-{n}.jpg", seed=30 + n) for n in range(2)]
+    page = phone(browser, language)
+    page.goto(live.url + "/report")
+    page.check("input[name=reporter_role][value=self]")
+    next_step(page)
+    page.check("input[name=age_group][value=under_18]")
+    next_step(page)
+    page.check("input[name=situation][value=online]")
+    next_step(page)
+    next_step(page)
+    page.set_input_files("#file-input", [str(p.path) for p in photos])
+    wait_for_files(page, 2)
+    next_step(page)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    number, pin = receipt(page)
+
+    page.goto(live.url + "/case")
+    page.fill("#case_number", number)
+    page.fill("#pin", pin)
+    with page.expect_navigation():
+        page.click("form.check-form button[type=submit]")
+    page.set_input_files("#find-file-input", str(photos[1].path))
+    page.wait_for_selector(".item.found")
+
+    found = page.locator(".item.found")
+    assert found.count() == 1
+    assert found.get_attribute("data-sha256") == photos[1].sha256
+    assert found.locator("img.thumbnail").get_attribute("src").startswith("blob:")  # type: ignore[union-attr]
+    assert axe_violations(page, live) == []
+
+    with page.expect_navigation():
+        found.locator("button").click()
+    assert page.locator("[data-confirm-withdraw]").is_visible()  # asked first
+    assert axe_violations(page, live) == []
+    with page.expect_navigation():
+        page.click("[data-confirm-withdraw] button[type=submit]")
+    case = the_case(live, number)
+    withdrawn = [i for i in case.items if i.withdrawn_at is not None]
+    assert len(withdrawn) == 1
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()
