@@ -22,7 +22,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,6 +72,7 @@ class Receipt:
     urgent: bool
     files: int
     repeated: bool  # a retry of a report received before
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +151,9 @@ def submit_report(
         clock=clock,
     )
     bank_file_hashes(session, case, report.files, policy=policy, clock=clock)
-    return Receipt(case.number, pin, case.urgent, len(report.files), repeated=False)
+    return Receipt(
+        case.number, pin, case.urgent, len(report.files), repeated=False, received_at=now
+    )
 
 
 def add_items(
@@ -277,7 +280,9 @@ def _receipt_again(earlier: Report, key: str, policy: IntakePolicy, clock: Clock
         # Only if it is still the case's PIN (staff may have issued a new one since).
         if verify_secret(case.pin_hash, candidate):
             pin = candidate
-    return Receipt(case.number, pin, case.urgent, files, repeated=True)
+    return Receipt(
+        case.number, pin, case.urgent, files, repeated=True, received_at=earlier.created_at
+    )
 
 
 def _unused_case_number(session: Session) -> str:

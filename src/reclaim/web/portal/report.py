@@ -15,9 +15,10 @@ from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
-from reclaim.intake import submission
+from reclaim.intake import receipts, submission
 from reclaim.intake.creation_limits import CreationPolicy, admit
 from reclaim.intake.domain import InvalidInputError, Problem, RawReport, parse_report
+from reclaim.security.signing import signing_keyring
 from reclaim.security.throttle import Throttle
 from reclaim.web.common import current_time, render
 from reclaim.web.deps import DbSession, client_address
@@ -150,12 +151,20 @@ def _submit(request: Request, session: DbSession, raw: RawReport, template: str)
         # The same form sent twice at once: the other request made the report.
         session.rollback()
         receipt = submission.submit_report(session, report, **options)
+    body = receipts.receipt_body(
+        hotline=settings.hotline_name,
+        case_number=receipt.case_number,
+        received_at=receipt.received_at or current_time(request),
+        files=report.files,
+    )
     return render(
         request,
         "portal/confirmation.html",
         {
             "receipt": receipt,
-            "check_url": pages.settings_of(request).base_url.rstrip("/") + "/case",
+            "check_url": settings.base_url.rstrip("/") + "/case",
+            "signed_receipt": receipts.sign_receipt(signing_keyring(settings), body),
+            "verify_url": settings.base_url.rstrip("/") + "/receipt",
         },
     )
 
