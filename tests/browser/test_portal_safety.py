@@ -229,3 +229,20 @@ def test_withdraw_by_choosing_the_file_again_highlights_the_right_row(
     assert len(withdrawn) == 1
     assert page.errors == []  # type: ignore[attr-defined]
     page.context.close()
+
+
+@pytest.mark.parametrize("language", ["zh_TW", "en"])
+def test_new_pages_have_no_axe_violations_and_a_readable_header_at_200_percent(
+    browser: Browser, live: LiveServer, language: str
+) -> None:
+    page = phone(browser, language)
+    for path in ("/", "/help/four-no", "/help/parents", "/help/after-a-report", "/receipt"):
+        page.goto(live.url + path)
+        assert axe_violations(page, live) == [], path
+    # Text at 200 %: the header wraps instead of running off the screen.
+    page.goto(live.url + "/urgent")
+    page.evaluate("document.documentElement.style.fontSize = '200%'")  # CSSOM: CSP allows it
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width
+    assert page.locator("[data-quick-exit]").is_visible()
+    page.context.close()

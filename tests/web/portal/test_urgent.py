@@ -167,3 +167,20 @@ def test_a_full_width_case_number_and_pin_open_the_case(client: TestClient) -> N
         follow_redirects=False,
     )
     assert (response.status_code, response.headers["location"]) == (303, "/case/status")
+
+
+@pytest.mark.parametrize(
+    ("path", "chinese", "english"),
+    [
+        ("/help/four-no", "不傳送私密照片", "Do not send them."),
+        ("/help/parents", "保留證據，不要保留照片", "Keep the evidence, not the picture."),
+        ("/help/after-a-report", "數位指紋會馬上送到網站", "Fingerprints of your pictures go"),
+    ],
+)
+def test_the_help_pages_in_both_languages(
+    client: TestClient, path: str, chinese: str, english: str
+) -> None:
+    assert f'href="{path}"' in client.get("/").text
+    assert chinese in client.get(path).text
+    assert english in client.get(path, headers={"accept-language": "en"}).text
+    assert client.get("/help/nothing-here").status_code == 404
