@@ -246,3 +246,20 @@ def test_new_pages_have_no_axe_violations_and_a_readable_header_at_200_percent(
     assert width <= PHONE["width"], width
     assert page.locator("[data-quick-exit]").is_visible()
     page.context.close()
+
+
+def test_an_empty_file_is_called_empty_and_the_description_counts(
+    browser: Browser, live: LiveServer, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    page = phone(browser, "en")
+    page.goto(live.url + "/urgent")
+    page.set_input_files("#file-input", str(empty))
+    wait_for_files(page, 1)
+    assert "empty (0 bytes)" in page.locator(".file.failed").inner_text()
+    page.fill("#description", "x" * 4001)
+    counter = page.locator("#description-counter")
+    assert counter.inner_text() == "4001 of 4000 characters"
+    assert "over" in (counter.get_attribute("class") or "")
+    page.context.close()

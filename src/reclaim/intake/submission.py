@@ -120,7 +120,10 @@ def submit_report(
         reporter_role=report.reporter_role,
         age_group=report.age_group,
         situation=report.situation,
-        description=report.description,
+        # Children write names and schools here: encrypted like the contact.
+        description=cipher.encrypt(report.description, purpose=Purpose.REPORT_DESCRIPTION)
+        if report.description
+        else None,
         contact=cipher.encrypt(report.contact, purpose=Purpose.REPORT_CONTACT)
         if report.contact
         else None,

@@ -29,6 +29,7 @@ class Purpose(enum.StrEnum):
 
     REPORT_CONTACT = "report.contact"
     REPORT_THREAT_ACCOUNT = "report.threat_account"
+    REPORT_DESCRIPTION = "report.description"
     CASE_NOTE = "case.note"
     USER_TOTP = "user.totp"
     WEBHOOK_SECRET = "platform.webhook_secret"  # noqa: S105 - a label, not a secret

@@ -117,6 +117,23 @@ if (form) {
   }
 }
 
+// --- counters on long text fields ----------------------------------------------------
+
+for (const counter of document.querySelectorAll("[data-counter-for]")) {
+  const field = document.getElementById(counter.dataset.counterFor);
+  if (!field) continue;
+  const max = Number(field.dataset.counter);
+  const update = () => {
+    const count = field.value.length;
+    counter.textContent = counter.dataset.msg
+      .replace("{count}", String(count))
+      .replace("{max}", String(max));
+    counter.classList.toggle("over", count > max);
+  };
+  field.addEventListener("input", update);
+  update();
+}
+
 // --- links that replace the page -------------------------------------------------------
 
 document.addEventListener("click", (event) => {
