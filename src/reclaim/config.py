@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     emergency_phone: str = "110"
     hotline_phone: str = ""
     hotline_hours: str = ""
+    # The same hours in English (RECLAIM_HOTLINE_HOURS is shown in Traditional Chinese).
+    hotline_hours_en: str = ""
     hotline_email: str = ""
     # Case number + PIN checks: failures allowed per case and per client in the window.
     pin_max_failures_per_case: int = Field(default=5, ge=1)

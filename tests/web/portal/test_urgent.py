@@ -184,3 +184,21 @@ def test_the_help_pages_in_both_languages(
     assert chinese in client.get(path).text
     assert english in client.get(path, headers={"accept-language": "en"}).text
     assert client.get("/help/nothing-here").status_code == 404
+
+
+def test_hotline_hours_follow_the_language_and_a_missing_hotline_is_said(
+    tmp_path: Path, database_url: str
+) -> None:
+    from huey import MemoryHuey
+
+    from reclaim.web.app import create_app
+
+    base = portal_settings(tmp_path, database_url)
+    hours = base.model_copy(update={"hotline_hours_en": "Mon–Fri 09:00–18:00"})
+    with TestClient(create_app(hours, huey=MemoryHuey("t", immediate=True))) as client:
+        assert "週一至週五 09:00–18:00" in client.get("/").text
+        english = client.get("/", headers={"accept-language": "en"}).text
+        assert "Mon–Fri 09:00–18:00" in english and "週一" not in english
+    bare = base.model_copy(update={"hotline_phone": "", "hotline_email": ""})
+    with TestClient(create_app(bare, huey=MemoryHuey("t", immediate=True))) as client:
+        assert "這個熱線還沒有公布電話或電子郵件" in client.get("/case").text

@@ -117,6 +117,18 @@ if (form) {
   }
 }
 
+// --- a refused form: focus on the first field to fix ---------------------------------
+// The server marks refused fields aria-invalid and lists them in the error summary (an
+// alert). After the page's own script has shown the right step, the first invalid field
+// gets the focus, so a screen reader reads its error (tied by aria-describedby).
+
+const invalid = document.querySelector("[aria-invalid='true']");
+if (invalid) {
+  requestAnimationFrame(() => {
+    if (invalid.offsetParent !== null) invalid.focus();
+  });
+}
+
 // --- counters on long text fields ----------------------------------------------------
 
 for (const counter of document.querySelectorAll("[data-counter-for]")) {
