@@ -12,6 +12,8 @@ RECLAIM_TEST_REDIS_URL ?= $(shell redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null
 export RECLAIM_TEST_REDIS_URL
 
 DEV := RECLAIM_ENVIRONMENT=development
+# The demo's hotline: the Ministry of Health and Welfare's sexual-image line (daily 09:00-22:00).
+DEMO_HOTLINE := RECLAIM_HOTLINE_PHONE=02-6605-7373 RECLAIM_HOTLINE_HOURS="每天 09:00–22:00" RECLAIM_HOTLINE_HOURS_EN="daily 09:00–22:00"
 
 .PHONY: run test install install-test lint typecheck pytest bench clean
 
@@ -34,7 +36,7 @@ run: install
 	@mkdir -p var
 	$(DEV) $(BIN)/reclaim db upgrade
 	$(DEV) $(BIN)/reclaim demo
-	$(DEV) $(BIN)/reclaim serve
+	$(DEV) $(DEMO_HOTLINE) $(BIN)/reclaim serve
 
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

@@ -161,6 +161,8 @@ class Settings(BaseSettings):
     emergency_phone: str = "110"
     hotline_phone: str = ""
     hotline_hours: str = ""
+    # The same hours in English (RECLAIM_HOTLINE_HOURS is shown in Traditional Chinese).
+    hotline_hours_en: str = ""
     hotline_email: str = ""
     # Case number + PIN checks: failures allowed per case and per client in the window.
     pin_max_failures_per_case: int = Field(default=5, ge=1)
@@ -168,6 +170,12 @@ class Settings(BaseSettings):
     pin_lockout_minutes: int = Field(default=15, ge=1)
     report_max_urls: int = Field(default=50, ge=1, le=500)
     report_max_files: int = Field(default=50, ge=1, le=500)
+    # Where "leave this site quickly" goes (a neutral page that replaces the portal's).
+    quick_exit_url: str = "https://www.cwa.gov.tw/"
+    # Reports a client (one address) may make within an hour, and all clients together;
+    # beyond them a report is refused with the advice and the numbers to call.
+    report_max_per_client_per_hour: int = Field(default=5, ge=1)
+    report_max_per_hour: int = Field(default=300, ge=1)
 
     # --- staff accounts and sessions --------------------------------------------
     password_min_length: int = Field(default=12, ge=8)
@@ -212,6 +220,12 @@ class Settings(BaseSettings):
     # --- banks and matching -----------------------------------------------------
     bank_min_pdq_quality: int = Field(default=50, ge=0, le=100)
     match_max_distance: int = Field(default=31, ge=0, le=63)
+    # Flood guard: a self-reported hash is held out of the feed, pending an analyst,
+    # when this many partners matched it within the window, or when this many partners
+    # said a match on it was not violating.
+    flood_guard_match_partners: int = Field(default=5, ge=2)
+    flood_guard_feedback_partners: int = Field(default=2, ge=1)
+    flood_guard_window_days: int = Field(default=30, ge=1)
 
     # --- delivery ---------------------------------------------------------------
     # Notices by email.  STARTTLS (with a verified certificate) is required by

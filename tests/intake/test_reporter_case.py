@@ -255,3 +255,26 @@ def test_the_contact_can_be_changed_and_removed(session: Session, cipher: FieldC
 )
 def test_contacts_are_shown_masked(contact: str, shown: str) -> None:
     assert mask_contact(contact) == shown
+
+
+def test_re_adding_after_withdrawing_everything_does_not_claim_a_review(
+    session: Session, cipher: FieldCipher
+) -> None:
+    from reclaim.intake.domain import Items
+    from reclaim.intake.reporter_case import staff_has_looked
+    from reclaim.intake.submission import add_items
+    from tests.support.intake import a_policy, hashed_file
+
+    case = new_case(session, cipher)
+    withdraw_items(session, case, None)
+    add_items(session, case, Items((), (hashed_file("again"),)), policy=a_policy())
+    session.commit()
+
+    assert case.status is CaseStatus.IN_REVIEW  # back in the queue for an analyst
+    assert not staff_has_looked(session, case)
+    steps = timeline(case, CaseProgress(0, 0, 0), staff_looked=False)
+    assert [s.step for s in steps] == [Step.RECEIVED]
+    assert [s.step for s in timeline(case, CaseProgress(0, 0, 0), staff_looked=True)] == [
+        Step.RECEIVED,
+        Step.IN_REVIEW,
+    ]

@@ -297,3 +297,13 @@ def test_a_url_already_reported_is_the_same_page(session: Session, cipher: Field
     assert one.case_id != two.case_id
     assert one.page_id is not None and one.page_id == two.page_id
     assert two.url == "https://forum.example.net/t/9#post-3"  # as the reporter wrote it
+
+
+def test_the_description_is_stored_encrypted(session: Session, cipher: FieldCipher) -> None:
+    from reclaim.cases.case_view import report_description
+    from reclaim.cases.models import Report
+
+    case = the_case(session, submit(session, cipher, a_report(description="我在台北的學校")))
+    [report] = session.scalars(select(Report).where(Report.case_id == case.id)).all()
+    assert report.description is not None and "台北" not in report.description
+    assert report_description(report, cipher) == "我在台北的學校"

@@ -51,6 +51,9 @@ class AuditTag(enum.StrEnum):
     BANK_EXPORTED = "bank:signals:exported"
     SIGNAL_BANKED = "bank:signal:added"
     SIGNAL_WITHDRAWN = "bank:signal:withdrawn"
+    SIGNAL_HELD = "bank:signal:held"  # the flood guard took it out of the feed
+    SIGNAL_HOLD_RELEASED = "bank:signal:released"  # an analyst decided on a held hash
+    ALLOW_LIST_CHANGED = "bank:allow_list:changed"  # benign hashes added or removed
     # platforms, notices, partners
     PLATFORM_CHANGED = "takedown:platform:changed"
     NOTICE_CHANGED = "takedown:notice:changed"

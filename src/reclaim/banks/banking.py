@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks.domain import BUILTIN_BANKS, VERIFIED_BANKS, Category, EntrySource
-from reclaim.banks.models import Bank, BankEntry
+from reclaim.banks.models import Bank, BankEntry, BenignSignal, FeedHold
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import Signal, SignalType
@@ -173,6 +173,10 @@ def add_signals(
     now = clock()
     signal_ids = _signal_ids(session, list(wanted), now)
     existing = _entry_states(session, bank.id, list(signal_ids.values()))
+    kept_out = _kept_out(session, bank, signal_ids, existing)
+    for signal in [s for s in wanted if signal_ids[s] in kept_out]:
+        outcome.rejected.append((signal, kept_out[signal_ids[signal]]))
+        del wanted[signal]
     to_insert: list[dict[str, object]] = []
     withdrawn: dict[int, NewEntry] = {}  # entry id -> what to bank again
     for signal, entry in wanted.items():
@@ -240,6 +244,33 @@ def _screened(
         elif entry.signal not in wanted:
             wanted[entry.signal] = entry
     return wanted
+
+
+def _kept_out(
+    session: Session,
+    bank: Bank,
+    signal_ids: dict[Signal, int],
+    existing: dict[int, tuple[int, bool]],
+) -> dict[int, str]:
+    """Signal id -> why it may not be banked here: on the allow list of benign hashes
+    (an unverified bank), or held by the flood guard until an analyst looks."""
+    found: dict[int, str] = {}
+    ids = list(signal_ids.values())
+    if not bank.verified:
+        for part in chunked(ids):
+            for signal_id in session.scalars(
+                select(BenignSignal.signal_id).where(BenignSignal.signal_id.in_(part))
+            ):
+                found[signal_id] = "on the allow list of known benign hashes"
+    entry_ids = {state[0]: signal_id for signal_id, state in existing.items()}
+    for part in chunked(list(entry_ids)):
+        for entry_id in session.scalars(
+            select(FeedHold.entry_id).where(
+                FeedHold.entry_id.in_(part), FeedHold.released_at.is_(None)
+            )
+        ):
+            found.setdefault(entry_ids[entry_id], "held out of the feed until an analyst looks")
+    return found
 
 
 def trust_problem(bank: Bank, entry: NewEntry) -> str | None:

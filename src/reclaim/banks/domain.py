@@ -34,6 +34,20 @@ class EntrySource(enum.StrEnum):
     IMPORT = "import"  # a list from elsewhere (another hotline, a partner)
 
 
+class HoldReason(enum.StrEnum):
+    """Why the flood guard held a self-reported hash out of the feed."""
+
+    MANY_MATCHES = "many_matches"  # many partners' uploads matched it
+    NOT_VIOLATING = "not_violating"  # partners said what matched was not violating
+
+
+class HoldOutcome(enum.StrEnum):
+    """What an analyst decided about a held hash."""
+
+    RESTORED = "restored"  # back into the feed
+    BENIGN = "benign"  # harmless: stays out, onto the allow list
+
+
 @dataclass(frozen=True, slots=True)
 class BuiltinBank:
     name: str

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reclaim.banks.domain import Category, EntrySource
+from reclaim.banks.domain import Category, EntrySource, HoldOutcome, HoldReason
 from reclaim.domain.signals import SignalType
 from reclaim.storage.base import Base
 from reclaim.storage.types import enum_column, utcnow
@@ -71,3 +71,57 @@ class BankEntry(Base):
     bank: Mapped[Bank] = relationship()
 
     __table_args__ = (UniqueConstraint("bank_id", "signal_id", name="uq_bank_entries_bank_signal"),)
+
+
+class BenignSignal(Base):
+    """A hash an operator knows to be harmless (a popular meme, a stock photo, the test
+    media): it never enters an unverified bank, so it never reaches the feed from one."""
+
+    __tablename__ = "benign_signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), unique=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    signal: Mapped[Signal] = relationship()
+
+
+class FeedHold(Base):
+    """A self-reported entry the flood guard took out of the feed until an analyst
+    looks: it matched too widely, or partners said it was not violating.
+
+    While a hold is open (``released_at`` is None) the entry stays withdrawn and new
+    reports of the same hash do not bring it back.  ``partners`` is how many partners
+    had matched it (or called it not violating) when it was held.
+    """
+
+    __tablename__ = "feed_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bank_entries.id"), index=True)
+    reason: Mapped[HoldReason] = mapped_column(enum_column(HoldReason))
+    partners: Mapped[int] = mapped_column(Integer)
+    held_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None]
+    # What the analyst decided: back into the feed, or benign (onto the allow list).
+    outcome: Mapped[HoldOutcome | None] = mapped_column(enum_column(HoldOutcome))
+
+    entry: Mapped[BankEntry] = relationship()
+
+
+class EntryMatch(Base):
+    """Which partners' match calls found a self-reported entry (first and last time):
+    what the flood guard counts."""
+
+    __tablename__ = "entry_matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bank_entries.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("entry_id", "partner_id", name="uq_entry_matches_entry_partner"),
+    )

@@ -56,6 +56,18 @@ class ReportView:
     contact: str | None  # decrypted, or None when there is none or it is hidden
     contact_hidden: bool  # the viewer's role may not see contacts
     contact_unreadable: bool = False
+    description: str | None = None  # decrypted
+
+
+def report_description(report: Report, cipher: FieldCipher) -> str | None:
+    """The reporter's words, decrypted; reports from before descriptions were encrypted
+    hold them as they were typed."""
+    if report.description is None:
+        return None
+    try:
+        return cipher.decrypt(report.description, purpose=Purpose.REPORT_DESCRIPTION)
+    except FieldDecryptionError:
+        return report.description
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,16 +192,18 @@ def load_case_view(
 
 
 def _report_view(report: Report, cipher: FieldCipher, show_contact: bool) -> ReportView:
+    words = report_description(report, cipher)
     if report.contact is None:
-        return ReportView(report, None, contact_hidden=False)
+        return ReportView(report, None, contact_hidden=False, description=words)
     if not show_contact:
-        return ReportView(report, None, contact_hidden=True)
+        return ReportView(report, None, contact_hidden=True, description=words)
     try:
-        return ReportView(
-            report, cipher.decrypt(report.contact, purpose=Purpose.REPORT_CONTACT), False
-        )
+        contact = cipher.decrypt(report.contact, purpose=Purpose.REPORT_CONTACT)
+        return ReportView(report, contact, False, description=words)
     except FieldDecryptionError:
-        return ReportView(report, None, contact_hidden=False, contact_unreadable=True)
+        return ReportView(
+            report, None, contact_hidden=False, contact_unreadable=True, description=words
+        )
 
 
 def _item_views(

@@ -78,6 +78,9 @@ class Report(Base):
     description: Mapped[str | None] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(1024))  # encrypted (FieldCipher)
     contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The urgent path: the account threatening the reporter (encrypted) and where.
+    threat_account: Mapped[str | None] = mapped_column(String(1024))
+    threat_platform: Mapped[str | None] = mapped_column(String(100))
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,7 +77,15 @@ def check_case(
     throttle: Throttle,
     verify: Callable[[str, str], bool] = verify_secret,
 ) -> CaseCheck:
-    """Open a case for its reporter, or refuse; the caller commits (failures count)."""
+    """Open a case for its reporter, or refuse; the caller commits (failures count).
+
+    Both are read in NFKC form: the full-width ``ＲＣ－…`` and ``１２３４`` of a Chinese
+    keyboard are the same case number and PIN, not a failure towards the lockout.
+    """
+    number_text, pin = (
+        unicodedata.normalize("NFKC", number_text),
+        unicodedata.normalize("NFKC", pin),
+    )
     try:
         number: str | None = parse_case_number(number_text)
     except InvalidCaseNumberError:

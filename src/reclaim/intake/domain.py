@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -26,12 +27,17 @@ from reclaim.domain.signals import InvalidSignalError, Signal, SignalType
 MAX_URL_LENGTH = 2048
 MAX_DESCRIPTION_LENGTH = 4000
 MAX_CONTACT_LENGTH = 254
+MAX_THREAT_ACCOUNT_LENGTH = 200
+MAX_THREAT_PLATFORM_LENGTH = 100
 # A hidden file field: kind, MD5, SHA-256, PDQ and its quality, with separators.
 MAX_FILE_FIELD_LENGTH = 200
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PHONE = re.compile(r"\+?[0-9(][0-9 ()\-]{4,24}")
+# A LINE ID (Taiwan's usual messenger): 4-20 of letters, digits, ".", "_" and "-",
+# written as "LINE: id" or "line id" so that it is not taken for a mistyped address.
+_LINE_ID = re.compile(r"line(?:\s*id)?\s*[:：]?\s*@?([a-z0-9._-]{4,20})", re.IGNORECASE)
 # What urlsplit leaves of a host: a name (IDN letters allowed) or an IPv6 literal.
 _HOST = re.compile(r"[a-z0-9\u00a1-\uffff._~%-]+|[0-9a-f:.]+")
 
@@ -103,6 +109,9 @@ class RawReport:
     description: str = ""
     contact: str = ""
     contact_consent: bool = False
+    # The urgent path: who is threatening, and where (both optional).
+    threat_account: str = ""
+    threat_platform: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +128,8 @@ class ReportInput:
     contact: str | None
     contact_consent: bool
     language: str
+    threat_account: str | None = None
+    threat_platform: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +141,12 @@ class Items:
 
 
 def parse_report(raw: RawReport, limits: InputLimits, *, language: str) -> ReportInput:
-    """The report, or InvalidInputError naming every problem."""
+    """The report, or InvalidInputError naming every problem.
+
+    A report of a threat needs no web address and no file: a child being blackmailed
+    may have neither, and must still be able to report (it becomes an urgent case).
+    """
+    raw = normalised(raw)
     problems: list[Problem] = []
     key = raw.idempotency_key.strip()
     if not IDEMPOTENCY_KEY.fullmatch(key):
@@ -150,7 +166,15 @@ def parse_report(raw: RawReport, limits: InputLimits, *, language: str) -> Repor
     situation = _choice(
         Situation, raw.situation, "situation", _("Choose what is happening."), problems
     )
-    items = _items(raw.urls, raw.files, limits, problems)
+    items = _items(
+        raw.urls, raw.files, limits, problems, required=situation is None or not situation.is_threat
+    )
+    threat_account = _text(
+        raw.threat_account, MAX_THREAT_ACCOUNT_LENGTH, "threat_account", problems
+    )
+    threat_platform = _text(
+        raw.threat_platform, MAX_THREAT_PLATFORM_LENGTH, "threat_platform", problems
+    )
     description = _text(raw.description, MAX_DESCRIPTION_LENGTH, "description", problems)
     contact = parse_contact(raw.contact, raw.contact_consent, problems)
     if problems or role is None or age is None or situation is None:
@@ -166,13 +190,37 @@ def parse_report(raw: RawReport, limits: InputLimits, *, language: str) -> Repor
         contact=contact,
         contact_consent=contact is not None,
         language=language,
+        threat_account=threat_account if situation.is_threat else None,
+        threat_platform=threat_platform if situation.is_threat else None,
+    )
+
+
+def nfkc(text: str) -> str:
+    """Text as typed, in compatibility form: the full-width letters, digits and
+    punctuation of Chinese keyboards (``ＲＣ－７Ｋ２Ｍ``, ``０９１２``) become ASCII."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def normalised(raw: RawReport) -> RawReport:
+    """Every typed field of a report in NFKC form (hidden file fields are the page's)."""
+    return dataclasses.replace(
+        raw,
+        idempotency_key=nfkc(raw.idempotency_key),
+        reporter_role=nfkc(raw.reporter_role),
+        age_group=nfkc(raw.age_group),
+        situation=nfkc(raw.situation),
+        urls=nfkc(raw.urls),
+        description=nfkc(raw.description),
+        contact=nfkc(raw.contact),
+        threat_account=nfkc(raw.threat_account),
+        threat_platform=nfkc(raw.threat_platform),
     )
 
 
 def parse_items(urls: str, files: Sequence[str], limits: InputLimits) -> Items:
     """URLs and files added to an existing case (at least one of them)."""
     problems: list[Problem] = []
-    items = _items(urls, files, limits, problems)
+    items = _items(nfkc(urls), files, limits, problems)
     if problems:
         raise InvalidInputError(problems)
     return items
@@ -181,20 +229,26 @@ def parse_items(urls: str, files: Sequence[str], limits: InputLimits) -> Items:
 def parse_contact_change(contact: str, consent: bool) -> str | None:
     """A new contact for a case (None removes it)."""
     problems: list[Problem] = []
-    value = parse_contact(contact, consent, problems)
+    value = parse_contact(nfkc(contact), consent, problems)
     if problems:
         raise InvalidInputError(problems)
     return value
 
 
 def _items(
-    urls_text: str, file_fields: Sequence[str], limits: InputLimits, problems: list[Problem]
+    urls_text: str,
+    file_fields: Sequence[str],
+    limits: InputLimits,
+    problems: list[Problem],
+    *,
+    required: bool = True,
 ) -> Items:
-    """URLs and files, at least one of them (unless those given were refused)."""
+    """URLs and files, at least one of them when ``required`` (unless those given were
+    refused)."""
     urls = parse_urls(urls_text, limits.max_urls, problems)
     files = parse_files(file_fields, limits.max_files, problems)
     refused = any(p.field in ("urls", "files") for p in problems)
-    if not urls and not files and not refused:
+    if required and not urls and not files and not refused:
         problems.append(Problem("urls", _("Add at least one web address or one picture or video.")))
     return Items(tuple(urls), tuple(files))
 
@@ -284,17 +338,26 @@ def parse_file(value: str) -> FileHashes | None:
     try:
         kind = MediaKind(parts[0])
         if len(parts) not in (3, 5) or (kind is MediaKind.VIDEO and len(parts) != 3):
-            return None
+            raise ValueError("wrong number of parts")
         md5 = Signal.parse(SignalType.MD5, parts[1])
         sha256 = Signal.parse(SignalType.SHA256, parts[2])
-        if len(parts) == 3:
+        if is_constant(md5.value) or is_constant(sha256.value):
+            raise ValueError("no real file has this digest")
+        pdq = Signal.parse(SignalType.PDQ, parts[3]) if len(parts) == 5 else None
+        if pdq is not None and not (parts[4].isdigit() and 0 <= int(parts[4]) <= 100):
+            raise ValueError("quality out of range")
+        if pdq is None or is_constant(pdq.value):
+            # No real picture has a PDQ of one repeated digit: keep the exact hashes only.
             return FileHashes(kind, md5, sha256)
-        pdq = Signal.parse(SignalType.PDQ, parts[3])
-        if not parts[4].isdigit() or not 0 <= int(parts[4]) <= 100:
-            return None
         return FileHashes(kind, md5, sha256, pdq, int(parts[4]))
     except (ValueError, InvalidSignalError):
         return None
+
+
+def is_constant(hex_digest: str) -> bool:
+    """A digest of one repeated digit (all zeros, all ``f``): what a forged or broken
+    hasher sends, never what MD5 or SHA-256 of a real file is (the chance is 2^-124)."""
+    return len(set(hex_digest.lower())) <= 1
 
 
 # --- text ----------------------------------------------------------------------------
@@ -315,16 +378,23 @@ def _text(value: str, limit: int, name: str, problems: list[Problem]) -> str | N
 
 
 def parse_contact(value: str, consent: bool, problems: list[Problem]) -> str | None:
-    """An email address or a phone number, only with consent to be contacted."""
-    text = value.strip()
+    """An email address, a phone number or a LINE ID, only with consent to be contacted."""
+    text = nfkc(value).strip()
     if not text:
         return None
     if len(text) > MAX_CONTACT_LENGTH or _CONTROL.search(text):
-        problems.append(Problem("contact", _("Enter an email address or a phone number.")))
+        problems.append(
+            Problem("contact", _("Enter an email address, a phone number or a LINE ID."))
+        )
         return None
     is_phone = _PHONE.fullmatch(text) is not None and sum(c.isdigit() for c in text) >= 6
-    if not is_phone and not is_email(text):
-        problems.append(Problem("contact", _("Enter an email address or a phone number.")))
+    line = _LINE_ID.fullmatch(text)
+    if line is not None:
+        text = f"LINE: {line.group(1)}"
+    elif not is_phone and not is_email(text):
+        problems.append(
+            Problem("contact", _("Enter an email address, a phone number or a LINE ID."))
+        )
         return None
     if not consent:
         problems.append(

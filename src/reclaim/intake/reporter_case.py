@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim import audit
-from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
+from reclaim.audit.models import AuditEvent
 from reclaim.banks import banking
 from reclaim.banks.domain import EntrySource
 from reclaim.banks.models import BankEntry
@@ -54,14 +55,29 @@ class TimelineStep:
     closed_as: CaseStatus | None = None
 
 
-def timeline(case: Case, progress: CaseProgress) -> list[TimelineStep]:
+#: Statuses only a person at the hotline can have moved a case to.
+_DECIDED = frozenset(
+    {
+        CaseStatus.ACTIONED,
+        CaseStatus.AWAITING_REMOVAL,
+        CaseStatus.RESOLVED,
+        CaseStatus.NOT_ACTIONABLE,
+    }
+)
+
+
+def timeline(
+    case: Case, progress: CaseProgress, *, staff_looked: bool = False
+) -> list[TimelineStep]:
     """What has happened so far, oldest first; only steps that happened are listed.
 
     ``progress`` is :func:`reclaim.takedown.progress.case_progress` (removal
-    requests that went out, and how many of the items asked about are gone)."""
+    requests that went out, and how many of the items asked about are gone);
+    ``staff_looked`` is :func:`staff_has_looked`.  "In review" alone does not mean
+    anyone looked: a reporter adding items to a closed case reopens it for review."""
     steps = [TimelineStep(Step.RECEIVED, at=case.created_at)]
     # A withdrawn case may never have been looked at; its last step says what happened.
-    if case.status not in (CaseStatus.NEW, CaseStatus.WITHDRAWN):
+    if case.status in _DECIDED or (case.status is CaseStatus.IN_REVIEW and staff_looked):
         steps.append(TimelineStep(Step.IN_REVIEW))
     if progress.sites:
         steps.append(TimelineStep(Step.NOTICES_SENT, count=progress.sites))
@@ -70,6 +86,21 @@ def timeline(case: Case, progress: CaseProgress) -> list[TimelineStep]:
     if not case.status.is_open:
         steps.append(TimelineStep(Step.CLOSED, at=case.updated_at, closed_as=case.status))
     return steps
+
+
+def staff_has_looked(session: Session, case: Case) -> bool:
+    """Whether anyone at the hotline has done anything with the case (the audit trail
+    records every staff view and change of a case)."""
+    found = session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.target_type == TargetKind.CASE,
+            AuditEvent.target_id == case.id,
+            AuditEvent.actor_type == ActorKind.USER,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 # --- withdrawal ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,6 +72,7 @@ class Receipt:
     urgent: bool
     files: int
     repeated: bool  # a retry of a report received before
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +120,18 @@ def submit_report(
         reporter_role=report.reporter_role,
         age_group=report.age_group,
         situation=report.situation,
-        description=report.description,
+        # Children write names and schools here: encrypted like the contact.
+        description=cipher.encrypt(report.description, purpose=Purpose.REPORT_DESCRIPTION)
+        if report.description
+        else None,
         contact=cipher.encrypt(report.contact, purpose=Purpose.REPORT_CONTACT)
         if report.contact
         else None,
         contact_consent=report.contact is not None and report.contact_consent,
+        threat_account=cipher.encrypt(report.threat_account, purpose=Purpose.REPORT_THREAT_ACCOUNT)
+        if report.threat_account
+        else None,
+        threat_platform=report.threat_platform,
         language=report.language,
         created_at=now,
     )
@@ -141,11 +149,14 @@ def submit_report(
             "urgent": case.urgent,
             "reporter_role": report.reporter_role.value,
             "situation": report.situation.value,
+            "threat_account": report.threat_account is not None,
         },
         clock=clock,
     )
     bank_file_hashes(session, case, report.files, policy=policy, clock=clock)
-    return Receipt(case.number, pin, case.urgent, len(report.files), repeated=False)
+    return Receipt(
+        case.number, pin, case.urgent, len(report.files), repeated=False, received_at=now
+    )
 
 
 def add_items(
@@ -272,7 +283,9 @@ def _receipt_again(earlier: Report, key: str, policy: IntakePolicy, clock: Clock
         # Only if it is still the case's PIN (staff may have issued a new one since).
         if verify_secret(case.pin_hash, candidate):
             pin = candidate
-    return Receipt(case.number, pin, case.urgent, files, repeated=True)
+    return Receipt(
+        case.number, pin, case.urgent, files, repeated=True, received_at=earlier.created_at
+    )
 
 
 def _unused_case_number(session: Session) -> str:

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.banks import feed_guard
+from reclaim.banks.domain import HoldReason
 from reclaim.banks.models import BankEntry
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.cases.models import Item, Media, MediaSignal
@@ -77,9 +79,14 @@ def record_feedback(
     reports: Sequence[FeedbackReport],
     *,
     actor: audit.Actor,
+    guard: feed_guard.GuardPolicy | None = None,
     clock: Clock = system_clock,
 ) -> Recorded:
-    """Store the reports, all or none (FeedbackError names the first unknown target)."""
+    """Store the reports, all or none (FeedbackError names the first unknown target).
+
+    With a ``guard``, "not violating" reports feed the flood guard: a self-reported hash
+    that enough partners called not violating is held out of the feed.
+    """
     signal_ids = _signal_ids(session, [r.signal for r in reports if r.signal is not None])
     entry_signals = _entry_signal_ids(session, [r.entry_id for r in reports if r.entry_id])
     now = clock()
@@ -119,6 +126,13 @@ def record_feedback(
     fresh = [row for key, row in rows.items() if key not in existing]
     insert_ignoring_duplicates(session, Feedback.__table__, fresh)  # type: ignore[arg-type]
     duplicates = len(reports) - len(fresh)
+    if guard is not None:
+        flagged = {
+            int(str(row["signal_id"]))
+            for row in fresh
+            if row["outcome"] is FeedbackOutcome.NOT_VIOLATING
+        }
+        hold_disputed(session, flagged, policy=guard, clock=clock)
     if fresh:
         audit.record(
             session,
@@ -133,6 +147,39 @@ def record_feedback(
             clock=clock,
         )
     return Recorded(len(fresh), duplicates)
+
+
+def hold_disputed(
+    session: Session,
+    signal_ids: set[int],
+    *,
+    policy: feed_guard.GuardPolicy,
+    clock: Clock = system_clock,
+) -> None:
+    """Hold the self-reported entries of these signals that enough different partners
+    have called not violating."""
+    if not signal_ids:
+        return
+    entries = feed_guard.self_reported_entries(session, signal_ids)
+    if not entries:
+        return
+    partners = dict(
+        session.execute(
+            select(Feedback.signal_id, func.count(func.distinct(Feedback.partner_id)))
+            .where(
+                Feedback.signal_id.in_(list(entries)),
+                Feedback.outcome == FeedbackOutcome.NOT_VIOLATING,
+            )
+            .group_by(Feedback.signal_id)
+        ).all()
+    )
+    feed_guard.consider(
+        session,
+        {entries[signal_id]: count for signal_id, count in partners.items()},
+        reason=HoldReason.NOT_VIOLATING,
+        threshold=policy.feedback_partners,
+        clock=clock,
+    )
 
 
 def _dedupe_key(partner_id: int, signal_id: int, report: FeedbackReport) -> str:

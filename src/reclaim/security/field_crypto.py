@@ -28,6 +28,8 @@ class Purpose(enum.StrEnum):
     Closed: a new kind of encrypted field adds a member here."""
 
     REPORT_CONTACT = "report.contact"
+    REPORT_THREAT_ACCOUNT = "report.threat_account"
+    REPORT_DESCRIPTION = "report.description"
     CASE_NOTE = "case.note"
     USER_TOTP = "user.totp"
     WEBHOOK_SECRET = "platform.webhook_secret"  # noqa: S105 - a label, not a secret

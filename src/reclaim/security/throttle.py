@@ -69,6 +69,10 @@ class Throttle:
 
     def failed(self, session: Session, checks: Sequence[Check]) -> None:
         """Count one failure against every key (in the caller's transaction)."""
+        self.count(session, checks)
+
+    def count(self, session: Session, checks: Sequence[Check]) -> None:
+        """Count one event (a failure, a report made) against every key."""
         now = self._clock()
         for check in checks:
             session.execute(

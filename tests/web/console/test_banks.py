@@ -144,3 +144,39 @@ def test_a_withdrawal_needs_a_reason_and_reaches_the_feed_with_it(
             select(AuditEvent).where(AuditEvent.tag == AuditTag.SIGNAL_WITHDRAWN.value)
         )
         assert event is not None and event.details["withdrawn"] == 1
+
+
+def test_the_feed_guard_figures_and_an_analysts_decision_on_a_hold(
+    app: FastAPI, client: TestClient, login_as: Login
+) -> None:
+    from reclaim.banks import feed_guard
+    from reclaim.banks.domain import HoldReason
+
+    held, kept = md5("a meme everybody uploads"), md5("still reported")
+    with app.state.reclaim.sessions() as session:
+        bank_unverified(session, held, kept)
+        entries = bank_entries(session, "self-reported")
+        [hold] = feed_guard.consider(
+            session,
+            {entries[held.value].id: 9},
+            reason=HoldReason.MANY_MATCHES,
+            threshold=5,
+        )
+        hold_id = hold.id
+        session.commit()
+
+    login_as(Role.ANALYST)
+    page = client.get("/console/banks", headers=EN).text
+    assert 'data-figure="held">1<' in page and 'data-figure="matches">1<' in page
+    assert f"md5:{held.value[:16]}" in page and f'action="/console/banks/holds/{hold_id}"' in page
+    done = post(client, f"/console/banks/holds/{hold_id}", {"outcome": "benign"})
+    assert done.status_code == 303
+    page = client.get(done.headers["location"], headers=EN).text
+    assert "The hash is on the allow list" in page and 'data-figure="benign">1<' in page
+    assert 'data-figure="allowed">1<' in page and 'data-figure="held">0<' in page
+    again = post(client, f"/console/banks/holds/{hold_id}", {"outcome": "restored"})
+    assert again.status_code == 404
+    with app.state.reclaim.sessions() as session:
+        tags = set(session.scalars(select(AuditEvent.tag)))
+        assert AuditTag.SIGNAL_HOLD_RELEASED.value in tags
+        assert bank_entries(session, "self-reported")[held.value].withdrawn_at is not None

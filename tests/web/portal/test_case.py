@@ -23,7 +23,7 @@ from reclaim.config import Settings
 from reclaim.security.field_crypto import field_cipher
 from reclaim.web.portal import case_cookie
 from tests.support.intake import row_counts
-from tests.support.portal import IMAGE, open_case, portal_settings, sessions, submit
+from tests.support.portal import IMAGE, MD5, SHA, open_case, portal_settings, sessions, submit
 from tests.web.conftest import csrf_from
 
 SECRET_NOTE = "Analyst note: platform contact is Mr Lee, escalate Friday"
@@ -203,6 +203,21 @@ def test_the_case_page_never_shows_internal_data(app: FastAPI, client: TestClien
         assert "https://forum.example.net/t/1" in html  # their own report, of course
 
 
+def test_rows_show_when_they_were_added_and_a_short_fingerprint(client: TestClient) -> None:
+    open_case(client, *submit(client))
+    html = client.get("/case/status").text
+    assert f'data-sha256="{SHA}"' in html and f'data-md5="{MD5}"' in html
+    assert f"數位指紋 {SHA[:4].upper()} {SHA[4:8].upper()}" in html
+    assert html.count(" 加入</span>") == 4  # two URLs and two files, each with its date
+    assert "你的案件是緊急案件" not in html
+
+
+def test_an_urgent_case_says_so_with_the_advice_and_numbers(client: TestClient) -> None:
+    open_case(client, *submit(client, situation="threat"))
+    html = client.get("/case/status").text
+    assert "你的案件是緊急案件" in html and "不要付錢" in html and 'href="tel:113"' in html
+
+
 def test_the_timeline_is_in_plain_words(client: TestClient) -> None:
     open_case(client, *submit(client))
     html = client.get("/case/status").text
@@ -261,7 +276,16 @@ def test_withdrawing_one_item_and_then_everything(app: FastAPI, client: TestClie
         assert file_item is not None
         file_item_id = file_item.id
 
-    response = post_on_status_page(client, "/case/withdraw", {"item": str(file_item_id)})
+    asked = post_on_status_page(client, "/case/withdraw", {"item": str(file_item_id)})
+    # First the question, naming the row (date added, short fingerprint); nothing yet.
+    assert asked.status_code == 200 and "要撤回這一項嗎？" in asked.text
+    assert f"數位指紋 {SHA[:4].upper()} {SHA[4:8].upper()}" in asked.text
+    with sessions(app) as session:
+        assert not [e for e in session.scalars(select(BankEntry)) if e.withdrawn_at]
+
+    response = post_on_status_page(
+        client, "/case/withdraw", {"item": str(file_item_id), "confirm": "1"}
+    )
 
     assert response.headers["location"] == "/case/status?done=withdrawn"
     with sessions(app) as session:

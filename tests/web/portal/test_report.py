@@ -163,7 +163,10 @@ def test_a_url_only_report_without_files(app: FastAPI, client: TestClient) -> No
         ({"file": [f"image:{MD5}:{SHA}:{PDQ}:900"]}, "個檔案無法讀取"),
         ({"file": ["<script>"]}, "個檔案無法讀取"),
         ({"description": "字" * 4001}, "4000 個字以內"),
-        ({"contact": "x" * 300 + "@example.com", "contact_consent": "1"}, "電子郵件地址或電話"),
+        (
+            {"contact": "x" * 300 + "@example.com", "contact_consent": "1"},
+            "電子郵件地址、電話號碼或 LINE ID",
+        ),
         ({"contact": "kid@example.com"}, "請勾選方框"),
         ({"urls": "", "file": None}, "請至少加上一個網址"),
         ({"reporter_role": None}, "請選擇是誰在通報"),

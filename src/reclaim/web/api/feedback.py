@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from reclaim.banks.feed_guard import GuardPolicy
 from reclaim.partners import feedback as feedback_service
 from reclaim.web.api.auth import FeedbackSender
 from reclaim.web.api.deps import ReadSession
@@ -30,7 +31,7 @@ router = APIRouter(tags=["feedback"], route_class=ApiRoute)
     summary="Report what you did about signals or matches",
 )
 def send_feedback(
-    session: DbSession, caller: FeedbackSender, body: FeedbackRequest
+    request: Request, session: DbSession, caller: FeedbackSender, body: FeedbackRequest
 ) -> FeedbackAccepted:
     """Per signal (`signal_type` + `value`) or per match (`entry_id`): `removed`,
     `blocked_upload`, `not_violating` or `pending_review`.  All or nothing; a retried
@@ -47,7 +48,11 @@ def send_feedback(
     ]
     try:
         recorded = feedback_service.record_feedback(
-            session, caller.partner_id, reports, actor=caller.actor
+            session,
+            caller.partner_id,
+            reports,
+            actor=caller.actor,
+            guard=GuardPolicy.from_settings(request.app.state.reclaim.settings),
         )
     except feedback_service.FeedbackError as exc:
         session.rollback()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from reclaim.banks import partner_match
+from reclaim.banks import feed_guard, partner_match
+from reclaim.banks.domain import SELF_REPORTED_BANK
 from reclaim.banks.engine import Match
 from reclaim.banks.feed import UnknownBankError
 from reclaim.web.api.auth import Matcher
@@ -19,6 +20,19 @@ from reclaim.web.api.routing import ApiRoute
 from reclaim.web.api.schemas import MatchRequest, MatchResponse
 
 router = APIRouter(tags=["match"], route_class=ApiRoute)
+
+
+def _note_matches(app: FastAPI, partner_id: int, entry_ids: list[int]) -> None:
+    state = app.state.reclaim
+    with state.sessions() as session:
+        feed_guard.record_matches(
+            session,
+            partner_id,
+            entry_ids,
+            policy=feed_guard.GuardPolicy.from_settings(state.settings),
+            clock=state.clock,
+        )
+        session.commit()
 
 
 #: Larger batches search in a worker thread (the index releases the GIL); smaller
@@ -62,6 +76,10 @@ async def match(request: Request, caller: Matcher, body: MatchRequest) -> Respon
             found = await run_in_threadpool(read_now, request.app, search)
     except UnknownBankError as exc:
         raise ApiError(404, "unknown_bank", str(exc)) from None
+    self_reported = [m.entry_id for ms in found for m in ms if m.bank == SELF_REPORTED_BANK]
+    if self_reported:
+        # The flood guard counts which partners match each self-reported hash.
+        await run_in_threadpool(_note_matches, request.app, caller.partner_id, self_reported)
     # Built as plain data: at thousands of matches a second, a response model's
     # validation would cost more than the search.
     results: list[dict[str, Any]] = [

@@ -16,9 +16,10 @@ from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 
 from reclaim import audit
+from reclaim.banks import feed_guard
 from reclaim.banks.banking import BankError, create_bank, ensure_builtin_banks, get_bank
 from reclaim.banks.contents import bank_stats, recent_changes
-from reclaim.banks.domain import Category
+from reclaim.banks.domain import Category, HoldOutcome
 from reclaim.banks.formats import BankFormat
 from reclaim.banks.importing import import_file
 from reclaim.banks.models import Bank
@@ -67,8 +68,36 @@ def _list_page(
         "can_manage": may(staff, "console.banks.create"),
         "error": error,
         "form": form or {},
+        # The feed guard: what it holds back from the feed until an analyst decides.
+        "guard": feed_guard.figures(staff.db),
+        "holds": feed_guard.open_holds(staff.db),
+        "can_release": may(staff, "console.bank.hold.release"),
+        "released": request.query_params.get("released"),
     }
     return page(request, "console/banks.html", context, status)
+
+
+@router.post("/banks/holds/{hold_id}", name="console.bank.hold.release")
+def hold_release(
+    request: Request,
+    hold_id: int,
+    staff: Annotated[Staff, permitted("console.bank.hold.release")],
+    *,
+    outcome: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """An analyst's decision on a hash the flood guard held: back into the feed, or
+    benign (onto the allow list)."""
+    try:
+        decided = HoldOutcome(outcome)
+        feed_guard.release(
+            staff.db, hold_id, decided, actor=_actor(staff), clock=state_of(request).clock
+        )
+    except ValueError:
+        raise HTTPException(400, "choose restored or benign") from None
+    except feed_guard.HoldError:
+        raise HTTPException(404, "no such open hold") from None
+    staff.db.commit()
+    return redirect(f"/console/banks?released={decided.value}#feed-guard")
 
 
 @router.post("/banks", name="console.banks.create")

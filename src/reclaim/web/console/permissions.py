@@ -124,6 +124,7 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.bank": CASE_WORKERS,
         "console.bank.withdraw": CASE_SUPERVISORS,
         "console.bank.import": CASE_SUPERVISORS,
+        "console.bank.hold.release": CASE_WORKERS,
         # partners and their API keys (partners.py)
         "console.partners": ADMINS,
         "console.partners.create": ADMINS,

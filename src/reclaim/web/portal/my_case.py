@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from reclaim.cases.domain import ItemKind
-from reclaim.cases.models import Case
+from reclaim.cases.models import Case, Item
+from reclaim.domain.signals import SignalType
 from reclaim.intake import reporter_case, submission
 from reclaim.intake.case_access import AccessPolicy, Outcome, check_case
 from reclaim.intake.domain import (
@@ -144,6 +145,7 @@ def status_context(
     problems: tuple[Problem, ...] = (),
     form: ItemsForm | None = None,
     contact_form: ContactForm | None = None,
+    confirm_items: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     contact = reporter_case.current_contact(case, pages.cipher(request))
     items = sorted(case.items, key=lambda item: (item.withdrawn_at is not None, item.id))
@@ -151,7 +153,11 @@ def status_context(
     return {
         **pages.form_state(request, problems, entered.file),
         "case": case,
-        "timeline": reporter_case.timeline(case, case_progress(session, case.id)),
+        "timeline": reporter_case.timeline(
+            case,
+            case_progress(session, case.id),
+            staff_looked=reporter_case.staff_has_looked(session, case),
+        ),
         "items": items,
         "live_items": [item for item in items if item.withdrawn_at is None],
         "url_kind": ItemKind.URL,
@@ -159,6 +165,19 @@ def status_context(
         "notice": notice,
         "urls_text": entered.urls,
         "contact_form": contact_form or ContactForm(),
+        "fingerprints": {item.id: file_fingerprints(item) for item in items},
+        "confirm_items": [i for i in items if i.id in confirm_items and i.withdrawn_at is None],
+    }
+
+
+def file_fingerprints(item: Item) -> dict[str, str]:
+    """A file item's exact hashes by type (``sha256``, ``md5``), for the reporter to
+    find the row of a file by choosing it again (hashed on the device)."""
+    return {
+        link.signal.type.value: link.signal.value
+        for media in item.device_media
+        for link in media.signals
+        if link.signal.type in (SignalType.SHA256, SignalType.MD5)
     }
 
 
@@ -210,6 +229,10 @@ def withdraw(
         )
         return _refused(request, session, case, (problem,))
     ids = None if form.everything else {int(v) for v in form.item if v.isdigit()}
+    if ids is not None and not form.confirm:
+        # Withdrawing cannot be undone by the reporter: say what it is and ask first.
+        context = status_context(request, session, case, confirm_items=frozenset(ids))
+        return render(request, "portal/status.html", context)
     reporter_case.withdraw_items(session, case, ids)
     session.commit()
     return _back("withdrawn")
@@ -230,7 +253,7 @@ def change_contact(
         except InvalidInputError as invalid:
             return _refused(request, session, case, invalid.problems, contact_form=form)
         if contact is None:
-            problem = Problem("contact", _("Enter an email address or a phone number."))
+            problem = Problem("contact", _("Enter an email address, a phone number or a LINE ID."))
             return _refused(request, session, case, (problem,), contact_form=form)
     reporter_case.change_contact(session, case, contact, cipher=pages.cipher(request))
     session.commit()

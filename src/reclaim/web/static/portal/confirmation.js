@@ -38,3 +38,22 @@ function enhance(actions) {
 }
 
 if (actions) enhance(actions);
+
+// The signed receipt, saved as the JSON file a social worker or the police can check.
+const signed = document.querySelector("[data-signed-actions]");
+if (signed) {
+  signed.hidden = false;
+  signed.querySelector("[data-save-signed]").addEventListener("click", () => {
+    const text = document.querySelector("[data-signed-receipt]").textContent;
+    const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = signed.dataset.fileName;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    const status = document.querySelector("[data-status]");
+    if (status) status.textContent = signed.dataset.msgSaved;
+  });
+}

@@ -81,6 +81,10 @@ export function enhanceFilePicker(picker) {
       failed(row, state, text.msgTooMany);
       return;
     }
+    if (file.size === 0) {
+      failed(row, state, text.msgEmpty); // nothing to hash: say so, not "unreadable"
+      return;
+    }
     const progress = document.createElement("progress");
     progress.max = 1;
     progress.value = 0;
@@ -105,7 +109,13 @@ export function enhanceFilePicker(picker) {
       field.name = "file";
       field.value = fieldValue(result);
       progress.value = 1;
-      state.textContent = result.kind === "video" ? text.msgReadyVideo : text.msgReadyImage;
+      // An image without PDQ (HEIC in Chromium): honest about what the fingerprint can do.
+      state.textContent =
+        result.kind === "video"
+          ? text.msgReadyVideo
+          : result.pdq
+            ? text.msgReadyImage
+            : text.msgExactOnly;
       row.classList.add("ready");
       row.append(field);
       addRemoveButton(row, file.name);

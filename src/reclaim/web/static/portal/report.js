@@ -34,7 +34,12 @@ function enhanceSteps(form) {
       case "where":
         return lines("urls").every((line) => URL_START.test(line));
       case "files":
-        return lines("urls").length > 0 || (files !== null && files.ready() + files.pending() > 0);
+        // A threat can be reported with neither: the child may have no link or copy.
+        return (
+          ["threat", "both"].includes(form.elements.situation.value) ||
+          lines("urls").length > 0 ||
+          (files !== null && files.ready() + files.pending() > 0)
+        );
       case "more":
         return !form.elements.contact.value.trim() || form.elements.contact_consent.checked;
       default:
