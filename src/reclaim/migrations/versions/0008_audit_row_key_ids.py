@@ -1,7 +1,7 @@
 """Audit rows name the HMAC key that hashed them
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 12:20:00
 
 Each audit row's hash becomes an HMAC under a key kept outside the database
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
