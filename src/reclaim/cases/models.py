@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -269,6 +269,9 @@ class LegalHold(Base):
     reason: Mapped[str] = mapped_column(Text)
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: automatic
     set_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A retention hold ends by itself (a referral keeps evidence for the legal 180
+    # days); a legal hold (None) lasts until a person releases it.
+    until: Mapped[datetime | None]
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     released_at: Mapped[datetime | None]
     release_reason: Mapped[str | None] = mapped_column(Text)

@@ -33,7 +33,7 @@ class Agency(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     webhook_url: Mapped[str | None] = mapped_column(String(2048))
     webhook_secret: Mapped[str | None] = mapped_column(String(255))  # encrypted
-    language: Mapped[str] = mapped_column(String(8), default="zh-TW")
+    language: Mapped[str] = mapped_column(String(8), default="zh_TW")
     # X25519 public key (base64 of 32 bytes) that evidence media is encrypted to.
     public_key: Mapped[str | None] = mapped_column(String(64))
     notes: Mapped[str | None] = mapped_column(Text)
