@@ -18,7 +18,8 @@ Layout (docs/agencies.md):
     quarantined media, only when the referral shares media and the agency has a public
     key: encrypted to it with X25519 + HKDF-SHA256 + AES-256-GCM (``seal``).
 
-Files are stored uncompressed so the zip's own CRC also catches a changed byte.
+Files are stored uncompressed in one canonical byte form (``pack``), so a changed
+byte anywhere, even in the zip's own headers, is found.
 """
 
 from __future__ import annotations
@@ -67,6 +68,20 @@ class Package:
     data: bytes
     sha256: str
     filename: str
+
+
+def pack(files: dict[str, bytes]) -> bytes:
+    """The one byte form of a package: sorted names, stored, fixed times and
+    attributes.  A verifier re-packs what it read and compares, so a changed byte
+    anywhere (even in the zip's own headers) is found."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, data in sorted(files.items()):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
 
 
 def seal(recipient: X25519PublicKey, plaintext: bytes) -> bytes:
@@ -192,12 +207,7 @@ def build(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
     )
     files[SUMS] = sums.encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name, data in sorted(files.items()):
-            info = zipfile.ZipInfo(name, date_time=now.timetuple()[:6])
-            archive.writestr(info, data)
-    data = buffer.getvalue()
+    data = pack(files)
     digest = hashlib.sha256(data).hexdigest()
     custody.append(
         session,

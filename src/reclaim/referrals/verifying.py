@@ -30,6 +30,7 @@ from reclaim.referrals.evidence import (
     SIGNATURE,
     SIGNATURE_INFO,
     SUMS,
+    pack,
 )
 from reclaim.security.signing import Signature, SignatureError, load_public_key, verify
 
@@ -65,6 +66,8 @@ def verify_package(
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         result.problems.append(f"not a readable zip: {exc}")
         return result
+    if pack(files) != data:
+        result.problems.append("the zip is not in its canonical form: some byte was changed")
     missing = sorted(_FIXED - set(files))
     if missing:
         result.problems.append(f"missing: {', '.join(missing)}")
