@@ -198,7 +198,9 @@ def parse_records(text: str, fmt: Format) -> list[AgencyRecord]:
         if not isinstance(row, dict):
             problems.append(f"row {number}: not an object")
             continue
-        record = AgencyRecord(**{k: str(row.get(k) or "").strip() for k in CSV_COLUMNS})
+        values = {k: str(row.get(k) or "").strip() for k in CSV_COLUMNS}
+        values["language"] = values["language"] or "zh_TW"
+        record = AgencyRecord(**values)
         problems += [f"row {number}: {p}" for p in check_record(record)]
         records.append(record)
     names = [r.name for r in records]
