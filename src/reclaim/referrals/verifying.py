@@ -72,17 +72,7 @@ def verify_package(
     if missing:
         result.problems.append(f"missing: {', '.join(missing)}")
         return result
-    try:
-        signature = Signature.from_json(json.loads(files[SIGNATURE_INFO]))
-        signature = Signature(signature.key_id, files[SIGNATURE])
-        result.key_id = signature.key_id
-        keys = public_keys
-        if not keys:
-            result.used_enclosed_key = True
-            keys = {signature.key_id: load_public_key(files[PUBLIC_KEY].decode())}
-        verify(keys, files[MANIFEST], signature)
-    except (SignatureError, ValueError) as exc:
-        result.problems.append(f"signature: {exc}")
+    if not _check_signature(files, public_keys, result):
         return result
     manifest: dict[str, Any] = json.loads(files[MANIFEST])
     result.case = manifest.get("shared", {}).get("case")
@@ -100,6 +90,26 @@ def verify_package(
     _check_custody(manifest.get("custody", []), result)
     _check_audit(manifest.get("audit_events", []), result)
     return result
+
+
+def _check_signature(
+    files: dict[str, bytes],
+    public_keys: Mapping[str, Ed25519PublicKey] | None,
+    result: Verification,
+) -> bool:
+    try:
+        named = Signature.from_json(json.loads(files[SIGNATURE_INFO]))
+        signature = Signature(named.key_id, files[SIGNATURE])
+        result.key_id = signature.key_id
+        keys = public_keys
+        if not keys:
+            result.used_enclosed_key = True
+            keys = {signature.key_id: load_public_key(files[PUBLIC_KEY].decode())}
+        verify(keys, files[MANIFEST], signature)
+    except (SignatureError, ValueError) as exc:
+        result.problems.append(f"signature: {exc}")
+        return False
+    return True
 
 
 def _check_sums(files: dict[str, bytes], result: Verification) -> None:
