@@ -26,6 +26,7 @@ from reclaim.takedown.progress import case_progress
 from reclaim.web.common import current_time, render
 from reclaim.web.deps import DbSession, client_address
 from reclaim.web.portal import case_cookie, pages
+from reclaim.web.portal.consent import referral_context
 from reclaim.web.portal.pages import _
 
 router = APIRouter()
@@ -159,6 +160,7 @@ def status_context(
         "notice": notice,
         "urls_text": entered.urls,
         "contact_form": contact_form or ContactForm(),
+        **referral_context(session, case),  # portal/_referrals.html (issue 13)
     }
 
 
