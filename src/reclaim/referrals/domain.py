@@ -192,6 +192,5 @@ CUSTODY_GENESIS = "0" * 64
 class CustodyAction(enum.StrEnum):
     EXPORTED = "exported"  # an evidence package was built (its SHA-256 is recorded)
     TRANSFERRED = "transferred"  # the referral left for the agency
-    DOWNLOADED = "downloaded"  # an agency member downloaded the package
     ACKNOWLEDGED = "acknowledged"  # the agency confirmed receipt
     OUTCOME = "outcome"  # the agency reported what it did
