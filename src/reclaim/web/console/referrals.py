@@ -230,6 +230,8 @@ def send_referral(
         staff.db.rollback()
         return _case_page(request, staff, referral.case, error=exc.code, status=409)
     staff.db.commit()
+    # Send now rather than at the next minute's run.
+    request.app.state.reclaim.huey.reclaim_tasks.referrals.deliver_referrals()
     return redirect(f"/console/cases/{referral.case.number}/referrals?notice=sent")
 
 
