@@ -171,6 +171,7 @@ def test_a_minors_case_referred_to_social_services_and_police(
     shown = officer_page.locator("main").inner_text()
     assert PROFILE in shown and number in shown
     assert CONTACT not in officer_page.content()
+    assert "Analysts' decisions" not in shown  # not shared: no decisions
     assert "He says he will post them tonight." not in officer_page.content()
     assert officer_page.request.get(f"{live.url}/console/cases/{number}").status == 403
 
@@ -190,6 +191,9 @@ def test_a_minors_case_referred_to_social_services_and_police(
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "OK: case" in checked.stdout
+    manifest = zipfile.ZipFile(package).read("manifest.json").decode()
+    assert CONTACT not in manifest and "case:item:decided" not in manifest
+    assert "self_generated_minor" not in manifest  # the decision was not shared
     if shutil.which("openssl") and shutil.which("sha256sum"):
         unpacked = tmp_path / "unpacked"
         zipfile.ZipFile(io.BytesIO(package.read_bytes())).extractall(unpacked)

@@ -14,8 +14,9 @@ from reclaim.accounts.domain import Role
 from reclaim.cases import holds
 from reclaim.cases.domain import AgeGroup, Classification
 from reclaim.cases.models import LegalHold
+from reclaim.config import Settings
 from reclaim.domain.states import IllegalTransitionError
-from reclaim.referrals import consent, custody, referring
+from reclaim.referrals import consent, custody, referring, sharing
 from reclaim.referrals.domain import (
     AgencyKind,
     ConsentHow,
@@ -27,6 +28,7 @@ from reclaim.referrals.domain import (
     Share,
 )
 from reclaim.referrals.models import ReferralDelivery
+from reclaim.security.field_crypto import field_cipher
 from reclaim.takedown.domain import Channel, DeliveryPurpose
 from tests.support.cases import make_case, make_user
 from tests.support.clock import FakeClock
@@ -166,3 +168,19 @@ def test_reminders_then_expiry(session: Session, clock: FakeClock) -> None:
     clock.advance(days=14)
     assert referring.follow_up(session, POLICY, clock=clock)["expired"] == 1
     assert referral.status is ReferralStatus.EXPIRED
+
+
+def test_decisions_are_shared_only_when_the_referral_carries_them(
+    session: Session, settings: Settings
+) -> None:
+    agency = make_agency(session)
+    case = make_case(session, urls=["https://example.org/d"], age=AgeGroup.UNDER_18)
+    case.items[0].classification = Classification.CSAM
+    sender = make_user(session, Role.SUPERVISOR)
+    cipher = field_cipher(settings)
+    without = sent_referral(session, case, agency, sender, shares=[])
+    shared = sharing.shared_case(session, without, cipher=cipher)
+    assert "decisions" not in shared and shared["items"][0]["classification"] is None
+    with_decisions = sent_referral(session, case, agency, sender, shares=[Share.DECISIONS])
+    shared = sharing.shared_case(session, with_decisions, cipher=cipher)
+    assert shared["items"][0]["classification"] == "csam" and "decisions" in shared

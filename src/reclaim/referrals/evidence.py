@@ -61,6 +61,9 @@ PUBLIC_KEY = "hotline-public-key.pem"
 SUMS = "SHA256SUMS"
 SEAL_MAGIC = b"RCLMSEAL1"
 SEAL_INFO = b"reclaim-evidence/1 media"
+#: Audit events that carry decisions: left out unless the referral shares decisions
+#: (each event's hash is checked on its own, so leaving some out breaks nothing).
+DECISION_EVENTS = frozenset({AuditTag.ITEM_DECIDED.value, AuditTag.DECISION_AGREED.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +116,8 @@ def unseal(private: X25519PrivateKey, sealed: bytes) -> bytes:
 
 def case_audit_events(session: Session, referral: Referral) -> list[dict[str, Any]]:
     """The audit events about the case, its items and reports and its referrals, with
-    every field a reader needs to recompute each row's hash."""
+    every field a reader needs to recompute each row's hash (decision events only when
+    the referral shares decisions)."""
     case_id = referral.case_id
     items = select(Item.id).where(Item.case_id == case_id).scalar_subquery()
     reports = select(Report.id).where(Report.case_id == case_id).scalar_subquery()
@@ -135,6 +139,7 @@ def case_audit_events(session: Session, referral: Referral) -> list[dict[str, An
         )
         .order_by(AuditEvent.id)
     )
+    hidden = set() if Share.DECISIONS in shares_of(referral) else DECISION_EVENTS
     return [
         {
             "id": e.id,
@@ -149,6 +154,7 @@ def case_audit_events(session: Session, referral: Referral) -> list[dict[str, An
             "row_hash": e.row_hash,
         }
         for e in events
+        if e.tag not in hidden
     ]
 
 

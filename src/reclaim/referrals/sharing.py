@@ -56,7 +56,7 @@ def shared_case(session: Session, referral: Referral, *, cipher: FieldCipher) ->
         "deadline": _at(referral.deadline_at),
         "sent_at": _at(referral.sent_at),
         "shares": sorted(s.value for s in shares),
-        "items": [_item(session, item) for item in items],
+        "items": [_item(session, item, Share.DECISIONS in shares) for item in items],
         "notices": _notices(session, items),
     }
     if Share.DECISIONS in shares:
@@ -76,7 +76,7 @@ def _contact(report: Report, cipher: FieldCipher) -> str:
         return "(unreadable)"
 
 
-def _item(session: Session, item: Item) -> dict[str, Any]:
+def _item(session: Session, item: Item, decisions: bool) -> dict[str, Any]:
     kept = {
         q.media_id: q
         for q in session.scalars(
@@ -92,7 +92,8 @@ def _item(session: Session, item: Item) -> dict[str, Any]:
         "url": item.url,
         "page_url": item.page.url if item.page else None,
         "posted_by": item.posted_by,
-        "classification": item.classification.value if item.classification else None,
+        # A decision: only when the referral shares decisions.
+        "classification": item.classification.value if decisions and item.classification else None,
         "media": [
             {
                 "media": media.id,
@@ -168,16 +169,13 @@ def _decisions(session: Session, items: Sequence[Item]) -> list[dict[str, Any]]:
     decisions = session.scalars(
         select(Decision).where(Decision.item_id.in_(item_ids)).order_by(Decision.id)
     ).all()
-    names = dict(
-        session.execute(
-            select(User.id, User.display_name).where(
-                User.id.in_(
-                    {d.analyst_id for d in decisions}
-                    | {d.second_analyst_id for d in decisions if d.second_analyst_id}
-                )
-            )
-        ).tuples()
-    )
+    wanted = {d.analyst_id for d in decisions} | {
+        d.second_analyst_id for d in decisions if d.second_analyst_id
+    }
+    names: dict[int, str] = {
+        row[0]: row[1]
+        for row in session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    }
     return [
         {
             "item": d.item_id,
