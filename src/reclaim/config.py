@@ -217,6 +217,17 @@ class Settings(BaseSettings):
     verification_schedule_minutes: list[int] = Field(default_factory=lambda: [60, 360, 1440])
     verification_interval_minutes: int = Field(default=1440, ge=1)
 
+    # --- referrals (issue 13) ------------------------------------------------------
+    # Hours within which a minor's sexual exploitation must be reported to the
+    # authorities (CYSEPA art. 7: 24 hours); the referral's deadline.
+    referral_mandatory_hours: int = Field(default=24, ge=1)
+    # Reminders to an agency that has not answered, and when a referral expires.
+    referral_reminder_hours: int = Field(default=24, ge=1)
+    referral_expiry_days: int = Field(default=14, ge=1)
+    # How long a referred case's quarantined media and page snapshots are kept (the
+    # platforms' legal retention, CYSEPA art. 8: 180 days); a legal hold keeps longer.
+    referred_retention_days: int = Field(default=180, ge=1)
+
     # --- banks and matching -----------------------------------------------------
     bank_min_pdq_quality: int = Field(default=50, ge=0, le=100)
     match_max_distance: int = Field(default=31, ge=0, le=63)

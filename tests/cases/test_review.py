@@ -3,6 +3,7 @@ previews and reveals; the retention purge.  Synthetic images and public test med
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from reclaim.audit.models import AuditEvent
 from reclaim.banks.engine import MatchEngine
 from reclaim.cases import decisions, retention, review, viewing
 from reclaim.cases.domain import Classification, SeenHow
-from reclaim.cases.models import Item, QuarantinedMedia
+from reclaim.cases.models import Item, PageSnapshot, QuarantinedMedia
 from reclaim.config import Settings
 from reclaim.domain.signals import Signal, SignalType, pdq_distance
 from reclaim.fetching import SafeFetcher
@@ -242,6 +243,23 @@ def test_a_page_without_media_is_a_failed_fetch(
     event = last_event(session)
     assert event.tag == AuditTag.ITEM_FETCH_FAILED.value
     assert event.details["error"] == "NoMedia"
+
+
+def test_the_page_html_is_kept_encrypted_even_without_media(
+    session: Session, reviewer: Reviewer, server: LoopbackServer, store: QuarantineStore
+) -> None:
+    """A sextortion profile page shows no picture; its HTML is the evidence."""
+    html = b"<!doctype html><p>profile of offender_account_42</p>"
+    server.routes["/profile"] = content(html, "text/html; charset=utf-8")
+    case = make_case(session, urls=[server.url("/profile")])
+    reviewer.fetch(case.items[0])
+    (snapshot,) = session.scalars(select(PageSnapshot)).all()
+    assert snapshot.item_id == case.items[0].id and snapshot.http_status == 200
+    assert snapshot.headers["content-type"] == "text/html; charset=utf-8"
+    assert snapshot.sha256 == hashlib.sha256(html).hexdigest()
+    assert store.get(snapshot.object_id) == html
+    on_disk = b"".join(path.read_bytes() for path in store.directory.rglob("*") if path.is_file())
+    assert b"offender_account_42" not in on_disk  # encrypted at rest
 
 
 def test_gone_content_is_reported_as_such(

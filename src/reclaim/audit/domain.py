@@ -67,6 +67,16 @@ class AuditTag(enum.StrEnum):
     PARTNER_FEEDBACK_RECEIVED = "partner:feedback:received"
     PARTNER_NOTICE_ACKNOWLEDGED = "partner:notice:acknowledged"
     PARTNER_NOTICE_RESOLVED = "partner:notice:resolved"
+    # referrals, consent, evidence and legal holds (issue 13)
+    AGENCY_CHANGED = "referral:agency:changed"
+    AGENCY_MEMBER_CHANGED = "referral:member:changed"
+    CONSENT_RECORDED = "referral:consent:recorded"
+    REFERRAL_CHANGED = "referral:referral:changed"
+    REFERRAL_VIEWED = "referral:referral:viewed"  # an agency member read what was shared
+    REFERRAL_ANSWERED = "referral:answer:recorded"  # the agency's acknowledgement or outcome
+    EVIDENCE_EXPORTED = "referral:evidence:exported"
+    LEGAL_HOLD_SET = "case:hold:set"
+    LEGAL_HOLD_RELEASED = "case:hold:released"
     # operations
     SETTINGS_CHANGED = "system:settings:changed"
     AUDIT_VIEWED = "audit:trail:viewed"
@@ -99,3 +109,5 @@ class TargetKind(enum.StrEnum):
     PARTNER = "partner"
     API_KEY = "api_key"
     PLATFORM = "platform"
+    REFERRAL = "referral"
+    AGENCY = "agency"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -255,3 +256,45 @@ class QuarantinedMedia(Base):
 
     item: Mapped[Item] = relationship()
     media: Mapped[Media] = relationship()
+
+
+class LegalHold(Base):
+    """A case's evidence kept past its retention period until the hold is released.
+
+    Set by a supervisor, or automatically when a case is referred to police or a
+    prosecutor; the retention purge skips the quarantined media of held cases.
+    """
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: automatic
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A retention hold ends by itself (a referral keeps evidence for the legal 180
+    # days); a legal hold (None) lasts until a person releases it.
+    until: Mapped[datetime | None]
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    released_at: Mapped[datetime | None]
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PageSnapshot(Base):
+    """The HTML of a page as the review fetch saw it, encrypted in the quarantine store,
+    with the response headers (evidence of what the page was and when)."""
+
+    __tablename__ = "page_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    object_id: Mapped[str] = mapped_column(String(64), unique=True)  # in QuarantineStore
+    final_url: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    purged_at: Mapped[datetime | None]

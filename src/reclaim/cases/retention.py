@@ -1,4 +1,5 @@
-"""Retention: quarantined media is deleted when its retention period ends.
+"""Retention: quarantined media is deleted when its retention period ends, unless the
+case is held (``cases.holds``: a legal hold, or a referral's retention).
 
 The scheduled job (jobs/tasks.py) and ``reclaim quarantine purge`` both call
 :func:`purge_expired`.  Hashes, decisions and the audit trail stay; only the media
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag
-from reclaim.cases.models import QuarantinedMedia
+from reclaim.cases import holds
+from reclaim.cases.models import PageSnapshot, QuarantinedMedia
 from reclaim.cases.review import PREVIEW_SUFFIX
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.fetching.quarantine import QuarantineStore
@@ -35,23 +37,40 @@ def purge_expired(
     retention: timedelta,
     clock: Clock = system_clock,
 ) -> PurgeOutcome:
-    """Delete quarantined media past its expiry; audited QUARANTINE_PURGED if any."""
+    """Delete quarantined media and page snapshots past their expiry, except those of
+    cases under a legal or retention hold; audited QUARANTINE_PURGED if any."""
     now = clock()
-    expired = list(
-        session.scalars(
+    held = holds.held_item_ids(session, now)
+    expired = [
+        media
+        for media in session.scalars(
             select(QuarantinedMedia).where(
                 QuarantinedMedia.expires_at <= now, QuarantinedMedia.purged_at.is_(None)
             )
         )
-    )
+        if media.item_id not in held
+    ]
+    snapshots = [
+        snapshot
+        for snapshot in session.scalars(
+            select(PageSnapshot).where(
+                PageSnapshot.expires_at <= now, PageSnapshot.purged_at.is_(None)
+            )
+        )
+        if snapshot.item_id not in held
+    ]
     objects = 0
     for media in expired:
         objects += store.delete(media.object_id) + store.delete(media.object_id + PREVIEW_SUFFIX)
         media.purged_at = now
+    for snapshot in snapshots:
+        objects += store.delete(snapshot.object_id)
+        snapshot.purged_at = now
     # The store's own sweep deletes every file older than the retention period: files
     # of rolled-back fetches, and files whose rows were given a longer expiry before
     # the retention setting was shortened (those rows are marked purged here too).
-    swept = store.purge_expired(now, retention)
+    # Evidence of held cases is never swept.
+    swept = store.purge_expired(now, retention, keep=_held_objects(session, held))
     bases = {object_id.removesuffix(PREVIEW_SUFFIX) for object_id in swept}
     rows = (
         {
@@ -67,7 +86,7 @@ def purge_expired(
     for media in late:
         media.purged_at = now
     outcome = PurgeOutcome(
-        purged=len(expired) + len(late),
+        purged=len(expired) + len(late) + len(snapshots),
         objects=objects + len(swept),
         orphans=len(bases - set(rows)),
     )
@@ -85,3 +104,16 @@ def purge_expired(
         )
     session.flush()
     return outcome
+
+
+def _held_objects(session: Session, held_items: set[int]) -> set[str]:
+    if not held_items:
+        return set()
+    media = session.scalars(
+        select(QuarantinedMedia.object_id).where(QuarantinedMedia.item_id.in_(held_items))
+    )
+    pages = session.scalars(
+        select(PageSnapshot.object_id).where(PageSnapshot.item_id.in_(held_items))
+    )
+    kept = set(media)
+    return kept | {object_id + PREVIEW_SUFFIX for object_id in kept} | set(pages)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks.engine import Match, MatchEngine
-from reclaim.cases import decisions, pages, status
+from reclaim.cases import decisions, pages, snapshots, status
 from reclaim.cases.domain import ItemKind, MediaKind
 from reclaim.cases.models import Item, Media, QuarantinedMedia
 from reclaim.config import Settings
@@ -153,6 +153,8 @@ class Gathered:
     kept: list[Kept] = field(default_factory=list)
     problems: list[FetchProblem] = field(default_factory=list)
     was_page: bool = False
+    page: FetchResult | None = None
+    snapshot: snapshots.Snapshot | None = None
 
 
 def gather(
@@ -164,6 +166,12 @@ def gather(
     deadline = time.monotonic() + fetcher.policy.total_timeout
     for result in _fetch_media(fetcher, fetch_plan.url, gathered, deadline):
         _keep(fetch_plan, result, gathered, store=store, limits=policy.limits)
+    if gathered.page is not None:
+        kept = snapshots.keep_page(fetch_plan.item_id, gathered.page, store=store)
+        if isinstance(kept, snapshots.Snapshot):
+            gathered.snapshot = kept
+        else:
+            gathered.problems.append(FetchProblem(gathered.page.final_url, "QuarantineError", kept))
     return gathered
 
 
@@ -177,6 +185,7 @@ def _fetch_media(
     if first.kind != "page":
         return [first]
     gathered.was_page = True
+    gathered.page = first
     candidates = extract_media_urls(first.content, first.final_url, charset=_charset(first))
     if not candidates:
         gathered.problems.append(
@@ -362,6 +371,10 @@ def record(
             matcher.match(session, signals, max_distance=policy.max_distance) if signals else []
         )
         outcome.found.append(ReviewedMedia(media, quarantined, matches))
+    if gathered.snapshot is not None:
+        snapshots.record(
+            session, item.id, gathered.snapshot, now=now, expires_at=now + policy.retention
+        )
     session.flush()
     _audit_fetch(session, item, outcome, actor_id, clock)
     status.follow_work(session, item.case, actor=audit.Actor.user(actor_id), clock=clock)

@@ -1,5 +1,6 @@
 """Imports every command module so that each registers its commands on the app."""
 
+from reclaim.cli import agency as agency_command  # noqa: F401
 from reclaim.cli import audit as audit_command  # noqa: F401
 from reclaim.cli import backup as backup_command  # noqa: F401
 from reclaim.cli import bank, db, demo, match, platform, quarantine, serve, worker  # noqa: F401

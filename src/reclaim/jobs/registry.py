@@ -18,6 +18,7 @@ from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.keys import tasks as key_tasks
 from reclaim.oversight import tasks as oversight_tasks
+from reclaim.referrals import tasks as referral_tasks
 from reclaim.takedown import tasks as takedown_tasks
 
 
@@ -29,6 +30,7 @@ class Tasks:
     takedown: takedown_tasks.TakedownTasks
     oversight: oversight_tasks.OversightTasks
     keys: key_tasks.KeyTasks
+    referrals: referral_tasks.ReferralTasks
 
 
 def register_tasks(
@@ -50,6 +52,7 @@ def register_tasks(
         takedown=takedown_tasks.register(huey, settings, sessions, clock=clock),
         oversight=oversight_tasks.register(huey, settings, sessions, clock=clock),
         keys=key_tasks.register(huey, settings, sessions),
+        referrals=referral_tasks.register(huey, settings, sessions, clock=clock),
     )
     huey.reclaim_tasks = tasks
     return tasks

@@ -14,13 +14,25 @@ from reclaim.banks import models as banks
 from reclaim.cases import models as cases
 from reclaim.partners import models as partners
 from reclaim.platforms import models as platforms
+from reclaim.referrals import models as referrals
 from reclaim.security import models as security
 from reclaim.storage import models as storage
 from reclaim.storage.base import Base
 from reclaim.takedown import models as takedown
 
 #: The modules that declare tables, in no particular order.
-MODEL_MODULES = (accounts, audit, banks, cases, partners, platforms, security, storage, takedown)
+MODEL_MODULES = (
+    accounts,
+    audit,
+    banks,
+    cases,
+    partners,
+    platforms,
+    security,
+    storage,
+    takedown,
+    referrals,
+)
 
 metadata: MetaData = Base.metadata
 

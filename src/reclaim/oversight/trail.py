@@ -211,7 +211,7 @@ EXPORT_FIELDS = (
 )
 
 
-def export_row(event: AuditEvent, labels: Labels) -> dict[str, Any]:
+def export_row(event: AuditEvent, labels: Labels, *, case_content: bool = True) -> dict[str, Any]:
     """One event as exported: the stored fields (hashes included, so a reader can
     re-check the chain) plus readable names for actor and target."""
     return {
@@ -224,10 +224,35 @@ def export_row(event: AuditEvent, labels: Labels) -> dict[str, Any]:
         "target_type": event.target_type,
         "target_id": event.target_id,
         "target": labels.target(event),
-        "details": event.details,
+        "details": visible_details(event, case_content=case_content),
         "prev_hash": event.prev_hash,
         "row_hash": event.row_hash,
     }
+
+
+#: What admins (who see no case content) read of an event's details: in full for these
+#: sources, which are about accounts, settings, partners and directories; for every
+#: other event only that details were withheld (the target still names the case by
+#: its reference, so an admin can follow a case's trail without reading its content).
+ADMIN_READABLE = (
+    "account:",
+    "audit:",
+    "system:settings:",
+    "system:demo:",
+    "partner:partner:",
+    "partner:key:",
+    "takedown:platform:",
+    "referral:agency:",
+    "referral:member:",
+)
+WITHHELD = {"withheld": "case content"}
+
+
+def visible_details(event: AuditEvent, *, case_content: bool) -> dict[str, Any]:
+    """The details a reader may see: everything, or for admins nothing of a case."""
+    if case_content or event.tag.startswith(ADMIN_READABLE):
+        return event.details
+    return WITHHELD if event.details else {}
 
 
 def details_text(details: dict[str, Any]) -> str:
@@ -235,7 +260,11 @@ def details_text(details: dict[str, Any]) -> str:
 
 
 def export_batches(
-    session_factory: Callable[[], Session], trail: TrailFilter, *, up_to: int
+    session_factory: Callable[[], Session],
+    trail: TrailFilter,
+    *,
+    up_to: int,
+    case_content: bool = True,
 ) -> Iterator[list[dict[str, Any]]]:
     """Every matching event up to ``up_to``, a batch per short transaction.
 
@@ -249,7 +278,7 @@ def export_batches(
             if not events:
                 return
             labels = labels_for(session, events)
-            rows = [export_row(event, labels) for event in events]
+            rows = [export_row(event, labels, case_content=case_content) for event in events]
         yield rows
         after = events[-1].id
 

@@ -26,7 +26,7 @@ import os
 import re
 import struct
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -178,12 +178,17 @@ class QuarantineStore:
             object_id = name[: -len(_SUFFIX)]
             yield _entry_from_file(Path(dir_entry.path), object_id)
 
-    def purge_expired(self, now: datetime, retention: timedelta) -> list[str]:
-        """Delete objects created at least ``retention`` before ``now``; return their ids."""
+    def purge_expired(
+        self, now: datetime, retention: timedelta, *, keep: Collection[str] = ()
+    ) -> list[str]:
+        """Delete objects created at least ``retention`` before ``now``, except those in
+        ``keep`` (evidence under a legal hold or kept for a referral); return their ids."""
         purged = [
             entry.object_id
             for entry in list(self.entries())
-            if entry.created_at + retention <= now and self.delete(entry.object_id)
+            if entry.created_at + retention <= now
+            and entry.object_id not in keep
+            and self.delete(entry.object_id)
         ]
         self._remove_stale_temporaries(now)
         return purged

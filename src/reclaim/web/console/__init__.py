@@ -7,12 +7,14 @@ from fastapi import APIRouter, Depends
 
 from reclaim.web.console import (
     accounts,
+    agencies,
     audit_trail,
     banks,
     cases,
     notices,
     partners,
     queue,
+    referrals,
     review,
     takedown,
     users,
@@ -31,5 +33,7 @@ for _module in (
     takedown,
     banks,
     partners,
+    referrals,
+    agencies,
 ):
     router.include_router(_module.router)

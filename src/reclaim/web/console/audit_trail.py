@@ -1,4 +1,5 @@
-"""Console routes: the audit trail, for supervisors and admins.
+"""Console routes: the audit trail, for supervisors and admins (who see case events by
+their case reference, with the details withheld: ``trail.visible_details``).
 
 Looking at the trail is itself audited (``audit:trail:viewed``), and so is every
 export (``audit:trail:exported``), with the filters used.
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from reclaim.accounts.domain import Role
 from reclaim.audit.domain import AuditTag
 from reclaim.oversight import trail as trail_service
 from reclaim.oversight.domain import TrailFilter
@@ -26,6 +28,11 @@ router = APIRouter()
 
 #: Spreadsheet programs run a cell that starts like a formula; such cells get a quote.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _reads_cases(staff: Staff) -> bool:
+    """Admins see no case content: for them the details of case events are withheld."""
+    return staff.role is not Role.ADMIN
 
 
 def _filter(request: Request, staff: Staff) -> TrailFilter:
@@ -54,7 +61,9 @@ def audit_page(request: Request, staff: Annotated[Staff, permitted("console.audi
             "actor": labels.actor(event),
             "target": labels.target(event),
             "case_number": labels.case_number(event),
-            "details": trail_service.details_text(event.details),
+            "details": trail_service.details_text(
+                trail_service.visible_details(event, case_content=_reads_cases(staff))
+            ),
         }
         for event in found.events
     ]
@@ -103,7 +112,9 @@ def export_csv(
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(trail_service.EXPORT_FIELDS)
-        for batch in trail_service.export_batches(factory, trail, up_to=up_to):
+        for batch in trail_service.export_batches(
+            factory, trail, up_to=up_to, case_content=_reads_cases(staff)
+        ):
             for row in batch:
                 writer.writerow([_csv_cell(row[name]) for name in trail_service.EXPORT_FIELDS])
             yield buffer.getvalue()
@@ -129,7 +140,9 @@ def export_json(
     def chunks() -> Iterator[str]:
         yield "["
         separator = "\n"
-        for batch in trail_service.export_batches(factory, trail, up_to=up_to):
+        for batch in trail_service.export_batches(
+            factory, trail, up_to=up_to, case_content=_reads_cases(staff)
+        ):
             for row in batch:
                 yield separator + json.dumps(row, ensure_ascii=False, sort_keys=True)
                 separator = ",\n"

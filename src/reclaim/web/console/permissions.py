@@ -51,10 +51,11 @@ EVERY_ROLE = staff(*Role)
 SUPERVISORS = staff(Role.SUPERVISOR, Role.ADMIN)
 ADMINS = staff(Role.ADMIN)
 # Case work: admins manage accounts and see no case content; social workers and police
-# liaisons may read a case page (without contacts, media or decisions).
+# liaisons see only what referrals to their agency shared (the console.referred.*
+# routes, which check the agency), never a case page by its number.
 CASE_WORKERS = staff(*roles.CASE_WORKERS)
-CASE_READERS = staff(Role.ANALYST, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.POLICE_LIAISON)
 CASE_SUPERVISORS = staff(Role.SUPERVISOR)
+AGENCY_STAFF = staff(Role.SOCIAL_WORKER, Role.POLICE_LIAISON)
 
 ROUTES: Mapping[str, Access] = MappingProxyType(
     {
@@ -90,7 +91,7 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.audit.export_json": SUPERVISORS,
         # the queue, cases, safe review and decisions (queue.py, cases.py, review.py)
         "console.queue": CASE_WORKERS,
-        "console.case": CASE_READERS,
+        "console.case": CASE_WORKERS,
         "console.case.claim": CASE_WORKERS,
         "console.case.assign": CASE_SUPERVISORS,
         "console.case.status": CASE_WORKERS,
@@ -130,6 +131,29 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.partners.create": ADMINS,
         "console.partner.key_create": ADMINS,
         "console.partner.key_revoke": ADMINS,
+        # referrals, consent and legal holds: the hotline's side (referrals.py)
+        "console.case.referrals": CASE_WORKERS,
+        "console.case.referrals.draft": CASE_WORKERS,
+        "console.case.consent": CASE_WORKERS,
+        "console.case.hold": CASE_SUPERVISORS,
+        "console.case.hold.release": CASE_SUPERVISORS,
+        "console.referral.send": CASE_SUPERVISORS,
+        "console.referral.cancel": CASE_WORKERS,
+        # referrals: the agency's side, only its own referrals (referrals.py)
+        "console.referred": AGENCY_STAFF,
+        "console.referred.case": AGENCY_STAFF,
+        "console.referred.package": AGENCY_STAFF,
+        "console.referred.answer": AGENCY_STAFF,
+        # the one-time answer link from the referral email; the public signing key
+        "console.referral_answer": PUBLIC,
+        "console.referral_answer.submit": PUBLIC,
+        "console.evidence_key": PUBLIC,
+        # the agency directory (agencies.py)
+        "console.agencies": ADMINS,
+        "console.agencies.create": ADMINS,
+        "console.agency": ADMINS,
+        "console.agency.update": ADMINS,
+        "console.agency.member": ADMINS,
     }
 )
 

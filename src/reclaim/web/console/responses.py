@@ -63,7 +63,11 @@ def local_target(target: str | None) -> str:
 
 def home_for(role: Role) -> str:
     """The first page after login: the queue for those who work it, else what they may use."""
-    for route_name, path in ((QUEUE_ROUTE, HOME), ("console.users", "/console/users")):
+    for route_name, path in (
+        (QUEUE_ROUTE, HOME),
+        ("console.users", "/console/users"),
+        ("console.referred", "/console/referred"),
+    ):
         granted = permissions.ROUTES.get(route_name)
         if granted is not None and granted.allows(role):
             return path

@@ -15,8 +15,9 @@ from fastapi.responses import Response
 
 from reclaim.cases import decisions, media_view, review, viewing
 from reclaim.cases.domain import Classification, DecisionStatus
-from reclaim.cases.models import Decision, Item, QuarantinedMedia
+from reclaim.cases.models import Case, Decision, Item, QuarantinedMedia
 from reclaim.fetching import SafeFetcher
+from reclaim.referrals import referring
 from reclaim.web.common import current_time, render, state_of
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_url, render_case
@@ -128,6 +129,7 @@ def decide(
     except decisions.DecisionError as exc:
         staff.db.rollback()
         return render_case(request, staff, case, status=400, error=exc.code, error_item=item.id)
+    _propose_referral(request, staff, case)
     staff.db.commit()
     waiting = decision.status is DecisionStatus.AWAITING_SECOND
     return redirect(case_url(case, "awaiting_second" if waiting else "decided", f"item-{item.id}"))
@@ -157,8 +159,18 @@ def agree(
         return render_case(
             request, staff, item.case, status=409, error=exc.code, error_item=item.id
         )
+    _propose_referral(request, staff, item.case)
     staff.db.commit()
     return redirect(case_url(item.case, "agreed", f"item-{item.id}"))
+
+
+def _propose_referral(request: Request, staff: Staff, case: Case) -> None:
+    """A decision that makes reporting a duty (a minor's images) proposes the referral,
+    with its legal deadline, in the decision's transaction."""
+    state = state_of(request)
+    referring.propose_mandatory(
+        staff.db, case, referring.policy_of(state.settings), clock=state.clock
+    )
 
 
 # --- looking at media ------------------------------------------------------------

@@ -22,6 +22,7 @@ from reclaim.platforms.editing import (
     update_platform,
 )
 from reclaim.platforms.models import Platform
+from reclaim.referrals import referring
 from reclaim.security.field_crypto import field_cipher
 from reclaim.takedown import escalation, notices, progress
 from reclaim.takedown.domain import (
@@ -82,6 +83,8 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
             if page.platform_outcome is PageOutcome.REFUSED
         ],
         "now": now,
+        # Mandatory referrals (a minor's case, CYSEPA art. 7) not yet sent, by deadline.
+        "referrals_due": referring.mandatory_due(staff.db),
     }
     return page(request, "console/takedown.html", context)
 

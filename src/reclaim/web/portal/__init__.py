@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from reclaim.web.csrf import csrf_protect
-from reclaim.web.portal import help_pages, home, my_case, receipt_check, report
+from reclaim.web.portal import consent, help_pages, home, my_case, receipt_check, report
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-for _module in (home, report, my_case, receipt_check, help_pages):
+for _module in (home, report, my_case, receipt_check, help_pages, consent):
     router.include_router(_module.router)

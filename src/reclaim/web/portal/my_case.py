@@ -27,6 +27,7 @@ from reclaim.takedown.progress import case_progress
 from reclaim.web.common import current_time, render
 from reclaim.web.deps import DbSession, client_address
 from reclaim.web.portal import case_cookie, pages
+from reclaim.web.portal.consent import referral_context
 from reclaim.web.portal.pages import _
 
 router = APIRouter()
@@ -167,6 +168,7 @@ def status_context(
         "contact_form": contact_form or ContactForm(),
         "fingerprints": {item.id: file_fingerprints(item) for item in items},
         "confirm_items": [i for i in items if i.id in confirm_items and i.withdrawn_at is None],
+        **referral_context(session, case),  # portal/_referrals.html (issue 13)
     }
 
 

@@ -1,0 +1,140 @@
+"""The referral outbox against a real SMTP server and a real webhook receiver on
+loopback: each message once; after the point of no return an email is never resent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from reclaim import audit
+from reclaim.accounts.domain import Role
+from reclaim.cases.domain import AgeGroup
+from reclaim.config import Settings
+from reclaim.delivery import make_message_id
+from reclaim.referrals import referring
+from reclaim.referrals.domain import AgencyKind
+from reclaim.referrals.models import Agency, ReferralDelivery
+from reclaim.referrals.tasks import build_outbox
+from reclaim.security.field_crypto import Purpose, field_cipher
+from reclaim.storage.db import make_session_factory
+from reclaim.takedown.domain import Channel, DeliveryStatus
+from tests.support.cases import make_case, make_user
+from tests.support.clock import FakeClock
+from tests.support.referrals import make_agency
+from tests.support.settings import make_settings
+from tests.support.smtp import LoopbackSmtp, RecordingHandler
+from tests.support.webhooks import SECRET, WebhookReceiver
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[LoopbackSmtp, RecordingHandler]]:
+    handler = RecordingHandler()
+    controller = LoopbackSmtp(handler)
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    started = WebhookReceiver().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def outbox_settings(
+    tmp_path: Path, database_url: str, mailbox: tuple[LoopbackSmtp, RecordingHandler]
+) -> Settings:
+    return make_settings(
+        tmp_path,
+        database_url=database_url,
+        smtp_port=mailbox[0].port,
+        smtp_security="none",
+        mail_from="Test Hotline <referrals@hotline.example>",
+        fetch_allowlist=["127.0.0.1/32"],
+        delivery_max_attempts=3,
+    )
+
+
+def _sent(engine: Engine, settings: Settings, webhook: str) -> tuple[str, str]:
+    with make_session_factory(engine).begin() as session:
+        police = make_agency(
+            session,
+            "Police unit",
+            AgencyKind.POLICE,
+            email="unit@police.example.org",
+        )
+        police.webhook_url = webhook  # a loopback receiver: the form would want https
+        police.webhook_secret = field_cipher(settings).encrypt(
+            SECRET, purpose=Purpose.WEBHOOK_SECRET
+        )
+        case = make_case(session, urls=["https://example.org/p"], age=AgeGroup.UNDER_18)
+        sender = make_user(session, Role.SUPERVISOR)
+        referral = referring.draft(
+            session, case, police, [], actor=audit.SYSTEM, created_by_id=None
+        )
+        referring.send(
+            session,
+            referral,
+            referring.policy_of(settings),
+            sender_id=sender.id,
+            secret=settings.secret_key.get_secret_value().encode(),
+        )
+        return referral.reference, case.number
+
+
+def test_email_and_signed_webhook_each_go_once(
+    engine: Engine,
+    outbox_settings: Settings,
+    mailbox: tuple[LoopbackSmtp, RecordingHandler],
+    receiver: WebhookReceiver,
+) -> None:
+    reference, number = _sent(engine, outbox_settings, receiver.url())
+    outbox = build_outbox(outbox_settings, make_session_factory(engine))
+    assert outbox.run_due() == {"sent": 2}
+    assert outbox.run_due() == {}
+    (received,) = mailbox[1].received
+    message = received.parsed()
+    assert message["X-Reclaim-Referral"] == reference
+    assert received.rcpt_tos == ("unit@police.example.org",)
+    text = message.get_body(("plain",)).get_content()
+    assert number in text and "/console/referral-answer/" in text
+    assert "example.org/p" not in text  # no case content by email
+    (call,) = [c for c in receiver.calls if c.status == 200]
+    assert call.headers["Reclaim-Event"] == "referral.sent"
+    body = json.loads(call.body)
+    assert body["referral"] == reference and body["case"] == number
+    with make_session_factory(engine)() as session:
+        email = session.scalars(
+            select(ReferralDelivery).where(ReferralDelivery.channel == Channel.EMAIL)
+        ).one()
+        assert message["Message-ID"] == make_message_id(email.idempotency_key, "hotline.example")
+
+
+def test_an_email_past_the_point_of_no_return_is_never_sent_again(
+    engine: Engine,
+    outbox_settings: Settings,
+    mailbox: tuple[LoopbackSmtp, RecordingHandler],
+    receiver: WebhookReceiver,
+) -> None:
+    _sent(engine, outbox_settings, receiver.url())
+    now = datetime.now(UTC)
+    with make_session_factory(engine).begin() as session:
+        for delivery in session.scalars(select(ReferralDelivery)):
+            # A worker claimed both and died after the point of no return.
+            delivery.status = DeliveryStatus.COMMITTING
+            delivery.sending_started_at = now - timedelta(hours=1)
+    outbox = build_outbox(outbox_settings, make_session_factory(engine), clock=FakeClock(now))
+    outcome = outbox.run_due()
+    assert outcome == {"unconfirmed": 1, "pending": 1}
+    assert mailbox[1].received == []
+    assert outbox.run_due() == {"sent": 1}  # the webhook again, with the same key
+    assert mailbox[1].received == []
+    with make_session_factory(engine)() as session:
+        assert session.scalars(select(Agency)).one().name == "Police unit"
