@@ -12,6 +12,7 @@ from reclaim.accounts import models as accounts
 from reclaim.audit import models as audit
 from reclaim.banks import models as banks
 from reclaim.cases import models as cases
+from reclaim.linkage import models as linkage
 from reclaim.partners import models as partners
 from reclaim.platforms import models as platforms
 from reclaim.security import models as security
@@ -20,7 +21,18 @@ from reclaim.storage.base import Base
 from reclaim.takedown import models as takedown
 
 #: The modules that declare tables, in no particular order.
-MODEL_MODULES = (accounts, audit, banks, cases, partners, platforms, security, storage, takedown)
+MODEL_MODULES = (
+    accounts,
+    audit,
+    banks,
+    cases,
+    partners,
+    platforms,
+    security,
+    storage,
+    takedown,
+    linkage,
+)
 
 metadata: MetaData = Base.metadata
 
