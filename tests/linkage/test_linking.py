@@ -278,3 +278,32 @@ def test_twelve_reports_from_different_children_end_in_one_explained_cluster(
     ).all()
     assert [keys.reveal(h) for h in handles] == ["user_alpha"]
     assert handles[0].platform == "instagram"
+
+
+def test_new_cases_are_linked_once_in_order(session: Session, keys: Keys, clock: FakeClock) -> None:
+    from reclaim.linkage import arrivals
+
+    a = make_case(session, urls=["https://leaks.example/1"])
+    b = make_case(session, urls=["https://leaks.example/1"])
+    index = MediaPdqIndex()
+    assert (
+        arrivals.link_new_cases(
+            session, keys=keys, media_index=index, max_distance=31, clock=clock, batch=1
+        )
+        == 1
+    )
+    assert (
+        arrivals.link_new_cases(session, keys=keys, media_index=index, max_distance=31, clock=clock)
+        == 1
+    )
+    assert (
+        arrivals.link_new_cases(session, keys=keys, media_index=index, max_distance=31, clock=clock)
+        == 0
+    )
+    assert reasons(session, a, b) == {LinkReason.SAME_PAGE, LinkReason.SAME_HOST}
+    c = make_case(session, urls=["https://leaks.example/1"])
+    assert (
+        arrivals.link_new_cases(session, keys=keys, media_index=index, max_distance=31, clock=clock)
+        == 1
+    )
+    assert clusters.member_ids(session, a.id) == [a.id, b.id, c.id]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reclaim.cases import tasks as case_tasks
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
+from reclaim.linkage import tasks as linkage_tasks
 from reclaim.takedown import tasks as takedown_tasks
 
 
@@ -25,6 +26,7 @@ class Tasks:
 
     cases: case_tasks.CaseTasks
     takedown: takedown_tasks.TakedownTasks
+    linkage: linkage_tasks.LinkageTasks
 
 
 def register_tasks(
@@ -44,6 +46,7 @@ def register_tasks(
     tasks = Tasks(
         cases=case_tasks.register(huey, settings, sessions, clock=clock),
         takedown=takedown_tasks.register(huey, settings, sessions, clock=clock),
+        linkage=linkage_tasks.register(huey, settings, sessions, clock=clock),
     )
     huey.reclaim_tasks = tasks
     return tasks

@@ -19,6 +19,7 @@ class LookupPurpose(enum.StrEnum):
 
     OFFENDER_IDENTIFIER = "linkage.identifier"
     THREAT_SCRIPT_BAND = "linkage.threat_band"
+    SEARCH_QUERY = "linkage.search_query"  # what the audit trail keeps of a search
 
 
 class LookupHasher:

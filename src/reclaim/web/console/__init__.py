@@ -10,6 +10,7 @@ from reclaim.web.console import (
     audit_trail,
     banks,
     cases,
+    linkage,
     notices,
     partners,
     queue,
@@ -31,5 +32,6 @@ for _module in (
     takedown,
     banks,
     partners,
+    linkage,
 ):
     router.include_router(_module.router)
