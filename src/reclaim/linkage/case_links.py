@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -73,7 +74,7 @@ def linked_cases(session: Session, case_id: int, keys: Keys) -> list[LinkedCase]
 
 
 def _identifiers(
-    session: Session, rows: list[CaseLink], keys: Keys
+    session: Session, rows: Sequence[CaseLink], keys: Keys
 ) -> dict[int, tuple[IdentifierKind, str | None]]:
     ids = [int(r.detail["identifier"]) for r in rows if r.reason is LinkReason.IDENTIFIER]
     if not ids:
