@@ -13,6 +13,9 @@ With 16 bands of 4 values, texts that are 60% alike share a band with probabilit
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from datasketch import MinHash
 
 from reclaim.linkage.domain import shingles
@@ -22,6 +25,14 @@ BANDS = 16
 ROWS = 4
 #: Fixed, so signatures made today and next year agree.
 SEED = 1
+#: Named, so a library upgrade that changes its default cannot change stored bands.
+SCHEME = "affine32"
+
+
+@functools.cache
+def _permutations() -> Any:
+    """The hash permutations for SEED, drawn once (drawing them is most of the cost)."""
+    return MinHash(num_perm=BANDS * ROWS, seed=SEED, scheme=SCHEME).permutations
 
 
 def band_digests(text: str, hasher: LookupHasher) -> list[tuple[int, str]]:
@@ -29,7 +40,7 @@ def band_digests(text: str, hasher: LookupHasher) -> list[tuple[int, str]]:
     pieces = shingles(text)
     if not pieces:
         return []
-    minhash = MinHash(num_perm=BANDS * ROWS, seed=SEED)
+    minhash = MinHash(num_perm=BANDS * ROWS, seed=SEED, permutations=_permutations(), scheme=SCHEME)
     minhash.update_batch([piece.encode("utf-8") for piece in sorted(pieces)])
     values = [int(v) for v in minhash.hashvalues]
     return [
