@@ -185,23 +185,27 @@ def by_threat_script(session: Session, case_id: int, keys: Keys) -> list[Found]:
 
 
 def case_signals(session: Session, case_id: int) -> list[tuple[int, str, str]]:
-    """(signal id, type, value) of every media object the case's items show."""
-    device = (
+    """(signal id, type, value) of every media object the case's items show.
+
+    In steps with explicit ids: joined in one statement, SQLite's planner starts from
+    the signals table and reads a million rows for a case with three pictures.
+    """
+    items = session.execute(select(Item.id, Item.page_id).where(Item.case_id == case_id)).all()
+    if not items:
+        return []
+    item_ids = [item_id for item_id, _page in items]
+    page_ids = [page for _item, page in items if page is not None]
+    media_ids = set(session.scalars(select(Media.id).where(Media.item_id.in_(item_ids))))
+    if page_ids:
+        media_ids |= set(session.scalars(select(Media.id).where(Media.page_id.in_(page_ids))))
+    if not media_ids:
+        return []
+    rows = session.execute(
         select(SignalRow.id, SignalRow.type, SignalRow.value)
         .join(MediaSignal, MediaSignal.signal_id == SignalRow.id)
-        .join(Media, Media.id == MediaSignal.media_id)
-        .join(Item, Item.id == Media.item_id)
-        .where(Item.case_id == case_id)
+        .where(MediaSignal.media_id.in_(media_ids))
     )
-    on_pages = (
-        select(SignalRow.id, SignalRow.type, SignalRow.value)
-        .join(MediaSignal, MediaSignal.signal_id == SignalRow.id)
-        .join(Media, Media.id == MediaSignal.media_id)
-        .join(Item, Item.page_id == Media.page_id)
-        .where(Item.case_id == case_id)
-    )
-    rows = {(i, str(t), v) for i, t, v in session.execute(device.union(on_pages))}
-    return sorted(rows)
+    return sorted({(i, str(t), v) for i, t, v in rows})
 
 
 def cases_with_signals(session: Session, signal_ids: Iterable[int]) -> list[tuple[int, int]]:
@@ -293,19 +297,21 @@ def by_page_and_host(session: Session, case_id: int) -> list[Found]:
         if platform_id is None and (host := _host(url)) and platform_of_host(host) is None
     }
     for host in sorted(hosts):
+        # Pages first, then their items: joined in one statement, the planners walk
+        # every item to test its page's URL.
         prefixes = [f"https://{host}/", f"http://{host}/"]
-        rows = session.execute(
+        same_site = select(Page.id).where(
+            Page.platform_id.is_(None),
+            or_(*(Page.url.startswith(prefix, autoescape=True) for prefix in prefixes)),
+        )
+        page_ids = list(session.scalars(same_site))
+        rows = session.scalars(
             select(Item.case_id)
-            .join(Page, Page.id == Item.page_id)
-            .where(
-                Page.platform_id.is_(None),
-                or_(*(Page.url.startswith(prefix, autoescape=True) for prefix in prefixes)),
-                Item.case_id != case_id,
-            )
+            .where(Item.page_id.in_(page_ids), Item.case_id != case_id)
             .distinct()
         )
         found += [
-            Found(other, LinkReason.SAME_HOST, f"host:{host}", {"host": host}) for (other,) in rows
+            Found(other, LinkReason.SAME_HOST, f"host:{host}", {"host": host}) for other in rows
         ]
     return found
 
