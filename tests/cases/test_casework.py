@@ -161,20 +161,6 @@ def test_an_unverified_match_is_not_a_reason_to_skip_looking(
     assert media.verified_match is None
 
 
-def test_linked_cases_share_a_hash_or_a_url(session: Session, settings: Settings) -> None:
-    case = make_case(session, urls=["https://img.example/a.jpg"], files=1)
-    same_url = make_case(session, urls=["https://img.example/a.jpg"])
-    same_hash = make_case(session, files=1)
-    unrelated = make_case(session, urls=["https://img.example/other.jpg"], files=1)
-    attach(session, case.items[1], md5("shared"))
-    attach(session, same_hash.items[0], md5("shared"))
-    attach(session, unrelated.items[1], md5("different"))
-    linked = {link.number: link for link in case_view.linked_cases(session, case)}
-    assert set(linked) == {same_url.number, same_hash.number}
-    assert (linked[same_url.number].shared_urls, linked[same_url.number].shared_signals) == (1, 0)
-    assert (linked[same_hash.number].shared_urls, linked[same_hash.number].shared_signals) == (0, 1)
-
-
 def test_the_timeline_tells_what_happened_but_not_who_looked(
     session: Session, settings: Settings
 ) -> None:

@@ -98,6 +98,45 @@ def test_urgent_cases_are_overdue_sooner() -> None:
     assert is_overdue(CaseFacts(created_at=NOW - timedelta(hours=25)), NOW, POLICY)
 
 
+def test_a_new_victim_of_a_known_offender_jumps_the_queue() -> None:
+    known = CaseFacts(created_at=NOW - timedelta(hours=1), linked_cases=4)
+    lines = {line.factor: line for line in score(known, NOW, POLICY)}
+    assert (lines[Factor.LINKED_GROUP_GREW].points, lines[Factor.LINKED_GROUP_GREW].count) == (
+        40,
+        4,
+    )
+    # above a lone adult's case waiting a day, below a child under threat now
+    lone = CaseFacts(created_at=NOW - timedelta(hours=23))
+    child = CaseFacts(created_at=NOW, threat=True, under_18=True)
+    total = sum(line.points for line in lines.values())
+    assert sum(line.points for line in score(lone, NOW, POLICY)) < total
+    assert total < sum(line.points for line in score(child, NOW, POLICY))
+    assert Factor.LINKED_GROUP_GREW not in {line.factor for line in score(lone, NOW, POLICY)}
+
+
+def test_the_queue_takes_linked_groups_from_its_collaborator(session: Session) -> None:
+    older = make_case(session, created_at=NOW - timedelta(hours=10))
+    linked = make_case(session, created_at=NOW - timedelta(hours=1))
+    seen: list[list[int]] = []
+
+    def groups(_session: Session, case_ids: list[int], now: datetime) -> dict[int, int]:
+        assert now == NOW
+        seen.append(sorted(case_ids))
+        return {linked.id: 2}
+
+    built = build_queue(
+        session,
+        viewer_id=0,
+        filters=QueueFilters(),
+        policy=POLICY,
+        matcher=MatchEngine(),
+        now=NOW,
+        linked_groups=groups,
+    )
+    assert [e.number for e in built.entries] == [linked.number, older.number]
+    assert seen == [sorted([older.id, linked.id])]
+
+
 # --- the queue, on both databases --------------------------------------------------
 
 

@@ -27,18 +27,22 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
     tasks = register_tasks(huey, db_settings, sessions)
     assert register_tasks(huey, db_settings, sessions) is tasks  # idempotent
 
-    # The purge at 7 past; deliveries every minute; follow-up every five minutes.
+    # The purge at 7 past; deliveries and linking new cases every minute; follow-up
+    # every five minutes.
     due = huey.read_periodic(datetime(2026, 3, 1, 10, 7))
     assert sorted(task.name for task in due) == [
         "reclaim.deliver_notices",
+        "reclaim.link_new_cases",
         "reclaim.purge_quarantine",
     ]
-    assert [t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 8))] == [
-        "reclaim.deliver_notices"
+    assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 8))) == [
+        "reclaim.deliver_notices",
+        "reclaim.link_new_cases",
     ]
     assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 10))) == [
         "reclaim.deliver_notices",
         "reclaim.follow_up_notices",
+        "reclaim.link_new_cases",
     ]
 
     store = review.quarantine_store(db_settings)

@@ -45,6 +45,11 @@ class AuditTag(enum.StrEnum):
     ITEM_FETCH_FAILED = "case:item:fetch_failed"
     ITEM_PREVIEWED = "case:item:previewed"
     QUARANTINE_PURGED = "system:quarantine:purged"
+    # offender identifiers and links between cases (linkage)
+    IDENTIFIER_ADDED = "case:identifier:added"
+    CASES_LINKED = "case:links:added"
+    CLUSTER_VIEWED = "case:cluster:viewed"
+    CASES_SEARCHED = "case:search:performed"
     # banks
     BANK_CREATED = "bank:bank:created"
     BANK_IMPORTED = "bank:signals:imported"

@@ -1,9 +1,11 @@
-"""One case as analysts see it: what it holds, what happened, and what it is linked to.
+"""One case as analysts see it: what it holds and what happened.
 
 :func:`load_case_view` gathers a case's reports, its items with their media (each
 with its hashes, bank matches, quarantined copy and trust: ``media_view``), decisions,
-how other cases decided the same pages, notes, linked cases and timeline in a fixed
-number of queries.  Looking at a case is audited (:func:`record_view`).
+how other cases decided the same pages, notes and timeline in a fixed number of
+queries.  Links to other cases (by offender identifier, picture, page, site or threat
+script) are the linkage feature's: ``linkage/case_links.py``.  Looking at a case is
+audited (:func:`record_view`).
 """
 
 from __future__ import annotations
@@ -35,8 +37,6 @@ from reclaim.cases.models import (
     CaseNote,
     Decision,
     Item,
-    Media,
-    MediaSignal,
     Page,
     Report,
 )
@@ -127,14 +127,6 @@ class NoteView:
 
 
 @dataclass(frozen=True, slots=True)
-class LinkedCase:
-    number: str
-    status: CaseStatus
-    shared_signals: int
-    shared_urls: int
-
-
-@dataclass(frozen=True, slots=True)
 class TimelineEntry:
     event: AuditEvent
     actor_name: str | None
@@ -154,7 +146,6 @@ class CaseView:
     reports: list[ReportView]
     items: list[ItemView]
     notes: list[NoteView]
-    linked: list[LinkedCase]
     timeline: list[TimelineEntry]
     assignee: User | None
     next_statuses: list[CaseStatus]
@@ -184,7 +175,6 @@ def load_case_view(
         reports=reports,
         items=items,
         notes=_notes(session, case, cipher),
-        linked=linked_cases(session, case),
         timeline=timeline,
         assignee=session.get(User, case.assignee_id) if case.assignee_id else None,
         next_statuses=sorted(CASE_MACHINE.transitions[case.status], key=list(CaseStatus).index),
@@ -299,45 +289,6 @@ def case_timeline(session: Session, case: Case, item_ids: Sequence[int]) -> list
     return [
         TimelineEntry(e, names.get(e.actor_id) if e.actor_type == "user" and e.actor_id else None)
         for e in events
-    ]
-
-
-def linked_cases(session: Session, case: Case) -> list[LinkedCase]:
-    """Other cases whose media share a hash, or whose items name a page, with this
-    case's."""
-    mine = select(Item.id).where(Item.case_id == case.id)
-    my_media = (
-        select(Media.id)
-        .join(Item, or_(Media.item_id == Item.id, Media.page_id == Item.page_id))
-        .where(Item.id.in_(mine))
-    )
-    my_signals = select(MediaSignal.signal_id).where(MediaSignal.media_id.in_(my_media))
-    my_pages = select(Item.page_id).where(Item.case_id == case.id, Item.page_id.is_not(None))
-    shared_signals: dict[int, set[int]] = defaultdict(set)
-    for case_id, signal_id in session.execute(
-        select(Item.case_id, MediaSignal.signal_id)
-        .join(Media, or_(Media.item_id == Item.id, Media.page_id == Item.page_id))
-        .join(MediaSignal, MediaSignal.media_id == Media.id)
-        .where(Item.case_id != case.id, MediaSignal.signal_id.in_(my_signals))
-    ):
-        shared_signals[case_id].add(signal_id)
-    shared_urls: dict[int, set[int]] = defaultdict(set)
-    for case_id, page_id in session.execute(
-        select(Item.case_id, Item.page_id).where(
-            Item.case_id != case.id, Item.page_id.in_(my_pages)
-        )
-    ):
-        if page_id is not None:
-            shared_urls[case_id].add(page_id)
-    ids = set(shared_signals) | set(shared_urls)
-    if not ids:
-        return []
-    cases = session.execute(
-        select(Case.id, Case.number, Case.status).where(Case.id.in_(ids)).order_by(Case.id)
-    )
-    return [
-        LinkedCase(number, CaseStatus(status), len(shared_signals[cid]), len(shared_urls[cid]))
-        for cid, number, status in cases
     ]
 
 

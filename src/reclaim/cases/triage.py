@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -65,6 +65,9 @@ class Factor(enum.StrEnum):
     PLATFORMS = "platforms"
     WAITING = "waiting"  # hours since the case was opened
     OVERDUE = "overdue"
+    #: A linked group of cases (one offender?) gained a victim lately; every case in it
+    #: is raised (count: the other cases in the group).  Linkage says which.
+    LINKED_GROUP_GREW = "linked_group_grew"
 
 
 #: Points per factor (for URLS, PLATFORMS and WAITING: per URL, platform or hour).
@@ -78,6 +81,7 @@ POINTS: dict[Factor, int] = {
     Factor.PLATFORMS: 4,
     Factor.WAITING: 1,
     Factor.OVERDUE: 25,
+    Factor.LINKED_GROUP_GREW: 40,
 }
 #: Most points a counted factor can give, so that a flood of URLs or a very old case
 #: cannot outrank a child in danger.
@@ -114,6 +118,7 @@ class CaseFacts:
     matched_items: int = 0
     url_count: int = 0
     platforms: frozenset[str] = frozenset()
+    linked_cases: int = 0  # other cases in a linked group that grew lately
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +149,12 @@ def score(facts: CaseFacts, now: datetime, policy: TriagePolicy) -> list[ScoreLi
 
     add(Factor.THREAT, facts.threat)
     add(Factor.UNDER_18, facts.under_18)
+    if facts.linked_cases:
+        lines.append(
+            ScoreLine(
+                Factor.LINKED_GROUP_GREW, POINTS[Factor.LINKED_GROUP_GREW], facts.linked_cases
+            )
+        )
     add(Factor.AGE_UNSURE, facts.age_unsure and not facts.under_18)
     add(Factor.CONFIRMED_LIVE, facts.live_items)
     add(Factor.CONFIRMED_MATCH, facts.matched_items)
@@ -157,6 +168,9 @@ def score(facts: CaseFacts, now: datetime, policy: TriagePolicy) -> list[ScoreLi
 # --- the queue ---------------------------------------------------------------------
 
 AssigneeFilter = Literal["me", "unassigned", "anyone"]
+#: case ids -> {case id: other cases in its linked group that grew lately}; linkage
+#: provides it (a feature above cases), the queue takes it as a collaborator.
+LinkedGroups = Callable[[Session, list[int], datetime], Mapping[int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +254,7 @@ def build_queue(
     matcher: MatchEngine,
     now: datetime,
     limit: int = 200,
+    linked_groups: LinkedGroups | None = None,
 ) -> Queue:
     """Cases waiting for the hotline (or those of ``filters.status``), most urgent
     first."""
@@ -254,6 +269,7 @@ def build_queue(
     live = _live_items(session, case_ids)
     matched = _matched_items(session, case_ids, matcher, policy.max_distance)
     names = user_names(session, {row.assignee_id for row in rows if row.assignee_id is not None})
+    linked = linked_groups(session, [row.id for row in rows], now) if linked_groups else {}
 
     all_platforms: set[str] = set()
     entries = []
@@ -270,6 +286,7 @@ def build_queue(
             matched_items=sum(1 for item_id, _url, _label in case_items if item_id in matched),
             url_count=sum(1 for _id, url, _label in case_items if url),
             platforms=platforms,
+            linked_cases=linked.get(row.id, 0),
         )
         if filters.urgent_only and not facts.threat:
             continue

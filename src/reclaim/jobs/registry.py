@@ -19,6 +19,7 @@ from reclaim.domain.clock import Clock, system_clock
 from reclaim.keys import tasks as key_tasks
 from reclaim.oversight import tasks as oversight_tasks
 from reclaim.referrals import tasks as referral_tasks
+from reclaim.linkage import tasks as linkage_tasks
 from reclaim.takedown import tasks as takedown_tasks
 
 
@@ -31,6 +32,7 @@ class Tasks:
     oversight: oversight_tasks.OversightTasks
     keys: key_tasks.KeyTasks
     referrals: referral_tasks.ReferralTasks
+    linkage: linkage_tasks.LinkageTasks
 
 
 def register_tasks(
@@ -53,6 +55,7 @@ def register_tasks(
         oversight=oversight_tasks.register(huey, settings, sessions, clock=clock),
         keys=key_tasks.register(huey, settings, sessions),
         referrals=referral_tasks.register(huey, settings, sessions, clock=clock),
+        linkage=linkage_tasks.register(huey, settings, sessions, clock=clock),
     )
     huey.reclaim_tasks = tasks
     return tasks

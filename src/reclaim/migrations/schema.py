@@ -12,6 +12,7 @@ from reclaim.accounts import models as accounts
 from reclaim.audit import models as audit
 from reclaim.banks import models as banks
 from reclaim.cases import models as cases
+from reclaim.linkage import models as linkage
 from reclaim.partners import models as partners
 from reclaim.platforms import models as platforms
 from reclaim.referrals import models as referrals
@@ -32,6 +33,7 @@ MODEL_MODULES = (
     storage,
     takedown,
     referrals,
+    linkage,
 )
 
 metadata: MetaData = Base.metadata

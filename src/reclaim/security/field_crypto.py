@@ -33,6 +33,7 @@ class Purpose(enum.StrEnum):
     CASE_NOTE = "case.note"
     USER_TOTP = "user.totp"
     WEBHOOK_SECRET = "platform.webhook_secret"  # noqa: S105 - a label, not a secret
+    OFFENDER_IDENTIFIER = "linkage.identifier"
 
 
 class FieldDecryptionError(ValueError):

@@ -25,6 +25,7 @@ from reclaim.config import Settings
 from reclaim.documents.words import Wording
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.languages import Language
+from reclaim.linkage.media_index import MediaPdqIndex
 from reclaim.takedown.labels import LABELS
 from reclaim.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
 from reclaim.web.i18n import LANGUAGES, Catalogs
@@ -47,6 +48,8 @@ class AppState:
     clock: Clock = system_clock
     matcher: MatchEngine | None = None
     _matcher_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Every PDQ hash held, for "a similar picture in another case" (linkage).
+    media_index: MediaPdqIndex = field(default_factory=MediaPdqIndex)
 
     def match_engine(self) -> MatchEngine:
         """The in-memory engine, loaded from the saved index on first use (once)."""

@@ -11,6 +11,7 @@ from reclaim.web.console import (
     audit_trail,
     banks,
     cases,
+    linkage,
     notices,
     partners,
     queue,
@@ -35,5 +36,6 @@ for _module in (
     partners,
     referrals,
     agencies,
+    linkage,
 ):
     router.include_router(_module.router)

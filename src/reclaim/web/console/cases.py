@@ -21,6 +21,7 @@ from reclaim.cases.viewing import has_preview
 from reclaim.domain.states import IllegalTransitionError
 from reclaim.partners import feedback
 from reclaim.web.common import current_time, render, state_of
+from reclaim.web.console import linkage
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import may, permitted
 from reclaim.web.console.responses import cipher_of, redirect
@@ -44,6 +45,7 @@ NOTICES = frozenset(
         "decided",
         "awaiting_second",
         "agreed",
+        "identifier_added",
     }
 )
 
@@ -104,6 +106,7 @@ def render_case(
         "require_second": settings.require_second_analyst,
         "feedback": feedback.case_feedback_counts(staff.db, case.id),
         "now": current_time(request),
+        **linkage.case_context(request, staff, case),
     }
     return render(request, "console/case.html", context, status)
 
@@ -114,6 +117,8 @@ def case_page(
 ) -> Response:
     case = case_or_404(staff, number)
     case_view.record_view(staff.db, case, viewer_id=staff.user.id)
+    if staff.role in linkage.LINK_READERS:
+        linkage.link_now(request, staff, case)  # links are current when someone looks
     staff.db.commit()
     return render_case(request, staff, case)
 

@@ -126,6 +126,10 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.bank.withdraw": CASE_SUPERVISORS,
         "console.bank.import": CASE_SUPERVISORS,
         "console.bank.hold.release": CASE_WORKERS,
+        # offender identifiers, clusters and search across cases (linkage.py)
+        "console.case.identifiers": CASE_WORKERS,
+        "console.case.cluster": CASE_SUPERVISORS,
+        "console.search": staff(Role.ANALYST, Role.SUPERVISOR),
         # partners and their API keys (partners.py)
         "console.partners": ADMINS,
         "console.partners.create": ADMINS,

@@ -11,6 +11,7 @@ from reclaim.accounts.models import User
 from reclaim.cases import casework, triage
 from reclaim.cases.domain import CaseStatus
 from reclaim.web.common import current_time, render, state_of
+from reclaim.web.console import linkage
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_or_404, case_url, render_case
 from reclaim.web.console.permissions import permitted
@@ -58,6 +59,7 @@ def queue_page(
         policy=policy,
         matcher=state.match_engine(),
         now=current_time(request),
+        linked_groups=linkage.linked_groups,
     )
     triage.record_view(
         staff.db, filters, queue, viewer_id=staff.user.id, clock=state_of(request).clock

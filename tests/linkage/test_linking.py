@@ -1,0 +1,309 @@
+"""Cases linked by identifiers, pictures, pages, sites and threat scripts; clusters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reclaim.audit.domain import AuditTag
+from reclaim.audit.models import AuditEvent
+from reclaim.cases.domain import AgeGroup, Situation
+from reclaim.cases.models import Case
+from reclaim.config import Settings
+from reclaim.linkage import clusters, identifiers, linking
+from reclaim.linkage.domain import IdentifierKind, LinkReason
+from reclaim.linkage.identifiers import Keys
+from reclaim.linkage.media_index import MediaPdqIndex
+from reclaim.linkage.models import CaseLink, OffenderIdentifier
+from tests.support.cases import PDQ_A, attach, flip_bits, make_case, make_user, md5, pdq
+from tests.support.clock import FakeClock
+from tests.support.linkage import linkage_keys
+
+SCRIPT = (
+    "I have your photos. Send 5000 NTD to my account by tonight or I will send them "
+    "to everyone at your school and your parents."
+)
+
+
+@pytest.fixture
+def keys(settings: Settings) -> Keys:
+    return linkage_keys(settings)
+
+
+def link(
+    session: Session, case: Case, keys: Keys, clock: FakeClock, index: MediaPdqIndex | None = None
+) -> linking.LinkOutcome:
+    return linking.link_case(
+        session, case, keys=keys, media_index=index or MediaPdqIndex(), max_distance=31, clock=clock
+    )
+
+
+def reasons(session: Session, first: Case, second: Case) -> set[LinkReason]:
+    a, b = sorted((first.id, second.id))
+    return {
+        LinkReason(r)
+        for r in session.scalars(
+            select(CaseLink.reason).where(CaseLink.case_id == a, CaseLink.other_case_id == b)
+        )
+    }
+
+
+def test_identifiers_are_stored_encrypted_and_found_by_keyed_hash(
+    session: Session, keys: Keys, clock: FakeClock
+) -> None:
+    analyst = make_user(session)
+    case = make_case(session)
+    row = identifiers.add_by_analyst(
+        session,
+        case,
+        IdentifierKind.PHONE,
+        "0912-345-678",
+        actor_id=analyst.id,
+        keys=keys,
+        clock=clock,
+    )
+    stored = session.get(OffenderIdentifier, row.id)
+    assert stored is not None
+    assert "912345678" not in stored.value and "912345678" not in stored.lookup
+    assert keys.reveal(stored) == "+886912345678"
+    again = identifiers.add_by_analyst(
+        session,
+        make_case(session),
+        IdentifierKind.PHONE,
+        "+886 912 345 678",
+        actor_id=analyst.id,
+        keys=keys,
+        clock=clock,
+    )
+    assert again.id == row.id
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.tag == AuditTag.IDENTIFIER_ADDED)
+    ).all()
+    assert len(events) == 2
+    assert all("912" not in str(e.details) for e in events)
+
+
+def test_posted_by_profile_urls_and_descriptions_become_identifiers(
+    session: Session, keys: Keys, clock: FakeClock
+) -> None:
+    posted = make_case(session, urls=["https://example.org/leak/1.jpg"])
+    posted.items[0].posted_by = "@User_Alpha"
+    profile = make_case(session, urls=["https://www.instagram.com/user_alpha/"])
+    described = make_case(
+        session, description="the account ＠ｕｓｅｒ＿ａｌｐｈａ keeps messaging me"
+    )
+    session.flush()
+    for case in (posted, profile, described):
+        link(session, case, keys, clock)
+    assert reasons(session, posted, profile) == {LinkReason.IDENTIFIER}
+    assert reasons(session, posted, described) == {LinkReason.IDENTIFIER}
+    views = identifiers.case_identifiers(session, profile.id, keys)
+    assert [(v.kind, v.value, v.platform, v.other_cases) for v in views] == [
+        (IdentifierKind.HANDLE, "user_alpha", "instagram", 2)
+    ]
+
+
+def test_links_by_media_pages_hosts_and_scripts(
+    session: Session, keys: Keys, clock: FakeClock
+) -> None:
+    analyst = make_user(session)
+    first = make_case(
+        session, urls=["https://leaks.example/a/1", "https://www.instagram.com/p/X1/"], files=1
+    )
+    same_hash = make_case(session, files=1)
+    near_pdq = make_case(session, files=1)
+    same_page = make_case(session, urls=["https://leaks.example/a/1"])
+    same_site = make_case(session, urls=["https://leaks.example/b/2"])
+    same_platform_only = make_case(session, urls=["https://www.instagram.com/p/Y2/"])
+    script = make_case(session)
+    unrelated = make_case(session, files=1)
+    attach(session, first.items[2], md5("one"), pdq(PDQ_A))
+    attach(session, same_hash.items[0], md5("one"))
+    attach(session, near_pdq.items[0], pdq(flip_bits(PDQ_A, 10)))
+    attach(session, unrelated.items[0], md5("other"), pdq(flip_bits(PDQ_A, 60)))
+    for case, text in ((first, SCRIPT), (script, SCRIPT.replace("5000", "3000") + "!!")):
+        identifiers.add_by_analyst(
+            session,
+            case,
+            IdentifierKind.THREAT_TEXT,
+            text,
+            actor_id=analyst.id,
+            keys=keys,
+            clock=clock,
+        )
+    index = MediaPdqIndex()
+    outcome = link(session, first, keys, clock, index)
+    assert reasons(session, first, same_hash) == {LinkReason.SAME_MEDIA}
+    assert reasons(session, first, near_pdq) == {LinkReason.SIMILAR_MEDIA}
+    assert reasons(session, first, same_page) == {LinkReason.SAME_PAGE, LinkReason.SAME_HOST}
+    assert reasons(session, first, same_site) == {LinkReason.SAME_HOST}
+    assert reasons(session, first, script) == {LinkReason.THREAT_SCRIPT}
+    assert reasons(session, first, same_platform_only) == set()
+    assert reasons(session, first, unrelated) == set()
+    assert outcome.linked_case_ids == {
+        same_hash.id,
+        near_pdq.id,
+        same_page.id,
+        same_site.id,
+        script.id,
+    }
+    detail = session.scalars(
+        select(CaseLink.detail).where(CaseLink.reason == LinkReason.SIMILAR_MEDIA)
+    ).one()
+    assert detail == {"distance": 10}
+    similarity = session.scalars(
+        select(CaseLink.detail).where(CaseLink.reason == LinkReason.THREAT_SCRIPT)
+    ).one()["similarity"]
+    assert 0.6 <= similarity < 1
+    # idempotent: linking again adds nothing
+    assert link(session, first, keys, clock, index).new_links == 0
+    assert len(clusters.member_ids(session, first.id)) == 6
+
+
+def test_clusters_merge_and_growth_raises_every_member(
+    session: Session, keys: Keys, clock: FakeClock
+) -> None:
+    a = make_case(session, urls=["https://leaks.example/1"])
+    b = make_case(session, urls=["https://leaks.example/1"])
+    c = make_case(session, urls=["https://other-leaks.example/2"])
+    d = make_case(session, urls=["https://other-leaks.example/2"])
+    link(session, b, keys, clock)
+    link(session, d, keys, clock)
+    assert clusters.cluster_id_of(session, b.id) == a.id
+    assert clusters.cluster_id_of(session, d.id) == c.id
+    later = clock() + timedelta(days=10)
+    assert clusters.growing(session, [a.id, b.id, c.id, d.id], now=later) == {}
+    clock.advance(days=10)
+    bridge = make_case(session, urls=["https://leaks.example/1", "https://other-leaks.example/9"])
+    link(session, bridge, keys, clock)
+    assert {clusters.cluster_id_of(session, x.id) for x in (a, b, c, d, bridge)} == {a.id}
+    raised = clusters.growing(session, [a.id, b.id, c.id, d.id, bridge.id], now=clock())
+    assert raised == {x.id: 4 for x in (a, b, c, d, bridge)}
+    assert [x.id for x in clusters.cluster_cases(session, d)] == sorted(
+        x.id for x in (a, b, c, d, bridge)
+    )
+
+
+def test_twelve_reports_from_different_children_end_in_one_explained_cluster(
+    session: Session, keys: Keys, clock: FakeClock
+) -> None:
+    """The article's shape: one account, many victims, written many ways, over a month."""
+    analyst = make_user(session)
+    index = MediaPdqIndex()
+    spellings = [
+        "@user_alpha",
+        "user_alpha",
+        "https://www.instagram.com/user_alpha/",
+        "＠ｕｓｅｒ＿ａｌｐｈａ",
+        "USER_ALPHA",
+        "https://instagram.com/User_Alpha?igsh=x1",
+        "ｕｓｅｒ＿ａｌｐｈａ",
+        "@user_alpha",
+        "https://www.instagram.com/user_alpha",
+    ]
+    cases: list[Case] = []
+    for day, written in enumerate(spellings):
+        clock.advance(days=3)
+        case = make_case(
+            session,
+            age=AgeGroup.UNDER_18,
+            situation=Situation.THREAT,
+            created_at=clock(),
+            files=1 if day < 2 else 0,
+        )
+        identifiers.add_by_analyst(
+            session,
+            case,
+            IdentifierKind.HANDLE,
+            written,
+            actor_id=analyst.id,
+            keys=keys,
+            clock=clock,
+        )
+        cases.append(case)
+    # two reports where the account was named only in the description and the posted-by
+    by_description = make_case(
+        session, description="他說他是 ＠user_alpha，說要公開照片", created_at=clock()
+    )
+    by_posted = make_case(session, urls=["https://leaks.example/x/7"], created_at=clock())
+    by_posted.items[0].posted_by = "https://www.instagram.com/user_alpha/"
+    cases += [by_description, by_posted]
+    # two share a picture (a third child was sent the same one, slightly re-encoded)
+    attach(session, cases[0].items[0], md5("same-picture"), pdq(PDQ_A))
+    attach(session, cases[1].items[0], md5("same-picture"), pdq(flip_bits(PDQ_A, 4)))
+    # one only brings the threat message: the same script as another child's
+    script_only = make_case(session, created_at=clock())
+    identifiers.add_by_analyst(
+        session,
+        cases[3],
+        IdentifierKind.THREAT_TEXT,
+        SCRIPT,
+        actor_id=analyst.id,
+        keys=keys,
+        clock=clock,
+    )
+    identifiers.add_by_analyst(
+        session,
+        script_only,
+        IdentifierKind.THREAT_TEXT,
+        SCRIPT.replace("5000", "8000").replace("tonight", "tomorrow"),
+        actor_id=analyst.id,
+        keys=keys,
+        clock=clock,
+    )
+    cases.append(script_only)
+    assert len(cases) == 12
+    for case in cases:
+        link(session, case, keys, clock, index)
+
+    cluster = clusters.cluster_id_of(session, cases[0].id)
+    assert cluster is not None
+    assert clusters.member_ids(session, cluster) == sorted(c.id for c in cases)
+    assert reasons(session, cases[0], cases[1]) == {
+        LinkReason.IDENTIFIER,
+        LinkReason.SAME_MEDIA,
+        LinkReason.SIMILAR_MEDIA,
+    }
+    assert reasons(session, cases[3], script_only) == {LinkReason.THREAT_SCRIPT}
+    assert reasons(session, cases[0], by_posted) == {LinkReason.IDENTIFIER}
+    # every link says why
+    for row in session.scalars(select(CaseLink)):
+        assert row.reason in set(LinkReason) and row.shared
+    # one identifier row for every spelling
+    handles = session.scalars(
+        select(OffenderIdentifier).where(OffenderIdentifier.kind == IdentifierKind.HANDLE)
+    ).all()
+    assert [keys.reveal(h) for h in handles] == ["user_alpha"]
+    assert handles[0].platform == "instagram"
+
+
+def test_new_cases_are_linked_once_in_order(session: Session, keys: Keys, clock: FakeClock) -> None:
+    from reclaim.linkage import arrivals
+
+    a = make_case(session, urls=["https://leaks.example/1"])
+    b = make_case(session, urls=["https://leaks.example/1"])
+    index = MediaPdqIndex()
+    assert (
+        arrivals.link_new_cases(
+            session, keys=keys, media_index=index, max_distance=31, clock=clock, batch=1
+        )
+        == 1
+    )
+    assert (
+        arrivals.link_new_cases(session, keys=keys, media_index=index, max_distance=31, clock=clock)
+        == 1
+    )
+    assert (
+        arrivals.link_new_cases(session, keys=keys, media_index=index, max_distance=31, clock=clock)
+        == 0
+    )
+    assert reasons(session, a, b) == {LinkReason.SAME_PAGE, LinkReason.SAME_HOST}
+    c = make_case(session, urls=["https://leaks.example/1"])
+    assert (
+        arrivals.link_new_cases(session, keys=keys, media_index=index, max_distance=31, clock=clock)
+        == 1
+    )
+    assert clusters.member_ids(session, a.id) == [a.id, b.id, c.id]
