@@ -1,1 +1,222 @@
-"""Statistics: pure values (periods, cells, small-cell rules; issue 15 fills this in)."""
+"""Statistics: pure values — periods on the operator's clock, filters, the spread of a
+duration (median, p90, max), the types of exploitation as the ministry counts them, and
+the small-cell rule that keeps public figures from singling out a child.
+
+Percentiles are *nearest-rank*: the p-th percentile of n sorted values is the value at
+rank ceil(p * n) (1-based).  The database computes it with window functions
+(``statistics/sql.py``); this definition is what the tests' slow twin checks it against.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from reclaim.cases.domain import Classification
+
+# --- periods on the operator's clock ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Calendar days ``first`` to ``last`` (inclusive) on the operator's clock.
+
+    ``start``/``end`` are the UTC instants that bound it (end exclusive).  Months are
+    counted on the operator's clock with the zone's offset at the start of the period:
+    exact for Taipei (no daylight saving); in a zone with daylight saving, events within
+    an hour of midnight on the first of a month across a change may land in the
+    neighbouring month.
+    """
+
+    first: date
+    last: date
+    zone: ZoneInfo
+
+    def __post_init__(self) -> None:
+        if self.last < self.first:
+            raise ValueError("a period ends on or after the day it starts")
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, datetime.min.time(), self.zone).astimezone(UTC)
+
+    @property
+    def end(self) -> datetime:
+        next_day = self.last + timedelta(days=1)
+        return datetime.combine(next_day, datetime.min.time(), self.zone).astimezone(UTC)
+
+    @property
+    def offset_minutes(self) -> int:
+        """The zone's offset from UTC at the start of the period, in minutes."""
+        offset = self.start.astimezone(self.zone).utcoffset() or timedelta()
+        return round(offset.total_seconds() / 60)
+
+    def months(self) -> list[str]:
+        """Every month the period touches, ``YYYY-MM``, in order."""
+        found: list[str] = []
+        year, month = self.first.year, self.first.month
+        while (year, month) <= (self.last.year, self.last.month):
+            found.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return found
+
+    @classmethod
+    def month(cls, year: int, month: int, zone: ZoneInfo) -> Period:
+        following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+        return cls(date(year, month, 1), following - timedelta(days=1), zone)
+
+    @classmethod
+    def year(cls, year: int, zone: ZoneInfo) -> Period:
+        return cls(date(year, 1, 1), date(year, 12, 31), zone)
+
+    @classmethod
+    def last_months(cls, today: date, count: int, zone: ZoneInfo) -> Period:
+        """The ``count`` whole months up to and including today's month."""
+        year, month = today.year, today.month - (count - 1)
+        while month < 1:
+            year, month = year - 1, month + 12
+        return cls(date(year, month, 1), today, zone)
+
+    def label(self) -> str:
+        return f"{self.first:%Y-%m-%d} – {self.last:%Y-%m-%d}"
+
+
+def previous_month(today: date) -> tuple[int, int]:
+    """(year, month) of the month before ``today``'s."""
+    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """What the figures are restricted to, besides the period.
+
+    ``platform_id`` restricts takedown figures; ``classification`` restricts intake
+    figures (reports with an item decided so), takedown figures (pages noticed so) and
+    hotline work (cases with such an item); ``urgent`` restricts intake figures and
+    hotline work (takedown is per page, which many cases may share).
+    """
+
+    period: Period
+    platform_id: int | None = None
+    classification: Classification | None = None
+    urgent: bool | None = None
+
+
+# --- durations --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """How long something took across ``count`` cases: nearest-rank median and 90th
+    percentile, and the longest, in hours."""
+
+    count: int
+    median_hours: float | None
+    p90_hours: float | None
+    max_hours: float | None
+
+    @classmethod
+    def from_seconds(cls, count: int, median: float | None, p90: float | None, top: float | None) -> Spread:
+        def hours(value: float | None) -> float | None:
+            return None if value is None else round(float(value) / 3600, 2)
+
+        return cls(count, hours(median), hours(p90), hours(top))
+
+
+EMPTY_SPREAD = Spread(0, None, None, None)
+
+
+def nearest_rank(values: Sequence[float], numerator: int, denominator: int) -> float | None:
+    """The nearest-rank percentile numerator/denominator of ``values`` (None if empty)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = -(-len(ordered) * numerator // denominator)  # ceil without floats
+    return ordered[max(rank, 1) - 1]
+
+
+# --- the types of exploitation ------------------------------------------------------------
+
+
+class MinistryType(enum.StrEnum):
+    """The types of the Child and Youth Sexual Exploitation Prevention Act art. 2 that
+    the Ministry of Health and Welfare counts, as far as an online hotline meets them,
+    and the adults' cases of the Sexual Assault Crime Prevention Act art. 13."""
+
+    SEXUAL_IMAGES = "sexual_images"  # art. 2(1)(3): filming, making, distributing images
+    ADULT_IMAGES = "adult_images"  # not art. 2: an adult's image shared without consent
+
+
+#: What an analyst's decision counts as: the ministry's type and Reclaim's online subtype.
+#: Grooming and synthetic (AI-generated) images are not yet decisions Reclaim records.
+TYPE_OF: dict[Classification, MinistryType] = {
+    Classification.CSAM: MinistryType.SEXUAL_IMAGES,
+    Classification.SELF_GENERATED_MINOR: MinistryType.SEXUAL_IMAGES,
+    Classification.SEXTORTION_THREAT: MinistryType.SEXUAL_IMAGES,
+    Classification.ADULT_NCII: MinistryType.ADULT_IMAGES,
+}
+
+#: The decisions counted as a type of exploitation, in the order reports list them.
+COUNTED_TYPES: tuple[Classification, ...] = tuple(TYPE_OF)
+
+
+class Channel(enum.StrEnum):
+    """How a report reached the hotline."""
+
+    HASH_ONLY = "hash_only"  # files hashed on the device, no address
+    URL = "url"  # at least one address
+    EMPTY = "empty"  # neither (a threat described in words)
+
+
+# --- tables: every figure as rows, for pages, exports and reports -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A named table of figures: ``key`` names it in exports (stable, documented in
+    docs/statistics.md); columns are stable identifiers, labels are for people."""
+
+    key: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str | int | float | None, ...], ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def __iter__(self) -> Iterator[tuple[str | int | float | None, ...]]:
+        return iter(self.rows)
+
+
+# --- small cells --------------------------------------------------------------------------
+
+SUPPRESSED = "<{threshold}"
+
+
+def suppress(count: int, threshold: int) -> int | str:
+    """A public count: shown when it is 0 or at least ``threshold``, else ``<threshold``.
+
+    Zero is shown: it singles nobody out.  Totals are suppressed the same way, and a
+    suppressed cell can not be recovered from a total because the public page shows
+    only one breakdown at a time whose other cells are suppressed too (see
+    :func:`suppress_breakdown`).
+    """
+    if count == 0 or count >= threshold:
+        return count
+    return SUPPRESSED.format(threshold=threshold)
+
+
+def suppress_breakdown(counts: Sequence[int], threshold: int) -> list[int | str]:
+    """Suppress small cells of a breakdown whose total is shown; when exactly one cell is
+    suppressed it could be worked out as total minus the rest, so the next smallest
+    non-zero cell is suppressed as well (secondary suppression)."""
+    shown: list[int | str] = [suppress(c, threshold) for c in counts]
+    hidden = [i for i, value in enumerate(shown) if isinstance(value, str)]
+    if len(hidden) == 1:
+        others = sorted(
+            (c, i) for i, c in enumerate(counts) if i not in hidden and c > 0
+        )
+        if others:
+            _, index = others[0]
+            shown[index] = SUPPRESSED.format(threshold=threshold) if others[0][0] < threshold else f"≥{threshold}"
+    return shown
