@@ -220,3 +220,71 @@ def suppress_breakdown(counts: Sequence[int], threshold: int) -> list[int | str]
             _, index = others[0]
             shown[index] = SUPPRESSED.format(threshold=threshold) if others[0][0] < threshold else f"≥{threshold}"
     return shown
+
+
+class FilterError(ValueError):
+    """A filter a person typed that does not make sense (said in plain words)."""
+
+
+def parse_filter(
+    *,
+    first: str | None,
+    last: str | None,
+    zone: ZoneInfo,
+    today: date,
+    platform_id: str | int | None = None,
+    classification: str | None = None,
+    urgent: str | None = None,
+    default_months: int = 12,
+) -> Filter:
+    """A filter from text (query parameters, command-line options); dates ``YYYY-MM-DD``
+    or a month ``YYYY-MM``; without dates, the last ``default_months`` months."""
+    try:
+        start = _day(first, end=False) if first else None
+        stop = _day(last, end=True) if last else None
+    except ValueError as exc:
+        raise FilterError("dates look like 2026-11-30 (a day) or 2026-11 (a month)") from exc
+    if start is None:
+        start = Period.last_months(stop or today, default_months, zone).first
+    if stop is None:
+        stop = today
+    if stop < start:
+        raise FilterError("the period ends before it starts")
+    if (stop - start).days > 366 * 5:
+        raise FilterError("a period is at most five years")
+    chosen: Classification | None = None
+    if classification:
+        try:
+            chosen = Classification(classification)
+        except ValueError as exc:
+            raise FilterError(f"unknown type {classification!r}") from exc
+        if chosen not in COUNTED_TYPES:
+            raise FilterError(f"{classification!r} is not a type of exploitation")
+    platform: int | None = None
+    if platform_id not in (None, ""):
+        try:
+            platform = int(platform_id)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise FilterError("a platform is given by its number") from exc
+    flag = {"": None, None: None, "yes": True, "no": False, "true": True, "false": False}
+    if urgent not in flag:
+        raise FilterError("urgent is yes or no")
+    return Filter(
+        Period(start, stop, zone),
+        platform_id=platform,
+        classification=chosen,
+        urgent=flag[urgent],
+    )
+
+
+def _day(text: str, *, end: bool) -> date:
+    text = text.strip()
+    if len(text) == 7:  # a month
+        year, month = int(text[:4]), int(text[5:7])
+        if text[4] != "-":
+            raise ValueError(text)
+        if not end:
+            return date(year, month, 1)
+        following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+        return following - timedelta(days=1)
+    return date.fromisoformat(text)

@@ -14,6 +14,7 @@ from reclaim.web.console import (
     partners,
     queue,
     review,
+    statistics,
     takedown,
     users,
 )
@@ -31,5 +32,6 @@ for _module in (
     takedown,
     banks,
     partners,
+    statistics,
 ):
     router.include_router(_module.router)

@@ -129,6 +129,10 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.partners.create": ADMINS,
         "console.partner.key_create": ADMINS,
         "console.partner.key_revoke": ADMINS,
+        # statistics and the reports for the authority (statistics.py; aggregates only)
+        "console.statistics": SUPERVISORS,
+        "console.statistics.export": SUPERVISORS,
+        "console.statistics.report": SUPERVISORS,
     }
 )
 
