@@ -84,3 +84,19 @@ def test_analysts_may_not_see_statistics(client: TestClient, login_as: Login) ->
     login_as(Role.ANALYST)
     assert client.get("/console/statistics").status_code == 403
     assert client.get("/console/statistics/figures.csv").status_code == 403
+
+
+def test_monthly_and_annual_reports_download_in_every_format(
+    app: FastAPI, client: TestClient, login_as: Login
+) -> None:
+    _history(app)
+    login_as(Role.SUPERVISOR)
+    month = f"{app.state.reclaim.clock():%Y-%m}"
+    html = client.get(f"/console/statistics/monthly.html?lang=zh_TW&month={month}")
+    assert html.status_code == 200 and "每月" in html.text and "data:image/svg+xml" in html.text
+    pdf = client.get(f"/console/statistics/monthly.pdf?lang=en&month={month}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    csv = client.get("/console/statistics/annual.csv")
+    assert csv.content.startswith(b"\xef\xbb\xbf")
+    assert client.get("/console/statistics/weekly.pdf").status_code == 404
+    assert client.get("/console/statistics/monthly.pdf?month=2026-13").status_code == 400

@@ -12,9 +12,18 @@ from sqlalchemy import select
 from reclaim.cases.domain import Classification
 from reclaim.domain.times import local
 from reclaim.platforms.models import Platform
-from reclaim.statistics import exporting, presenting
-from reclaim.statistics.domain import COUNTED_TYPES, Filter, FilterError, parse_filter
+from reclaim.documents.pdf import PdfUnavailableError
+from reclaim.statistics import exporting, presenting, reports
+from reclaim.statistics.domain import (
+    COUNTED_TYPES,
+    Filter,
+    FilterError,
+    Period,
+    parse_filter,
+    previous_month,
+)
 from reclaim.statistics.figures import compute
+from reclaim.statistics.reports import ReportKind
 from reclaim.web.common import current_time, wording_of
 from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
@@ -80,4 +89,56 @@ def statistics_export(
         body,
         media_type=EXPORT_TYPES[fmt],
         headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
+    )
+
+
+REPORT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+}
+
+
+@router.get("/statistics/{kind}.{fmt}", name="console.statistics.report")
+def statistics_report(
+    request: Request,
+    kind: str,
+    fmt: str,
+    staff: Annotated[Staff, permitted("console.statistics.report")],
+) -> Response:
+    """The monthly report (``?month=2026-11``) or the annual one (``?year=2026``), in the
+    language the link asks for (``?lang=en``)."""
+    if kind not in ReportKind.__members__.values() or fmt not in REPORT_TYPES:
+        raise HTTPException(404, "reports: monthly or annual; formats: html, pdf, csv, json")
+    zone = settings_of(request).zone
+    now = current_time(request)
+    today = local(now, zone).date()
+    params = request.query_params
+    try:
+        if kind == ReportKind.MONTHLY:
+            year, month = previous_month(today)
+            if params.get("month"):
+                year, month = (int(part) for part in params["month"].split("-"))
+            period = Period.month(year, month, zone)
+        else:
+            period = Period.year(int(params.get("year") or today.year - 1), zone)
+    except ValueError as exc:
+        raise HTTPException(400, "month looks like 2026-11, year like 2026") from exc
+    wording = wording_of(request)
+    report = reports.build(
+        staff.db, ReportKind(kind), period, hotline=settings_of(request).hotline_name, now=now
+    )
+    try:
+        body = reports.render(report, fmt, wording)
+    except PdfUnavailableError as exc:
+        raise HTTPException(503, str(exc)) from exc
+    return Response(
+        body,
+        media_type=REPORT_TYPES[fmt],
+        headers={
+            "content-disposition": f'attachment; filename="{reports.filename(report, fmt, wording)}"',
+            "content-language": wording.language.tag,
+            "cache-control": "no-store",
+        },
     )
