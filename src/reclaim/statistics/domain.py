@@ -190,36 +190,20 @@ class Table:
 
 # --- small cells --------------------------------------------------------------------------
 
-SUPPRESSED = "<{threshold}"
-
 
 def suppress(count: int, threshold: int) -> int | str:
-    """A public count: shown when it is 0 or at least ``threshold``, else ``<threshold``.
+    """A public count: 0 as it is; 1 to ``threshold - 1`` as ``<threshold``; anything
+    larger rounded to the nearest multiple of ``threshold`` (halves up).
 
-    Zero is shown: it singles nobody out.  Totals are suppressed the same way, and a
-    suppressed cell can not be recovered from a total because the public page shows
-    only one breakdown at a time whose other cells are suppressed too (see
-    :func:`suppress_breakdown`).
+    Rounding is what keeps a suppressed cell hidden where its table's total is shown:
+    the total minus the other cells is off by up to half a step per cell, so the hidden
+    count cannot be worked out by subtraction.
     """
-    if count == 0 or count >= threshold:
-        return count
-    return SUPPRESSED.format(threshold=threshold)
-
-
-def suppress_breakdown(counts: Sequence[int], threshold: int) -> list[int | str]:
-    """Suppress small cells of a breakdown whose total is shown; when exactly one cell is
-    suppressed it could be worked out as total minus the rest, so the next smallest
-    non-zero cell is suppressed as well (secondary suppression)."""
-    shown: list[int | str] = [suppress(c, threshold) for c in counts]
-    hidden = [i for i, value in enumerate(shown) if isinstance(value, str)]
-    if len(hidden) == 1:
-        others = sorted(
-            (c, i) for i, c in enumerate(counts) if i not in hidden and c > 0
-        )
-        if others:
-            _, index = others[0]
-            shown[index] = SUPPRESSED.format(threshold=threshold) if others[0][0] < threshold else f"≥{threshold}"
-    return shown
+    if count == 0:
+        return 0
+    if count < threshold:
+        return f"<{threshold}"
+    return ((2 * count + threshold) // (2 * threshold)) * threshold
 
 
 class FilterError(ValueError):

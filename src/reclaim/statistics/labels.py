@@ -130,3 +130,18 @@ CHART_COMPLIANCE = _(
     "Bar chart: for each platform, the percentage of removed pages that came down within "
     "the legal deadline; the table beside it gives the same figures."
 )
+
+OTHER_PLATFORMS = _("Other platforms")
+PUBLIC_MONTHS = _("Reports by month")
+PUBLIC_MONTHS_CHART = _(
+    "Bar chart: reports received each month; months with fewer than %(threshold)s reports "
+    "are drawn as zero. The table beside it gives the figures."
+)
+
+#: The public page's tables (one characteristic each).
+PUBLIC_TITLES = {
+    "cases_by_type": _("Cases by type of exploitation"),
+    "reports_by_age": TITLES["reports_by_age"],
+    "reports_by_reporter": TITLES["reports_by_reporter"],
+    "reports_by_channel": TITLES["reports_by_channel"],
+}

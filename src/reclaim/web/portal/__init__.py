@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from reclaim.web.csrf import csrf_protect
-from reclaim.web.portal import home, my_case, report
+from reclaim.web.portal import home, my_case, report, transparency
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-for _module in (home, report, my_case):
+for _module in (home, report, my_case, transparency):
     router.include_router(_module.router)
