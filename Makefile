@@ -33,7 +33,7 @@ install-test: $(BIN)/.installed-test
 run: install
 	@mkdir -p var
 	$(DEV) $(BIN)/reclaim db upgrade
-	$(DEV) $(BIN)/reclaim demo
+	$(DEV) $(BIN)/reclaim demo --synthetic-history 12
 	$(DEV) $(BIN)/reclaim serve
 
 lint: $(BIN)/.installed-test

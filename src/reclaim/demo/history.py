@@ -52,6 +52,7 @@ from reclaim.takedown.domain import (
 from reclaim.takedown.models import Notice, NoticeMedia, NoticePage
 
 MARK = "[synthetic]"
+SYNTHETIC_PREFIX = "SY-"
 PLATFORMS = (
     ("Synthetic Tube", 5),
     ("Synthetic Social", 4),
@@ -257,7 +258,7 @@ def _case(
     status = CaseStatus.RESOLVED if rng.random() < 0.6 else CaseStatus.AWAITING_REMOVAL
     yield t["cases"], {
         "id": case_id,
-        "number": f"SY-{n:010d}",
+        "number": f"{SYNTHETIC_PREFIX}{n:010d}",
         "pin_hash": "synthetic",
         "status": status,
         "urgent": urgent,
