@@ -15,12 +15,24 @@ from reclaim.cases import models as cases
 from reclaim.partners import models as partners
 from reclaim.platforms import models as platforms
 from reclaim.security import models as security
+from reclaim.statistics import models as statistics
 from reclaim.storage import models as storage
 from reclaim.storage.base import Base
 from reclaim.takedown import models as takedown
 
 #: The modules that declare tables, in no particular order.
-MODEL_MODULES = (accounts, audit, banks, cases, partners, platforms, security, storage, takedown)
+MODEL_MODULES = (
+    accounts,
+    audit,
+    banks,
+    cases,
+    partners,
+    platforms,
+    security,
+    storage,
+    takedown,
+    statistics,
+)
 
 metadata: MetaData = Base.metadata
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from reclaim.cases.domain import Classification
+from reclaim.domain.states import StateMachine
 
 # --- periods on the operator's clock ---------------------------------------------------
 
@@ -272,3 +273,24 @@ def _day(text: str, *, end: bool) -> date:
         following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
         return following - timedelta(days=1)
     return date.fromisoformat(text)
+
+
+# --- the monthly report by email ---------------------------------------------------------
+
+
+class MailingStatus(enum.StrEnum):
+    """One supervisor's copy of one monthly report email."""
+
+    PENDING = "pending"  # committed, not sent yet (or to be tried again)
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the retries; a person looks
+
+
+MAILING_MACHINE = StateMachine(
+    MailingStatus,
+    {
+        MailingStatus.PENDING: frozenset({MailingStatus.SENT, MailingStatus.FAILED}),
+        MailingStatus.SENT: frozenset(),
+        MailingStatus.FAILED: frozenset({MailingStatus.PENDING}),  # a person retries it
+    },
+)
