@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.accounts.domain import Role
 from reclaim.accounts.models import User
-from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
+from reclaim.audit.models import AuditEvent
 from reclaim.banks.banking import ensure_builtin_banks
 from reclaim.banks.domain import VERIFIED_BANKS, EntrySource
 from reclaim.banks.models import Bank, BankEntry, Signal
@@ -144,8 +145,16 @@ def make_history(
     cases_per_month: int = 60,
     seed: int = 15,
     record_views: bool = True,
+    notice_rate: float = 1.0,
+    bulk_views: bool = False,
 ) -> History:
-    """Create ``months`` months of synthetic history ending at ``end``."""
+    """Create ``months`` months of synthetic history ending at ``end``.
+
+    ``notice_rate``: the share of removable pages that get a notice (the benchmark's
+    proportions).  Case views go into the audit trail through ``audit.record`` (the
+    chain stays whole); ``bulk_views`` writes them directly, with placeholder hashes
+    that break the chain — only for a benchmark's throwaway database.
+    """
     rng = random.Random(seed)
     platforms = _platforms(session)
     analyst = _analyst(session)
@@ -177,7 +186,9 @@ def make_history(
     history = History(first=start, last=end)
     for n in range(total_cases):
         created = start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
-        for row in _case(rng, ids, t, n, created, platforms, analyst, end, banks, feed_rows, views):
+        for row in _case(
+            rng, ids, t, n, created, platforms, analyst, end, banks, feed_rows, views, notice_rate
+        ):
             table, values = row
             out.add(table, values)
         out.flush_if_full()
@@ -190,7 +201,21 @@ def make_history(
         for chunk in _chunks(feed_rows):
             session.execute(insert(BankEntry.__table__), chunk)
         out.counts["bank_entries"] = len(feed_rows)
-    if record_views:
+    if bulk_views:
+        top = int(session.scalar(select(func.max(AuditEvent.id))) or 0)
+        rows = [
+            {
+                "id": top + i + 1, "tag": AuditTag.CASE_VIEWED.value, "actor_type": ActorKind.USER,
+                "actor_id": analyst, "target_type": TargetKind.CASE, "target_id": case_id,
+                "details": {"synthetic": True}, "created_at": moment,
+                "prev_hash": "benchmark", "row_hash": f"benchmark-{top + i + 1}",
+            }  # fmt: skip
+            for i, (case_id, moment) in enumerate(views)
+        ]
+        for chunk in _chunks(rows):
+            session.execute(insert(AuditEvent.__table__), chunk)
+        out.counts["audit_events"] = len(rows)
+    elif record_views:
         for case_id, moment in sorted(views, key=lambda v: v[1]):
             audit.record(
                 session,
@@ -250,6 +275,7 @@ def _case(
     banks: dict[Any, Any],
     feed_rows: list[dict[str, Any]],
     views: list[tuple[int, datetime]],
+    notice_rate: float,
 ) -> Iterator[tuple[Table, dict[str, Any]]]:
     age = _pick(rng, ((AgeGroup.UNDER_18, 55), (AgeGroup.ADULT, 35), (AgeGroup.UNSURE, 10)))
     situation = _pick(rng, ((Situation.ONLINE, 70), (Situation.THREAT, 15), (Situation.BOTH, 15)))
@@ -292,10 +318,10 @@ def _case(
             "created_at": reported,
         }
         hash_only = rng.random() < 0.3
-        for i in range(rng.choice((1, 1, 2, 2, 3))):
+        for i in range(rng.choice((1, 2, 2, 2, 3))):
             yield from _item(
                 rng, ids, t, n, case_id, report_id, reported, hash_only, age, urgent,
-                platforms, analyst, end, banks, feed_rows, i + 10 * r,
+                platforms, analyst, end, banks, feed_rows, i + 10 * r, notice_rate,
             )  # fmt: skip
 
 
@@ -316,6 +342,7 @@ def _item(
     banks: dict[Any, Any],
     feed_rows: list[dict[str, Any]],
     index: int,
+    notice_rate: float = 1.0,
 ) -> Iterator[tuple[Table, dict[str, Any]]]:
     classification: Classification | None = _pick(rng, DECIDED)
     if classification in (Classification.CSAM, Classification.SELF_GENERATED_MINOR) and age is AgeGroup.ADULT:
@@ -380,7 +407,7 @@ def _item(
     )  # fmt: skip
     # The notice and what became of it.
     sent = decided + timedelta(minutes=rng.uniform(5, 120))
-    if sent >= end:
+    if sent >= end or (notice_rate < 1.0 and rng.random() >= notice_rate):
         return
     hours = DEFAULT_DEADLINE_HOURS.get(classification) or 72
     deadline = sent + timedelta(hours=hours)

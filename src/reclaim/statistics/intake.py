@@ -126,32 +126,27 @@ def intake_figures(session: Session, where: Filter) -> IntakeFigures:
         ).all()
         return {str(value): int(count) for value, count in rows}
 
-    url_items = (
-        select(func.count())
-        .where(Item.report_id == Report.id, Item.kind == ItemKind.URL)
-        .correlate(Report)
-        .scalar_subquery()
-    )
-    file_items = (
-        select(func.count())
-        .where(Item.report_id == Report.id, Item.kind == ItemKind.FILE)
-        .correlate(Report)
-        .scalar_subquery()
+    # The channel of each report: from its items, grouped once (no subquery per row).
+    per_report = (
+        select(
+            Report.id.label("id"),
+            func.max(case((Item.kind == ItemKind.URL, 1), else_=0)).label("urls"),
+            func.max(case((Item.kind == ItemKind.FILE, 1), else_=0)).label("files"),
+        )
+        .join(reports, reports.c.id == Report.id)
+        .outerjoin(Item, Item.report_id == Report.id)
+        .group_by(Report.id)
+        .subquery()
     )
     channel = case(
-        (url_items > 0, Channel.URL.value),
-        (file_items > 0, Channel.HASH_ONLY.value),
+        (per_report.c.urls > 0, Channel.URL.value),
+        (per_report.c.files > 0, Channel.HASH_ONLY.value),
         else_=Channel.EMPTY.value,
-    )
-    per_report = (
-        select(Report.id, channel.label("channel"))
-        .join(reports, reports.c.id == Report.id)
-        .subquery()
     )
     by_channel = {
         str(value): int(count)
         for value, count in session.execute(
-            select(per_report.c.channel, func.count()).group_by(per_report.c.channel)
+            select(channel.label("channel"), func.count()).group_by(channel)
         ).all()
     }
     return IntakeFigures(

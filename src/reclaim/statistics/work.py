@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
@@ -47,32 +47,46 @@ def _cases(where: Filter) -> Select[Any]:
 def work_figures(session: Session, where: Filter) -> WorkFigures:
     cases = _cases(where).subquery()
     urgency = case((Case.urgent.is_(True), "urgent"), else_="not_urgent")
+    # Each first moment is found for the period's cases only (the indexes on the
+    # audit trail's case views and on items by case lead there).
     first_view = (
         select(
-            AuditEvent.target_id.label("case_id"),
+            Case.id.label("case_id"),
+            urgency.label("u"),
+            Case.created_at.label("created_at"),
             func.min(AuditEvent.created_at).label("at"),
         )
-        .where(
-            AuditEvent.tag == AuditTag.CASE_VIEWED.value,
-            AuditEvent.target_type == TargetKind.CASE,
-            AuditEvent.actor_type == ActorKind.USER,
+        .join(cases, cases.c.id == Case.id)
+        .join(
+            AuditEvent,
+            and_(
+                AuditEvent.tag == AuditTag.CASE_VIEWED.value,
+                AuditEvent.target_id == Case.id,
+                AuditEvent.target_type == TargetKind.CASE,
+                AuditEvent.actor_type == ActorKind.USER,
+            ),
         )
-        .group_by(AuditEvent.target_id)
+        .group_by(Case.id, urgency, Case.created_at)
         .subquery()
     )
     first_decision = (
-        select(Item.case_id.label("case_id"), func.min(Decision.created_at).label("at"))
+        select(
+            Case.id.label("case_id"),
+            urgency.label("u"),
+            Case.created_at.label("created_at"),
+            func.min(Decision.created_at).label("at"),
+        )
+        .join(cases, cases.c.id == Case.id)
+        .join(Item, Item.case_id == Case.id)
         .join(Decision, Decision.item_id == Item.id)
-        .group_by(Item.case_id)
+        .group_by(Case.id, urgency, Case.created_at)
         .subquery()
     )
 
     def spread_of(first: Any) -> dict[str, Spread]:
         found = spreads(
             session,
-            select(urgency.label("u"), seconds_between(session, first.c.at, Case.created_at))
-            .join(cases, cases.c.id == Case.id)
-            .join(first, first.c.case_id == Case.id),
+            select(first.c.u, seconds_between(session, first.c.at, first.c.created_at)),
         )
         return {name: found.get(name, EMPTY_SPREAD) for name in URGENCY}
 
