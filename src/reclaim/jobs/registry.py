@@ -8,6 +8,7 @@ schedule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from huey import Huey
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reclaim.cases import tasks as case_tasks
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
+from reclaim.statistics import tasks as statistics_tasks
 from reclaim.takedown import tasks as takedown_tasks
 
 
@@ -25,6 +27,7 @@ class Tasks:
 
     cases: case_tasks.CaseTasks
     takedown: takedown_tasks.TakedownTasks
+    statistics: statistics_tasks.StatisticsTasks
 
 
 def register_tasks(
@@ -33,17 +36,22 @@ def register_tasks(
     sessions: sessionmaker[Session],
     *,
     clock: Clock = system_clock,
+    translate: Callable[[str], str] | None = None,
 ) -> Tasks:
     """Register Reclaim's tasks on ``huey``; calling it again returns the same tasks.
 
     ``clock``: the app's clock (the web app passes its own, so what its pages queue is
-    due for its tasks at the same moment)."""
+    due for its tasks at the same moment).  ``translate``: the default language's
+    translations, for what tasks write to people (the monthly statistics email)."""
     existing: Tasks | None = getattr(huey, "reclaim_tasks", None)
     if existing is not None:
         return existing
     tasks = Tasks(
         cases=case_tasks.register(huey, settings, sessions, clock=clock),
         takedown=takedown_tasks.register(huey, settings, sessions, clock=clock),
+        statistics=statistics_tasks.register(
+            huey, settings, sessions, clock=clock, translate=translate
+        ),
     )
     huey.reclaim_tasks = tasks
     return tasks
