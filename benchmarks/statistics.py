@@ -30,31 +30,31 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from reclaim.cases.models import Item, Report  # noqa: E402
-from reclaim.demo.history import make_history  # noqa: E402
-from reclaim.documents.words import Wording  # noqa: E402
-from reclaim.domain.languages import Language  # noqa: E402
-from reclaim.domain.times import zone_named  # noqa: E402
-from reclaim.migrations import upgrade  # noqa: E402
-from reclaim.statistics import exporting, presenting, reports  # noqa: E402
-from reclaim.statistics.domain import Filter, Period, previous_month  # noqa: E402
-from reclaim.statistics.figures import compute  # noqa: E402
-from reclaim.statistics.labels import LABELS  # noqa: E402
-from reclaim.statistics.public import public_figures, public_period  # noqa: E402
-from reclaim.storage.db import make_engine, make_session_factory  # noqa: E402
-from reclaim.takedown.models import Notice  # noqa: E402
-from reclaim.web.i18n import Catalogs  # noqa: E402
+from reclaim.cases.models import Item, Report
+from reclaim.demo.history import make_history
+from reclaim.documents.words import Wording
+from reclaim.domain.languages import Language
+from reclaim.domain.times import zone_named
+from reclaim.migrations import upgrade
+from reclaim.statistics import exporting, presenting, reports
+from reclaim.statistics.domain import Filter, Period, previous_month
+from reclaim.statistics.figures import compute
+from reclaim.statistics.labels import LABELS
+from reclaim.statistics.public import public_figures, public_period
+from reclaim.storage.db import make_engine, make_session_factory
+from reclaim.takedown.models import Notice
+from reclaim.web.i18n import Catalogs
 
 MONTHS = 24
 ITEMS_PER_REPORT = 2.0
@@ -129,13 +129,20 @@ def measure(name: str, url: str, reports_wanted: int, reuse: bool, repeat: int) 
             presenting.shown_tables(figures, zh)
 
         def monthly_pdf() -> None:
-            report = reports.build(session, reports.ReportKind.MONTHLY, month, hotline="Reclaim", now=END)
+            report = reports.build(
+                session, reports.ReportKind.MONTHLY, month, hotline="Reclaim", now=END
+            )
             reports.render(report, "pdf", en)
 
         views: list[tuple[str, Callable[[], Any]]] = [
             ("figures", lambda: compute(session, year, END)),
             ("console page", console_page),
-            ("public page", lambda: public_figures(session, public_period(today, ZONE, None), threshold=5, now=END)),
+            (
+                "public page",
+                lambda: public_figures(
+                    session, public_period(today, ZONE, None), threshold=5, now=END
+                ),
+            ),
             ("export json", lambda: exporting.json_bytes(compute(session, year, END))),
             ("export csv", lambda: exporting.csv_bytes(compute(session, year, END))),
             ("monthly report pdf", monthly_pdf),
@@ -153,7 +160,9 @@ def postgres_scratch(url: str, reuse: bool) -> str:
     server = make_engine(url, isolation_level="AUTOCOMMIT")
     name = "reclaim_bench_statistics"
     with server.connect() as connection:
-        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        )
         if exists and not reuse:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
             exists = None
@@ -187,7 +196,13 @@ def main() -> None:
         engine.dispose()
         measure("SQLite", url, args.reports, args.reuse, args.repeat)
     if args.postgres:
-        measure("PostgreSQL", postgres_scratch(args.postgres, args.reuse), args.reports, args.reuse, args.repeat)
+        measure(
+            "PostgreSQL",
+            postgres_scratch(args.postgres, args.reuse),
+            args.reports,
+            args.reuse,
+            args.repeat,
+        )
 
 
 if __name__ == "__main__":

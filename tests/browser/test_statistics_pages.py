@@ -49,7 +49,9 @@ def _charts_drawn(page: Page) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("language", ["zh_TW", "en"])
-def test_the_statistics_page_in_a_browser(browser: Browser, live: LiveServer, language: str) -> None:
+def test_the_statistics_page_in_a_browser(
+    browser: Browser, live: LiveServer, language: str
+) -> None:
     context = staff_context(browser, live, Role.SUPERVISOR, "Browser Supervisor")
     page = context.new_page()  # type: ignore[attr-defined]
     page.goto(live.url + f"/console/statistics?lang={language}")
@@ -69,7 +71,9 @@ def test_the_statistics_page_in_a_browser(browser: Browser, live: LiveServer, la
 
 
 @pytest.mark.parametrize("language", ["zh_TW", "en"])
-def test_the_transparency_page_in_a_browser(browser: Browser, live: LiveServer, language: str) -> None:
+def test_the_transparency_page_in_a_browser(
+    browser: Browser, live: LiveServer, language: str
+) -> None:
     context = browser.new_context()
     page = context.new_page()
     page.goto(live.url + f"/transparency?lang={language}")

@@ -92,10 +92,20 @@ def test_removal_figures_match_the_twin(history: Session) -> None:
         for name, expected in slow.items():
             row = sql[name]
             for field in (
-                "notices", "pages", "removed", "partially_removed", "refused", "expired",
-                "media", "media_removed", "overdue", "removed_with_deadline",
-                "within_deadline", "reuploads", "bands",
-            ):  # fmt: skip
+                "notices",
+                "pages",
+                "removed",
+                "partially_removed",
+                "refused",
+                "expired",
+                "media",
+                "media_removed",
+                "overdue",
+                "removed_with_deadline",
+                "within_deadline",
+                "reuploads",
+                "bands",
+            ):
                 assert getattr(row, field) == expected[field], (name, field, where)
             same_spread(row.time_to_removal, expected["time"])
 
@@ -111,7 +121,10 @@ def test_work_figures_match_the_twin(history: Session) -> None:
 
 def test_bank_figures_match_the_twin(history: Session) -> None:
     for where in filters(history):
-        sql = {(r.bank, r.category, r.month): (r.added, r.withdrawn) for r in bank_figures(history, where)}
+        sql = {
+            (r.bank, r.category, r.month): (r.added, r.withdrawn)
+            for r in bank_figures(history, where)
+        }
         assert sql == twin.banks(history, where)
         assert sql
 

@@ -3,10 +3,9 @@ and PDFium, the font inside, the charts drawn; CSV with a byte-order mark."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
-
-import re
 
 import pytest
 from sqlalchemy.orm import Session
@@ -34,7 +33,11 @@ def october(session: Session) -> reports.Report:
     make_history(session, months=3, end=NOW, cases_per_month=30, seed=11)
     session.commit()
     return reports.build(
-        session, reports.ReportKind.MONTHLY, Period.month(2026, 10, TAIPEI), hotline="Reclaim", now=NOW
+        session,
+        reports.ReportKind.MONTHLY,
+        Period.month(2026, 10, TAIPEI),
+        hotline="Reclaim",
+        now=NOW,
     )
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import typer
 from sqlalchemy import select
 
-import typer
-
+from reclaim.cases.models import Case
 from reclaim.cli.app import app
 from reclaim.cli.context import console, database, fail, settings
 from reclaim.demo.history import SYNTHETIC_PREFIX, make_history
 from reclaim.demo.seed import load_demo
-from reclaim.cases.models import Case
 from reclaim.security.field_crypto import field_cipher
 
 

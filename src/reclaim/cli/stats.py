@@ -27,7 +27,7 @@ class Output(StrEnum):
 
 
 @app.command("stats")
-def stats(
+def stats(  # noqa: PLR0917 - typer options
     first: str = typer.Option(None, "--from", help="First day (2026-01-01) or month (2026-01)."),
     last: str = typer.Option(None, "--to", help="Last day or month; default: today."),
     platform: int = typer.Option(None, help="Only this platform's notices (its number)."),
@@ -70,5 +70,7 @@ def stats(
         for column in shown.columns:
             view.add_column(column)
         for row in shown.rows:
-            view.add_row(*("" if cell is None else str(getattr(cell, "value", cell)) for cell in row))
+            view.add_row(
+                *("" if cell is None else str(getattr(cell, "value", cell)) for cell in row)
+            )
         console.print(view)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
@@ -78,6 +78,8 @@ REMOVAL_HOURS = {  # median-ish hours to removal, per platform
     "Synthetic Chat": 30.0,
 }
 CHUNK = 20_000
+BANK_ENTRIES: Table = BankEntry.__table__  # type: ignore[assignment]
+AUDIT_EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -137,7 +139,7 @@ class _Writer:
                 rows.clear()
 
 
-def make_history(
+def make_history(  # noqa: C901 - one pass over the cases, then the bulk writes
     session: Session,
     *,
     months: int,
@@ -155,10 +157,12 @@ def make_history(
     chain stays whole); ``bulk_views`` writes them directly, with placeholder hashes
     that break the chain — only for a benchmark's throwaway database.
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible by seed
     platforms = _platforms(session)
     analyst = _analyst(session)
-    banks = {b.category: b.id for b in ensure_builtin_banks(session) if b.category is not None}
+    banks: dict[Any, Any] = {
+        b.category: b.id for b in ensure_builtin_banks(session) if b.category is not None
+    }
     for category, name in VERIFIED_BANKS.items():
         banks.setdefault(category, session.scalar(select(Bank.id).where(Bank.name == name)))
     session.flush()
@@ -169,7 +173,7 @@ def make_history(
     total_cases = months * cases_per_month
     views: list[tuple[int, datetime]] = []
     feed_rows: list[dict[str, Any]] = []
-    t = {
+    t: dict[str, Any] = {
         "cases": Case.__table__,
         "reports": Report.__table__,
         "pages": Page.__table__,
@@ -186,10 +190,9 @@ def make_history(
     history = History(first=start, last=end)
     for n in range(total_cases):
         created = start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
-        for row in _case(
+        for table, values in _case(
             rng, ids, t, n, created, platforms, analyst, end, banks, feed_rows, views, notice_rate
         ):
-            table, values = row
             out.add(table, values)
         out.flush_if_full()
     out.flush()
@@ -199,21 +202,27 @@ def make_history(
         for offset, row in enumerate(feed_rows):
             row["change_seq"] = first + offset
         for chunk in _chunks(feed_rows):
-            session.execute(insert(BankEntry.__table__), chunk)
+            session.execute(insert(BANK_ENTRIES), chunk)
         out.counts["bank_entries"] = len(feed_rows)
     if bulk_views:
         top = int(session.scalar(select(func.max(AuditEvent.id))) or 0)
         rows = [
             {
-                "id": top + i + 1, "tag": AuditTag.CASE_VIEWED.value, "actor_type": ActorKind.USER,
-                "actor_id": analyst, "target_type": TargetKind.CASE, "target_id": case_id,
-                "details": {"synthetic": True}, "created_at": moment,
-                "prev_hash": "benchmark", "row_hash": f"benchmark-{top + i + 1}",
-            }  # fmt: skip
+                "id": top + i + 1,
+                "tag": AuditTag.CASE_VIEWED.value,
+                "actor_type": ActorKind.USER,
+                "actor_id": analyst,
+                "target_type": TargetKind.CASE,
+                "target_id": case_id,
+                "details": {"synthetic": True},
+                "created_at": moment,
+                "prev_hash": "benchmark",
+                "row_hash": f"benchmark-{top + i + 1}",
+            }
             for i, (case_id, moment) in enumerate(views)
         ]
         for chunk in _chunks(rows):
-            session.execute(insert(AuditEvent.__table__), chunk)
+            session.execute(insert(AUDIT_EVENTS), chunk)
         out.counts["audit_events"] = len(rows)
     elif record_views:
         for case_id, moment in sorted(views, key=lambda v: v[1]):
@@ -223,13 +232,17 @@ def make_history(
                 actor=audit.Actor.user(analyst),
                 target=(TargetKind.CASE, case_id),
                 details={"synthetic": True},
-                clock=lambda moment=moment: moment,
+                clock=_at(moment),
             )
         out.counts["audit_events"] = len(views)
-    _move_sequences(session, [*t.values(), BankEntry.__table__])
+    _move_sequences(session, [*t.values(), BANK_ENTRIES])
     session.flush()
     history.counts = out.counts
     return history
+
+
+def _at(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -263,7 +276,7 @@ def _analyst(session: Session) -> int:
     return user.id
 
 
-def _case(
+def _case(  # noqa: PLR0917 - the generator's state, passed along
     rng: random.Random,
     ids: _Ids,
     t: dict[str, Table],
@@ -282,50 +295,71 @@ def _case(
     urgent = situation.is_threat and rng.random() < 0.8
     case_id = ids.take(t["cases"])
     status = CaseStatus.RESOLVED if rng.random() < 0.6 else CaseStatus.AWAITING_REMOVAL
-    yield t["cases"], {
-        "id": case_id,
-        "number": f"{SYNTHETIC_PREFIX}{n:010d}",
-        "pin_hash": "synthetic",
-        "status": status,
-        "urgent": urgent,
-        "created_at": created,
-        "updated_at": created,
-    }
+    yield (
+        t["cases"],
+        {
+            "id": case_id,
+            "number": f"{SYNTHETIC_PREFIX}{n:010d}",
+            "pin_hash": "synthetic",
+            "status": status,
+            "urgent": urgent,
+            "created_at": created,
+            "updated_at": created,
+        },
+    )
     look = created + timedelta(hours=rng.lognormvariate(-0.5 if urgent else 1.5, 1.0))
     if look < end:
         views.append((case_id, look))
     for r in range(1 if rng.random() < 0.9 else 2):
         report_id = ids.take(t["reports"])
         reported = created + timedelta(hours=r * rng.uniform(1, 48))
-        yield t["reports"], {
-            "id": report_id,
-            "case_id": case_id,
-            "idempotency_key": f"synthetic-{n}-{r}",
-            "reporter_role": _pick(
-                rng,
-                (
-                    (ReporterRole.SELF, 50),
-                    (ReporterRole.GUARDIAN, 20),
-                    (ReporterRole.PROFESSIONAL, 15),
-                    (ReporterRole.OTHER, 15),
+        yield (
+            t["reports"],
+            {
+                "id": report_id,
+                "case_id": case_id,
+                "idempotency_key": f"synthetic-{n}-{r}",
+                "reporter_role": _pick(
+                    rng,
+                    (
+                        (ReporterRole.SELF, 50),
+                        (ReporterRole.GUARDIAN, 20),
+                        (ReporterRole.PROFESSIONAL, 15),
+                        (ReporterRole.OTHER, 15),
+                    ),
                 ),
-            ),
-            "age_group": age,
-            "situation": situation,
-            "description": f"{MARK} generated report",
-            "contact_consent": False,
-            "language": "zh_TW" if rng.random() < 0.85 else "en",
-            "created_at": reported,
-        }
+                "age_group": age,
+                "situation": situation,
+                "description": f"{MARK} generated report",
+                "contact_consent": False,
+                "language": "zh_TW" if rng.random() < 0.85 else "en",
+                "created_at": reported,
+            },
+        )
         hash_only = rng.random() < 0.3
         for i in range(rng.choice((1, 2, 2, 2, 3))):
             yield from _item(
-                rng, ids, t, n, case_id, report_id, reported, hash_only, age, urgent,
-                platforms, analyst, end, banks, feed_rows, i + 10 * r, notice_rate,
-            )  # fmt: skip
+                rng,
+                ids,
+                t,
+                n,
+                case_id,
+                report_id,
+                reported,
+                hash_only,
+                age,
+                urgent,
+                platforms,
+                analyst,
+                end,
+                banks,
+                feed_rows,
+                i + 10 * r,
+                notice_rate,
+            )
 
 
-def _item(
+def _item(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one item's whole story, in order
     rng: random.Random,
     ids: _Ids,
     t: dict[str, Table],
@@ -345,7 +379,10 @@ def _item(
     notice_rate: float = 1.0,
 ) -> Iterator[tuple[Table, dict[str, Any]]]:
     classification: Classification | None = _pick(rng, DECIDED)
-    if classification in (Classification.CSAM, Classification.SELF_GENERATED_MINOR) and age is AgeGroup.ADULT:
+    if (
+        classification in (Classification.CSAM, Classification.SELF_GENERATED_MINOR)
+        and age is AgeGroup.ADULT
+    ):
         classification = Classification.ADULT_NCII
     decided = reported + timedelta(hours=rng.lognormvariate(0.0 if urgent else 2.0, 0.8))
     if decided >= end:
@@ -356,55 +393,80 @@ def _item(
     if not hash_only:
         platform = _pick(rng, tuple((p, p[2]) for p in platforms))
         page_id = ids.take(t["pages"])
-        yield t["pages"], {
-            "id": page_id,
-            "url": f"https://{platform[1].lower().replace(' ', '-')}.synthetic.example/p/{n}-{index}",
-            "platform_id": platform[0],
+        yield (
+            t["pages"],
+            {
+                "id": page_id,
+                "url": f"https://{_host(platform[1])}/p/{n}-{index}",
+                "platform_id": platform[0],
+                "created_at": reported,
+            },
+        )
+    yield (
+        t["items"],
+        {
+            "id": item_id,
+            "case_id": case_id,
+            "report_id": report_id,
+            "kind": ItemKind.FILE if hash_only else ItemKind.URL,
+            "url": None if hash_only else f"https://synthetic.example/p/{n}-{index}",
+            "page_id": page_id,
+            "media_kind": MediaKind.IMAGE if hash_only else None,
             "created_at": reported,
-        }
-    yield t["items"], {
-        "id": item_id,
-        "case_id": case_id,
-        "report_id": report_id,
-        "kind": ItemKind.FILE if hash_only else ItemKind.URL,
-        "url": None if hash_only else f"https://synthetic.example/p/{n}-{index}",
-        "page_id": page_id,
-        "media_kind": MediaKind.IMAGE if hash_only else None,
-        "created_at": reported,
-        "classification": classification,
-    }
+            "classification": classification,
+        },
+    )
     if classification is None:
         return
-    yield t["decisions"], {
-        "id": ids.take(t["decisions"]),
-        "item_id": item_id,
-        "analyst_id": analyst,
-        "classification": classification,
-        "reason": MARK,
-        "status": DecisionStatus.RECORDED,
-        "created_at": decided,
-    }
+    yield (
+        t["decisions"],
+        {
+            "id": ids.take(t["decisions"]),
+            "item_id": item_id,
+            "analyst_id": analyst,
+            "classification": classification,
+            "reason": MARK,
+            "status": DecisionStatus.RECORDED,
+            "created_at": decided,
+        },
+    )
     if platform is None or page_id is None or not classification.calls_for_removal:
         return
     # The picture on the page, its hash and its verified bank entry.
     media_id = ids.take(t["media"])
     digest = hashlib.sha256(f"synthetic-{n}-{index}".encode()).hexdigest()
     signal_id = ids.take(t["signals"])
-    yield t["media"], {
-        "id": media_id, "page_id": page_id, "origin": MediaOrigin.FETCHED,
-        "kind": MediaKind.IMAGE, "url": None, "sha256": digest, "first_seen_at": decided,
-    }  # fmt: skip
-    yield t["signals"], {"id": signal_id, "type": SignalType.SHA256, "value": digest, "created_at": decided}
+    yield (
+        t["media"],
+        {
+            "id": media_id,
+            "page_id": page_id,
+            "origin": MediaOrigin.FETCHED,
+            "kind": MediaKind.IMAGE,
+            "url": None,
+            "sha256": digest,
+            "first_seen_at": decided,
+        },
+    )
+    yield (
+        t["signals"],
+        {"id": signal_id, "type": SignalType.SHA256, "value": digest, "created_at": decided},
+    )
     yield t["media_signals"], {"media_id": media_id, "signal_id": signal_id, "quality": None}
     category = classification.category
     withdrawn = decided + timedelta(days=rng.uniform(5, 60)) if rng.random() < 0.03 else None
     feed_rows.append(
         {
-            "bank_id": banks[category], "signal_id": signal_id, "verified": True,
-            "category": category, "source": EntrySource.DECISION, "source_ref": MARK,
-            "added_at": decided, "withdrawn_at": withdrawn if withdrawn and withdrawn < end else None,
+            "bank_id": banks[category],
+            "signal_id": signal_id,
+            "verified": True,
+            "category": category,
+            "source": EntrySource.DECISION,
+            "source_ref": MARK,
+            "added_at": decided,
+            "withdrawn_at": withdrawn if withdrawn and withdrawn < end else None,
         }
-    )  # fmt: skip
+    )
     # The notice and what became of it.
     sent = decided + timedelta(minutes=rng.uniform(5, 120))
     if sent >= end or (notice_rate < 1.0 and rng.random() >= notice_rate):
@@ -435,41 +497,85 @@ def _item(
     else:
         status = NoticeStatus.SENT
     notice_id = ids.take(t["notices"])
-    yield t["notices"], {
-        "id": notice_id, "reference": f"SYN-{notice_id:010d}", "platform_id": platform[0],
-        "kind": NoticeKind.CONTENT, "status": status, "language": "zh_TW",
-        "created_at": decided, "queued_at": sent, "sent_at": sent, "deadline_at": deadline,
-        "reminders_sent": 0, "subject": MARK, "text": MARK,
-        "resolved_at": removed_at,
-    }  # fmt: skip
+    yield (
+        t["notices"],
+        {
+            "id": notice_id,
+            "reference": f"SYN-{notice_id:010d}",
+            "platform_id": platform[0],
+            "kind": NoticeKind.CONTENT,
+            "status": status,
+            "language": "zh_TW",
+            "created_at": decided,
+            "queued_at": sent,
+            "sent_at": sent,
+            "deadline_at": deadline,
+            "reminders_sent": 0,
+            "subject": MARK,
+            "text": MARK,
+            "resolved_at": removed_at,
+        },
+    )
     notice_page_id = ids.take(t["notice_pages"])
-    yield t["notice_pages"], {
-        "id": notice_page_id, "notice_id": notice_id, "page_id": page_id,
-        "classification": classification, "outcome": outcome, "removed_at": removed_at,
-        "checks_done": 1,
-    }  # fmt: skip
-    yield t["notice_media"], {
-        "id": ids.take(t["notice_media"]), "notice_page_id": notice_page_id, "media_id": media_id,
-        "outcome": MediaOutcome.REMOVED if removed_at else MediaOutcome.PENDING,
-        "baseline_sha256": digest, "removed_at": removed_at,
-    }  # fmt: skip
+    yield (
+        t["notice_pages"],
+        {
+            "id": notice_page_id,
+            "notice_id": notice_id,
+            "page_id": page_id,
+            "classification": classification,
+            "outcome": outcome,
+            "removed_at": removed_at,
+            "checks_done": 1,
+        },
+    )
+    yield (
+        t["notice_media"],
+        {
+            "id": ids.take(t["notice_media"]),
+            "notice_page_id": notice_page_id,
+            "media_id": media_id,
+            "outcome": MediaOutcome.REMOVED if removed_at else MediaOutcome.PENDING,
+            "baseline_sha256": digest,
+            "removed_at": removed_at,
+        },
+    )
     if removed_at is not None and rng.random() < 0.05:
         # The same picture turns up again elsewhere, after its removal.
         again = removed_at + timedelta(days=rng.uniform(1, 20))
         if again < end:
             other = _pick(rng, tuple((p, p[2]) for p in platforms))
             other_page = ids.take(t["pages"])
-            yield t["pages"], {
-                "id": other_page,
-                "url": f"https://{other[1].lower().replace(' ', '-')}.synthetic.example/again/{n}-{index}",
-                "platform_id": other[0], "created_at": again,
-            }  # fmt: skip
+            yield (
+                t["pages"],
+                {
+                    "id": other_page,
+                    "url": f"https://{_host(other[1])}/again/{n}-{index}",
+                    "platform_id": other[0],
+                    "created_at": again,
+                },
+            )
             other_media = ids.take(t["media"])
-            yield t["media"], {
-                "id": other_media, "page_id": other_page, "origin": MediaOrigin.FETCHED,
-                "kind": MediaKind.IMAGE, "url": None, "sha256": digest, "first_seen_at": again,
-            }  # fmt: skip
-            yield t["media_signals"], {"media_id": other_media, "signal_id": signal_id, "quality": None}
+            yield (
+                t["media"],
+                {
+                    "id": other_media,
+                    "page_id": other_page,
+                    "origin": MediaOrigin.FETCHED,
+                    "kind": MediaKind.IMAGE,
+                    "url": None,
+                    "sha256": digest,
+                    "first_seen_at": again,
+                },
+            )
+            yield (
+                t["media_signals"],
+                {"media_id": other_media, "signal_id": signal_id, "quality": None},
+            )
+
+
+def _host(platform: str) -> str:
+    return f"{platform.lower().replace(' ', '-')}.synthetic.example"
 
 
 def _move_sequences(session: Session, tables: list[Table]) -> None:
@@ -478,9 +584,9 @@ def _move_sequences(session: Session, tables: list[Table]) -> None:
     for table in tables:
         if "id" not in table.c:
             continue
-        session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
-            )
+        # Table names come from the models, not from input.
+        statement = (
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
+            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
         )
+        session.execute(text(statement))

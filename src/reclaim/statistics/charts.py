@@ -17,17 +17,18 @@ import base64
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
-from reclaim.documents.fonts import DOCUMENT_FONT  # noqa: E402
+from reclaim.documents.fonts import DOCUMENT_FONT
 
 #: Colours from the Okabe–Ito palette: distinguishable with colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
-RC = {
+RC: Any = {
     "svg.fonttype": "none",
     "svg.hashsalt": "reclaim",  # the same figures give the same SVG
     "font.family": [DOCUMENT_FONT.name, "DejaVu Sans", "sans-serif"],
@@ -65,11 +66,12 @@ def bars(
         height = max(2.6, 0.42 * len(categories) + 1.4) if horizontal else 3.2
         figure = Figure(figsize=(width, height), layout="constrained")
         axes = figure.subplots()
-        positions = list(range(len(categories)))
+        positions: list[float] = [float(p) for p in range(len(categories))]
         base = [0.0] * len(categories)
         count = max(len(series), 1)
         for index, (name, values) in enumerate(series):
             colour = PALETTE[index % len(PALETTE)]
+            offsets: list[float]
             if stacked:
                 offsets, size = positions, 0.7
             else:
@@ -77,9 +79,13 @@ def bars(
                 offsets = [p - 0.4 + size * (index + 0.5) for p in positions]
             data = [float(v) for v in values]
             if horizontal:
-                axes.barh(offsets, data, size, left=base if stacked else None, label=name, color=colour)
+                axes.barh(
+                    offsets, data, size, left=base if stacked else None, label=name, color=colour
+                )
             else:
-                axes.bar(offsets, data, size, bottom=base if stacked else None, label=name, color=colour)
+                axes.bar(
+                    offsets, data, size, bottom=base if stacked else None, label=name, color=colour
+                )
             if stacked:
                 base = [b + v for b, v in zip(base, data, strict=True)]
         if horizontal:

@@ -120,7 +120,9 @@ class Spread:
     max_hours: float | None
 
     @classmethod
-    def from_seconds(cls, count: int, median: float | None, p90: float | None, top: float | None) -> Spread:
+    def from_seconds(
+        cls, count: int, median: float | None, p90: float | None, top: float | None
+    ) -> Spread:
         def hours(value: float | None) -> float | None:
             return None if value is None else round(float(value) / 3600, 2)
 
@@ -211,7 +213,7 @@ class FilterError(ValueError):
     """A filter a person typed that does not make sense (said in plain words)."""
 
 
-def parse_filter(
+def parse_filter(  # noqa: C901 - one check per option, each with its own message
     *,
     first: str | None,
     last: str | None,
@@ -248,7 +250,7 @@ def parse_filter(
     platform: int | None = None
     if platform_id not in (None, ""):
         try:
-            platform = int(platform_id)  # type: ignore[arg-type]
+            platform = int(platform_id)
         except ValueError as exc:
             raise FilterError("a platform is given by its number") from exc
     flag = {"": None, None: None, "yes": True, "no": False, "true": True, "false": False}

@@ -76,7 +76,7 @@ def tables(figures: Figures) -> list[Table]:
     intake = figures.intake
     months = figures.where.period.months()
     by_type_month = intake.type_by_month
-    result = [
+    return [
         Table(
             "reports_by_month",
             ("month", "reports", "cases"),
@@ -122,18 +122,42 @@ def tables(figures: Figures) -> list[Table]:
         Table(
             "removal_by_platform",
             (
-                "platform", "notices", "pages", "removed", "partially_removed", "refused",
-                "expired", "media", "media_removed", "overdue", "median_hours", "p90_hours",
-                "max_hours", "removed_with_deadline", "within_deadline",
-                "within_deadline_share", "reuploads",
-            ),  # fmt: skip
+                "platform",
+                "notices",
+                "pages",
+                "removed",
+                "partially_removed",
+                "refused",
+                "expired",
+                "media",
+                "media_removed",
+                "overdue",
+                "median_hours",
+                "p90_hours",
+                "max_hours",
+                "removed_with_deadline",
+                "within_deadline",
+                "within_deadline_share",
+                "reuploads",
+            ),
             tuple(
                 (
-                    r.platform, r.notices, r.pages, r.removed, r.partially_removed, r.refused,
-                    r.expired, r.media, r.media_removed, r.overdue, *_spread(r.time_to_removal),
-                    r.removed_with_deadline, r.within_deadline,
-                    _share(r.within_deadline, r.removed_with_deadline), r.reuploads,
-                )  # fmt: skip
+                    r.platform,
+                    r.notices,
+                    r.pages,
+                    r.removed,
+                    r.partially_removed,
+                    r.refused,
+                    r.expired,
+                    r.media,
+                    r.media_removed,
+                    r.overdue,
+                    *_spread(r.time_to_removal),
+                    r.removed_with_deadline,
+                    r.within_deadline,
+                    _share(r.within_deadline, r.removed_with_deadline),
+                    r.reuploads,
+                )
                 for r in figures.removal
             ),
             notes=('platform "" is every platform together',),
@@ -159,7 +183,9 @@ def tables(figures: Figures) -> list[Table]:
         Table(
             "bank_entries",
             ("bank", "category", "month", "added", "withdrawn"),
-            tuple((b.bank, Category(b.category), b.month, b.added, b.withdrawn) for b in figures.banks),
+            tuple(
+                (b.bank, Category(b.category), b.month, b.added, b.withdrawn) for b in figures.banks
+            ),
         ),
         Table(
             "partner_feedback",
@@ -167,4 +193,3 @@ def tables(figures: Figures) -> list[Table]:
             tuple((f.platform, FeedbackOutcome(f.outcome), f.count) for f in figures.feedback),
         ),
     ]
-    return result

@@ -46,9 +46,7 @@ def _reports(where: Filter) -> Select[Any]:
         )
     if where.classification is not None:
         query = query.where(
-            exists().where(
-                Item.report_id == Report.id, Item.classification == where.classification
-            )
+            exists().where(Item.report_id == Report.id, Item.classification == where.classification)
         )
     return query
 
@@ -88,7 +86,7 @@ def intake_figures(session: Session, where: Filter) -> IntakeFigures:
     urgent_cases = sum(int(urgent or 0) for _, _, urgent in case_rows)
 
     counted = [c.value for c in COUNTED_TYPES]
-    typed_reports = dict(
+    typed_reports: dict[Any, int] = dict(
         session.execute(
             select(Item.classification, func.count(func.distinct(Item.report_id)))
             .join(reports, reports.c.id == Item.report_id)
@@ -96,7 +94,7 @@ def intake_figures(session: Session, where: Filter) -> IntakeFigures:
             .group_by(Item.classification)
         ).all()
     )
-    typed_cases = dict(
+    typed_cases: dict[Any, int] = dict(
         session.execute(
             select(Item.classification, func.count(func.distinct(Item.case_id)))
             .join(cases, cases.c.id == Item.case_id)
@@ -120,9 +118,7 @@ def intake_figures(session: Session, where: Filter) -> IntakeFigures:
 
     def report_breakdown(column: Any) -> dict[str, int]:
         rows = session.execute(
-            select(column, func.count())
-            .join(reports, reports.c.id == Report.id)
-            .group_by(column)
+            select(column, func.count()).join(reports, reports.c.id == Report.id).group_by(column)
         ).all()
         return {str(value): int(count) for value, count in rows}
 

@@ -83,7 +83,7 @@ def message_for(
     figures = compute(session, Filter(Period.month(year, month, wording.zone)), now)
     overall = figures.overall
     median = overall.time_to_removal.median_hours
-    values = (
+    values: tuple[dict[str, object], ...] = (
         {"value": figures.intake.reports},
         {"value": figures.intake.cases, "urgent": figures.intake.urgent_cases},
         {"value": overall.pages, "removed": overall.removed},
@@ -92,7 +92,11 @@ def message_for(
     )
     url = f"{settings.base_url.rstrip('/')}/console/statistics/monthly.pdf?month={outgoing.period}"
     text = "\n".join(
-        [*(wording.say(line, **v) for line, v in zip(LINES, values, strict=True)), "", wording.say(LINK, url=url)]
+        [
+            *(wording.say(line, **v) for line, v in zip(LINES, values, strict=True)),
+            "",
+            wording.say(LINK, url=url),
+        ]
     )
     return EmailMessage(
         from_addr=settings.mail_from,

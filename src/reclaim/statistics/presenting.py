@@ -28,7 +28,7 @@ def statistics_wording(wording: Wording) -> Wording:
     return dataclasses.replace(wording, labels=labels.LABELS)
 
 
-def cell_text(column: str, cell: object, wording: Wording) -> str:
+def cell_text(column: str, cell: object, wording: Wording) -> str:  # noqa: PLR0911
     if cell is None:
         return "—"
     if isinstance(cell, enum.Enum):
@@ -76,9 +76,7 @@ def charts(figures: Figures, wording: Wording) -> list[Chart]:
     trend = Chart(
         key="trend",
         title=words.say(labels.TITLES["cases_by_type_and_month"]),
-        description=words.say(
-            labels.CHART_TREND, first=months[0], last=months[-1]
-        ),
+        description=words.say(labels.CHART_TREND, first=months[0], last=months[-1]),
         svg=bars(months, trend_series),
         header=(words.say(labels.COLUMNS["month"]), *type_names),
         rows=tuple((m, *(str(s[1][i]) for s in trend_series)) for i, m in enumerate(months)),
@@ -86,9 +84,7 @@ def charts(figures: Figures, wording: Wording) -> list[Chart]:
     platforms = figures.platforms
     names = [p.platform for p in platforms]
     band_names = [words.say(labels.BANDS[b]) for b in BAND_NAMES]
-    band_series = [
-        (band_names[i], [p.bands[i] for p in platforms]) for i in range(len(BAND_NAMES))
-    ]
+    band_series = [(band_names[i], [p.bands[i] for p in platforms]) for i in range(len(BAND_NAMES))]
     removal = Chart(
         key="time_to_removal",
         title=words.say(labels.TITLES["removal_time_bands"]),
@@ -102,7 +98,12 @@ def charts(figures: Figures, wording: Wording) -> list[Chart]:
         key="compliance",
         title=words.say(labels.CHART_COMPLIANCE_TITLE),
         description=words.say(labels.CHART_COMPLIANCE),
-        svg=bars(names, [(words.say(labels.COLUMNS["within_deadline_share"]), shares)], horizontal=True, percent=True),
+        svg=bars(
+            names,
+            [(words.say(labels.COLUMNS["within_deadline_share"]), shares)],
+            horizontal=True,
+            percent=True,
+        ),
         header=(
             words.say(labels.COLUMNS["platform"]),
             words.say(labels.COLUMNS["within_deadline"]),

@@ -92,9 +92,7 @@ def public_figures(
             name=p.platform,
             pages=suppress(p.pages, threshold),
             removed=suppress(p.removed, threshold),
-            within_deadline_share=(
-                p.compliance if p.removed_with_deadline >= threshold else None
-            ),
+            within_deadline_share=(p.compliance if p.removed_with_deadline >= threshold else None),
             median_hours=(
                 p.time_to_removal.median_hours if p.time_to_removal.count >= threshold else None
             ),
@@ -122,9 +120,13 @@ def public_figures(
         by_type=_breakdown(
             list(COUNTED_TYPES), [intake.by_type[c.value][1] for c in COUNTED_TYPES], threshold
         ),
-        by_age=_breakdown(list(AgeGroup), [intake.by_age.get(a.value, 0) for a in AgeGroup], threshold),
+        by_age=_breakdown(
+            list(AgeGroup), [intake.by_age.get(a.value, 0) for a in AgeGroup], threshold
+        ),
         by_reporter=_breakdown(
-            list(ReporterRole), [intake.by_reporter.get(r.value, 0) for r in ReporterRole], threshold
+            list(ReporterRole),
+            [intake.by_reporter.get(r.value, 0) for r in ReporterRole],
+            threshold,
         ),
         by_channel=_breakdown(
             list(Channel), [intake.by_channel.get(c.value, 0) for c in Channel], threshold

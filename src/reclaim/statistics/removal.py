@@ -67,7 +67,7 @@ class RemovalFigures:
 def _noticed(where: Filter) -> Select[Any]:
     """(notice page id, platform name) of every page the filter counts."""
     period = where.period
-    query = (
+    query: Any = (
         select(NoticePage.id.label("id"), Platform.name.label("platform"))
         .join(Notice, Notice.id == NoticePage.notice_id)
         .join(Platform, Platform.id == Notice.platform_id)
@@ -82,7 +82,7 @@ def _noticed(where: Filter) -> Select[Any]:
         query = query.where(Notice.platform_id == where.platform_id)
     if where.classification is not None:
         query = query.where(NoticePage.classification == where.classification)
-    return query
+    return query  # type: ignore[no-any-return]
 
 
 def removal_figures(session: Session, where: Filter, now: datetime) -> list[RemovalFigures]:
@@ -90,9 +90,7 @@ def removal_figures(session: Session, where: Filter, now: datetime) -> list[Remo
     "")."""
     per_platform = _figures(session, where, now, by_platform=True)
     overall = _figures(session, where, now, by_platform=False)
-    return [per_platform[name] for name in sorted(per_platform)] + [
-        overall.get("", _empty(""))
-    ]
+    return [per_platform[name] for name in sorted(per_platform)] + [overall.get("", _empty(""))]
 
 
 def _empty(platform: str) -> RemovalFigures:
@@ -136,8 +134,8 @@ def _figures(
         .group_by(*([noticed.c.platform] if by_platform else []))
     ).all()
 
-    media_rows = dict(
-        (row[0], (int(row[1]), int(row[2] or 0)))
+    media_rows = {
+        row[0]: (int(row[1]), int(row[2] or 0))
         for row in session.execute(
             select(
                 key,
@@ -148,10 +146,10 @@ def _figures(
             .join(NoticeMedia, NoticeMedia.notice_page_id == noticed.c.id)
             .group_by(*([noticed.c.platform] if by_platform else []))
         ).all()
-    )
+    }
 
-    overdue = dict(
-        (row[0], int(row[1]))
+    overdue = {
+        row[0]: int(row[1])
         for row in session.execute(
             select(key, func.count(func.distinct(Notice.id)))
             .select_from(noticed)
@@ -164,7 +162,7 @@ def _figures(
             )
             .group_by(*([noticed.c.platform] if by_platform else []))
         ).all()
-    )
+    }
 
     # Re-uploads: a removed picture whose signal turned up again on a media object
     # first seen after the removal.
@@ -185,12 +183,12 @@ def _figures(
         .distinct()
         .subquery()
     )
-    reuploads = dict(
-        (row[0], int(row[1]))
+    reuploads = {
+        row[0]: int(row[1])
         for row in session.execute(
             select(reuploaded.c.k, func.count()).group_by(reuploaded.c.k)
         ).all()
-    )
+    }
 
     durations = (
         select(key.label("k"), seconds_between(session, NoticePage.removed_at, Notice.sent_at))

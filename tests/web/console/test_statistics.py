@@ -77,7 +77,12 @@ def test_exports_csv_with_a_bom_and_json_with_a_schema(
     assert b"table,row,column,value" in csv.content.splitlines()[0]
     data = json.loads(client.get("/console/statistics/figures.json").content)
     assert data["schema"] == 1
-    assert data["tables"]["by_type"]["columns"] == ["classification", "ministry_type", "reports", "cases"]
+    assert data["tables"]["by_type"]["columns"] == [
+        "classification",
+        "ministry_type",
+        "reports",
+        "cases",
+    ]
 
 
 def test_analysts_may_not_see_statistics(client: TestClient, login_as: Login) -> None:

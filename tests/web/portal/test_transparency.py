@@ -94,8 +94,12 @@ def test_a_planted_case_cannot_be_singled_out(app: FastAPI, client: TestClient) 
     months = months[: months.index("</section>")]
     assert re.findall(r'<th scope="col">([^<]*)</th>', months) == ["Month", "Reports"]
     assert set(re.findall(r'data-table="([a-z_]+)"', after)) == {
-        "cases_by_type", "reports_by_age", "reports_by_reporter", "reports_by_channel", "platforms",
-    }  # fmt: skip
+        "cases_by_type",
+        "reports_by_age",
+        "reports_by_reporter",
+        "reports_by_channel",
+        "platforms",
+    }
     # Filters, periods and thresholds of the attacker's choosing are ignored: every probe
     # gets the same page as no probe at all.
     for query in PROBES:

@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from reclaim.cases.domain import Classification
+from reclaim.documents.pdf import PdfUnavailableError
 from reclaim.domain.times import local
 from reclaim.platforms.models import Platform
-from reclaim.documents.pdf import PdfUnavailableError
 from reclaim.statistics import exporting, presenting, reports
 from reclaim.statistics.domain import (
     COUNTED_TYPES,
@@ -64,7 +64,9 @@ def statistics_page(
         "figures": figures,
         "tables": presenting.shown_tables(figures, wording),
         "charts": presenting.charts(figures, wording),
-        "platforms": staff.db.execute(select(Platform.id, Platform.name).order_by(Platform.name)).all(),
+        "platforms": staff.db.execute(
+            select(Platform.id, Platform.name).order_by(Platform.name)
+        ).all(),
         "types": COUNTED_TYPES,
         "Classification": Classification,
         "query": query,
@@ -88,7 +90,10 @@ def statistics_export(
     return Response(
         body,
         media_type=EXPORT_TYPES[fmt],
-        headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
+        headers={
+            "content-disposition": f'attachment; filename="{name}"',
+            "cache-control": "no-store",
+        },
     )
 
 
@@ -133,11 +138,12 @@ def statistics_report(
         body = reports.render(report, fmt, wording)
     except PdfUnavailableError as exc:
         raise HTTPException(503, str(exc)) from exc
+    name = reports.filename(report, fmt, wording)
     return Response(
         body,
         media_type=REPORT_TYPES[fmt],
         headers={
-            "content-disposition": f'attachment; filename="{reports.filename(report, fmt, wording)}"',
+            "content-disposition": f'attachment; filename="{name}"',
             "content-language": wording.language.tag,
             "cache-control": "no-store",
         },

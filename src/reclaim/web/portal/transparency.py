@@ -66,13 +66,16 @@ def _charts(figures: PublicFigures, words: Any) -> list[Chart]:
             description=words.say(labels.CHART_COMPLIANCE),
             svg=bars(
                 [name for name, _ in rated],
-                [(share_heading, [round((p.within_deadline_share or 0) * 100, 1) for _, p in rated])],
+                [
+                    (
+                        share_heading,
+                        [round((p.within_deadline_share or 0) * 100, 1) for _, p in rated],
+                    )
+                ],
                 horizontal=True,
                 percent=True,
             ),
             header=(words.say(labels.COLUMNS["platform"]), share_heading),
-            rows=tuple(
-                (name, f"{(p.within_deadline_share or 0) * 100:.0f}%") for name, p in rated
-            ),
+            rows=tuple((name, f"{(p.within_deadline_share or 0) * 100:.0f}%") for name, p in rated),
         ),
     ]
