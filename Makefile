@@ -35,7 +35,7 @@ install-test: $(BIN)/.installed-test
 run: install
 	@mkdir -p var
 	$(DEV) $(BIN)/reclaim db upgrade
-	$(DEV) $(BIN)/reclaim demo
+	$(DEV) $(BIN)/reclaim demo --synthetic-history 12
 	$(DEV) $(DEMO_HOTLINE) $(BIN)/reclaim serve
 
 lint: $(BIN)/.installed-test

@@ -193,6 +193,10 @@ class Settings(BaseSettings):
     triage_overdue_hours: int = Field(default=24, ge=1)
     triage_urgent_overdue_hours: int = Field(default=2, ge=1)
 
+    # --- statistics (issue 15) ------------------------------------------------------
+    # Public figures: a count below this (but not zero) is shown as "<N".
+    statistics_small_cell: int = Field(default=5, ge=2)
+
     # --- takedown ---------------------------------------------------------------
     hotline_name: str = "Reclaim"
     notice_deadline_hours_minor: int = Field(default=24, ge=1)

@@ -15,10 +15,17 @@ def worker(workers: int = typer.Option(2, min=1, max=32, help="Worker threads.")
     from reclaim.jobs.registry import register_tasks
     from reclaim.jobs.worker import make_consumer
     from reclaim.storage.db import make_engine, make_session_factory
+    from reclaim.web.i18n import Catalogs
 
     config = settings()
     huey = make_huey(config)
-    register_tasks(huey, config, make_session_factory(make_engine(config.database_url)))
+    translate = Catalogs(config.default_language).get(config.default_language).gettext
+    register_tasks(
+        huey,
+        config,
+        make_session_factory(make_engine(config.database_url)),
+        translate=translate,
+    )
     console.print(
         f"worker: {workers} threads on the {'Redis' if config.redis_url else 'SQLite'} queue"
     )

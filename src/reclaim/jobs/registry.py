@@ -8,6 +8,7 @@ schedule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from huey import Huey
@@ -20,6 +21,7 @@ from reclaim.keys import tasks as key_tasks
 from reclaim.oversight import tasks as oversight_tasks
 from reclaim.referrals import tasks as referral_tasks
 from reclaim.linkage import tasks as linkage_tasks
+from reclaim.statistics import tasks as statistics_tasks
 from reclaim.takedown import tasks as takedown_tasks
 
 
@@ -33,6 +35,7 @@ class Tasks:
     keys: key_tasks.KeyTasks
     referrals: referral_tasks.ReferralTasks
     linkage: linkage_tasks.LinkageTasks
+    statistics: statistics_tasks.StatisticsTasks
 
 
 def register_tasks(
@@ -41,11 +44,13 @@ def register_tasks(
     sessions: sessionmaker[Session],
     *,
     clock: Clock = system_clock,
+    translate: Callable[[str], str] | None = None,
 ) -> Tasks:
     """Register Reclaim's tasks on ``huey``; calling it again returns the same tasks.
 
     ``clock``: the app's clock (the web app passes its own, so what its pages queue is
-    due for its tasks at the same moment)."""
+    due for its tasks at the same moment).  ``translate``: the default language's
+    translations, for what tasks write to people (the monthly statistics email)."""
     existing: Tasks | None = getattr(huey, "reclaim_tasks", None)
     if existing is not None:
         return existing
@@ -56,6 +61,9 @@ def register_tasks(
         keys=key_tasks.register(huey, settings, sessions),
         referrals=referral_tasks.register(huey, settings, sessions, clock=clock),
         linkage=linkage_tasks.register(huey, settings, sessions, clock=clock),
+        statistics=statistics_tasks.register(
+            huey, settings, sessions, clock=clock, translate=translate
+        ),
     )
     huey.reclaim_tasks = tasks
     return tasks

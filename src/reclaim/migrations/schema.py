@@ -17,6 +17,7 @@ from reclaim.partners import models as partners
 from reclaim.platforms import models as platforms
 from reclaim.referrals import models as referrals
 from reclaim.security import models as security
+from reclaim.statistics import models as statistics
 from reclaim.storage import models as storage
 from reclaim.storage.base import Base
 from reclaim.takedown import models as takedown
@@ -34,6 +35,7 @@ MODEL_MODULES = (
     takedown,
     referrals,
     linkage,
+    statistics,
 )
 
 metadata: MetaData = Base.metadata

@@ -62,7 +62,13 @@ def create_app(
         VerificationOutcome=VerificationOutcome,
     )
     # The in-process consumer (reclaim serve) runs the same scheduled tasks as a worker.
-    register_tasks(state.huey, settings, state.sessions, clock=state.clock)
+    register_tasks(
+        state.huey,
+        settings,
+        state.sessions,
+        clock=state.clock,
+        translate=state.catalogs.get(settings.default_language).gettext,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

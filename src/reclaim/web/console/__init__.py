@@ -17,6 +17,7 @@ from reclaim.web.console import (
     queue,
     referrals,
     review,
+    statistics,
     takedown,
     users,
 )
@@ -37,5 +38,6 @@ for _module in (
     referrals,
     agencies,
     linkage,
+    statistics,
 ):
     router.include_router(_module.router)

@@ -158,6 +158,10 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.agency": ADMINS,
         "console.agency.update": ADMINS,
         "console.agency.member": ADMINS,
+        # statistics and the reports for the authority (statistics.py; aggregates only)
+        "console.statistics": SUPERVISORS,
+        "console.statistics.export": SUPERVISORS,
+        "console.statistics.report": SUPERVISORS,
     }
 )
 

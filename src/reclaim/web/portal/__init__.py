@@ -6,8 +6,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from reclaim.web.csrf import csrf_protect
-from reclaim.web.portal import consent, help_pages, home, my_case, receipt_check, report
+from reclaim.web.portal import (
+    consent,
+    help_pages,
+    home,
+    my_case,
+    receipt_check,
+    report,
+    transparency,
+)
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
-for _module in (home, report, my_case, receipt_check, help_pages, consent):
+for _module in (home, report, my_case, receipt_check, help_pages, consent, transparency):
     router.include_router(_module.router)

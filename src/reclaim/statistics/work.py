@@ -1,0 +1,148 @@
+"""Hotline work and hash banks: time to first look and to a decision per urgency;
+bank entries added and withdrawn per bank, category and month; what partners reported.
+
+First look: the first time a staff member opened the case (the audit trail's
+``case:case:viewed``).  Decision: the first decision recorded on any item of the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy.orm import Session
+
+from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
+from reclaim.audit.models import AuditEvent
+from reclaim.banks.models import Bank, BankEntry
+from reclaim.cases.models import Case, Decision, Item
+from reclaim.partners.models import Feedback, Partner
+from reclaim.platforms.models import Platform
+from reclaim.statistics.domain import EMPTY_SPREAD, Filter, Spread
+from reclaim.statistics.sql import month_of, seconds_between, spreads
+
+URGENCY = ("urgent", "not_urgent")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkFigures:
+    # urgency ("urgent" / "not_urgent") -> spread
+    first_look: dict[str, Spread]
+    decision: dict[str, Spread]
+
+
+def _cases(where: Filter) -> Select[Any]:
+    period = where.period
+    query = select(Case.id).where(Case.created_at >= period.start, Case.created_at < period.end)
+    if where.urgent is not None:
+        query = query.where(Case.urgent.is_(where.urgent))
+    if where.classification is not None:
+        query = query.where(
+            exists().where(Item.case_id == Case.id, Item.classification == where.classification)
+        )
+    return query
+
+
+def work_figures(session: Session, where: Filter) -> WorkFigures:
+    cases = _cases(where).subquery()
+    urgency = case((Case.urgent.is_(True), "urgent"), else_="not_urgent")
+    # Each first moment is found for the period's cases only (the indexes on the
+    # audit trail's case views and on items by case lead there).
+    first_view = (
+        select(
+            Case.id.label("case_id"),
+            urgency.label("u"),
+            Case.created_at.label("created_at"),
+            func.min(AuditEvent.created_at).label("at"),
+        )
+        .join(cases, cases.c.id == Case.id)
+        .join(
+            AuditEvent,
+            and_(
+                AuditEvent.tag == AuditTag.CASE_VIEWED.value,
+                AuditEvent.target_id == Case.id,
+                AuditEvent.target_type == TargetKind.CASE,
+                AuditEvent.actor_type == ActorKind.USER,
+            ),
+        )
+        .group_by(Case.id, urgency, Case.created_at)
+        .subquery()
+    )
+    first_decision = (
+        select(
+            Case.id.label("case_id"),
+            urgency.label("u"),
+            Case.created_at.label("created_at"),
+            func.min(Decision.created_at).label("at"),
+        )
+        .join(cases, cases.c.id == Case.id)
+        .join(Item, Item.case_id == Case.id)
+        .join(Decision, Decision.item_id == Item.id)
+        .group_by(Case.id, urgency, Case.created_at)
+        .subquery()
+    )
+
+    def spread_of(first: Any) -> dict[str, Spread]:
+        found = spreads(
+            session,
+            select(first.c.u, seconds_between(session, first.c.at, first.c.created_at)),
+        )
+        return {name: found.get(name, EMPTY_SPREAD) for name in URGENCY}
+
+    return WorkFigures(first_look=spread_of(first_view), decision=spread_of(first_decision))
+
+
+@dataclass(frozen=True, slots=True)
+class BankRow:
+    bank: str
+    category: str
+    month: str
+    added: int
+    withdrawn: int
+
+
+def bank_figures(session: Session, where: Filter) -> list[BankRow]:
+    """Entries added and withdrawn in the period, per bank, category and month."""
+    period, offset = where.period, where.period.offset_minutes
+
+    def counted(column: Any) -> dict[tuple[str, str, str], int]:
+        month = month_of(session, column, offset)
+        rows = session.execute(
+            select(Bank.name, BankEntry.category, month, func.count())
+            .join(Bank, Bank.id == BankEntry.bank_id)
+            .where(column >= period.start, column < period.end)
+            .group_by(Bank.name, BankEntry.category, month)
+        ).all()
+        return {(str(b), str(c), str(m)): int(n) for b, c, m, n in rows}
+
+    added = counted(BankEntry.added_at)
+    withdrawn = counted(BankEntry.withdrawn_at)
+    return [
+        BankRow(bank, category, month, added.get(k, 0), withdrawn.get(k, 0))
+        for k in sorted(set(added) | set(withdrawn))
+        for bank, category, month in [k]
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRow:
+    platform: str
+    outcome: str
+    count: int
+
+
+def feedback_figures(session: Session, where: Filter) -> list[FeedbackRow]:
+    """What partners reported in the period, per platform and outcome."""
+    period = where.period
+    query = (
+        select(Platform.name, Feedback.outcome, func.count())
+        .join(Partner, Partner.id == Feedback.partner_id)
+        .join(Platform, Platform.id == Partner.platform_id)
+        .where(Feedback.created_at >= period.start, Feedback.created_at < period.end)
+        .group_by(Platform.name, Feedback.outcome)
+        .order_by(Platform.name, Feedback.outcome)
+    )
+    if where.platform_id is not None:
+        query = query.where(Partner.platform_id == where.platform_id)
+    return [FeedbackRow(str(p), str(o), int(n)) for p, o, n in session.execute(query).all()]
