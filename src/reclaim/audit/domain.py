@@ -45,6 +45,8 @@ class AuditTag(enum.StrEnum):
     ITEM_FETCH_FAILED = "case:item:fetch_failed"
     ITEM_PREVIEWED = "case:item:previewed"
     QUARANTINE_PURGED = "system:quarantine:purged"
+    # bulk scans
+    SCAN_ITEMS_ADDED = "scan:items:added"
     # banks
     BANK_CREATED = "bank:bank:created"
     BANK_IMPORTED = "bank:signals:imported"

@@ -4,4 +4,5 @@ from reclaim.cli import audit as audit_command  # noqa: F401
 from reclaim.cli import bank, db, demo, match, platform, quarantine, serve, worker  # noqa: F401
 from reclaim.cli import hash as hash_command  # noqa: F401
 from reclaim.cli import partner as partner_command  # noqa: F401
+from reclaim.cli import scan as scan_command  # noqa: F401
 from reclaim.cli import user as user_command  # noqa: F401
