@@ -41,9 +41,7 @@ def test_a_hostile_zip_yields_its_good_members_and_names_each_trick(tmp_path: Pa
 def test_the_bomb_ratio_is_caught_below_the_size_limit(tmp_path: Path) -> None:
     path = tmp_path / "seized.zip"
     path.write_bytes(hostile_zip(photos(1)))
-    found = {
-        m.name: m.error for m in read_members(path, ArchiveLimits(), 64 * 1024 * 1024)
-    }
+    found = {m.name: m.error for m in read_members(path, ArchiveLimits(), 64 * 1024 * 1024)}
     assert found["bomb.bin"] is not None
     assert found["bomb.bin"][0] is ErrorKind.ARCHIVE
     assert "bomb" in found["bomb.bin"][1]

@@ -48,7 +48,7 @@ def hostile_zip(images: list[bytes]) -> bytes:
             inner.writestr("inner.jpg", images[0])
         archive.writestr("nested.zip", nested.getvalue())
         link = zipfile.ZipInfo("link.jpg")
-        link.external_attr = (0o120777 << 16)
+        link.external_attr = 0o120777 << 16
         archive.writestr(link, "/etc/passwd")
     return buffer.getvalue()
 
