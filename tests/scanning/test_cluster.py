@@ -20,7 +20,7 @@ import pytest
 from reclaim.scanning.snapshot import Entry, bank_entries
 from reclaim.storage.db import make_engine, make_session_factory
 from tests.conftest import sqlite_copy
-from tests.support.cases import bank_verified
+from tests.support.cases import bank_verified, make_case
 from tests.support.dask_cluster import Cluster, start_cluster
 from tests.support.http import Handler, LoopbackServer, content, send
 from tests.support.scanning import brute_force, entries_for, hostile_zip, photos, write_folder
@@ -232,3 +232,44 @@ def test_killing_a_worker_and_the_client_mid_scan_then_resuming_finds_every_file
     assert written == keys
     matched = sum(1 for r in found if r.get("matches"))
     assert matched == 4  # images 0, 3, 6, 9
+
+
+def test_by_default_a_local_cluster_scans_and_matches_become_case_items(
+    tmp_path: Path, database: str
+) -> None:
+    images = photos(4, first_seed=300)
+    write_folder(tmp_path / "device", images)
+    bank(database, images[:2])
+    bank_name = banked_entries(database)[0].bank
+    engine = make_engine(database)
+    with make_session_factory(engine).begin() as session:
+        number = make_case(session).number
+    engine.dispose()
+    out = tmp_path / "results"
+    command = [str(RECLAIM), "scan", str(tmp_path / "device"), "--out", str(out)]
+
+    finished = subprocess.run(
+        [*command, "--workers", "1", "--bank-set", bank_name, "--case", number],
+        env=environment(tmp_path, database),
+        capture_output=True,
+        timeout=PATIENCE,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr.decode()
+    assert "2 items added to case" in finished.stdout.decode()
+    assert sum(1 for r in results(out) if r.get("matches")) == 2
+    # The same folder again is refused: a results folder holds one scan.
+    again = subprocess.run(
+        command, env=environment(tmp_path, database), capture_output=True, check=False
+    )
+    assert again.returncode == 2
+    assert "--resume" in again.stderr.decode()
+    unknown = subprocess.run(
+        [*command[:-1], str(tmp_path / "other"), "--bank-set", "no-such-bank"],
+        env=environment(tmp_path, database),
+        capture_output=True,
+        check=False,
+    )
+    assert unknown.returncode == 2
+    assert "no such bank: no-such-bank" in unknown.stderr.decode()
