@@ -15,6 +15,7 @@ from typer.testing import CliRunner, Result
 from reclaim.cli import commands  # noqa: F401 - registers every command, as `reclaim` does
 from reclaim.cli.app import app
 from reclaim.cli.hash import _progress
+from reclaim.domain.signals import pdq_distance
 from tests.support.testdata import PDQ_IMAGES, VIDEOS, pdq_reference
 
 DEVELOPMENT = {"RECLAIM_ENVIRONMENT": "development"}
@@ -164,3 +165,17 @@ def test_a_progress_bar_only_on_a_terminal_and_for_many_files(
 def test_no_progress_bar_when_stderr_is_not_a_terminal() -> None:
     with _progress(Console(file=io.StringIO(), force_terminal=False), 100) as progress:
         assert progress is None
+
+
+def test_fast_is_within_a_few_bits_and_exact_is_the_reference() -> None:
+    fast = json_lines(reclaim_hash("--json", "--fast", PDQ_IMAGES / "bridge-mods"))
+    exact = json_lines(reclaim_hash("--json", "--exact", PDQ_IMAGES / "bridge-mods"))
+    reference = {row.path: row for row in pdq_reference()}
+    assert len(fast) == len(exact) == 12
+    for quick, slow in zip(fast, exact, strict=True):
+        row = reference[Path(str(slow["path"])).relative_to(PDQ_IMAGES).as_posix()]
+        assert slow["pdq"] == {"hash": row.pdq_rgb, "quality": row.quality_rgb}
+        assert quick["md5"] == row.md5
+        quick_pdq = quick["pdq"]
+        assert isinstance(quick_pdq, dict)
+        assert pdq_distance(str(quick_pdq["hash"]), row.pdq_rgb) <= 8

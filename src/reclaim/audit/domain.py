@@ -50,6 +50,8 @@ class AuditTag(enum.StrEnum):
     CASES_LINKED = "case:links:added"
     CLUSTER_VIEWED = "case:cluster:viewed"
     CASES_SEARCHED = "case:search:performed"
+    # bulk scans
+    SCAN_ITEMS_ADDED = "scan:items:added"
     # banks
     BANK_CREATED = "bank:bank:created"
     BANK_IMPORTED = "bank:signals:imported"

@@ -54,6 +54,14 @@ def hash_files(
             help="Videos: hash one frame every this many seconds, as vPDQ does (0: every frame).",
         ),
     ] = 1.0,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact/--fast",
+            help="Images: the reference path (full decode, Meta's PDQ; the default) or the "
+            "fast path of bulk scans (reduced JPEG decoding; within a few bits).",
+        ),
+    ] = True,
 ) -> None:
     """Hash images (MD5, SHA-256, PDQ) and videos (MD5, SHA-256, vPDQ frame hashes).
 
@@ -61,11 +69,12 @@ def hash_files(
     Hidden files are skipped there; files named explicitly are always hashed.
     A file that cannot be hashed is reported, the rest are hashed, and the exit status is 1.
     """
-    from reclaim.hashing import HashingError, hash_file
+    from reclaim.hashing import HashingError, HashRequest, hash_file
 
     if not math.isfinite(seconds_per_hash):
         raise typer.BadParameter("must be a finite number", param_hint="--seconds-per-hash")
     limits = _limits()
+    request = None if exact else HashRequest()
     files = list(_expand(paths))
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -79,7 +88,7 @@ def hash_files(
             if progress:
                 progress.update(progress.task_ids[0], description=escape(path.name))
             try:
-                result = hash_file(path, limits, seconds_per_hash=seconds_per_hash)
+                result = hash_file(path, limits, seconds_per_hash=seconds_per_hash, request=request)
             except HashingError as exc:
                 failures += 1
                 _print_error(printer if as_json else err, shown, str(exc), as_json=as_json)

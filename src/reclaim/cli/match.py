@@ -101,7 +101,7 @@ def _file_query(text: str, path: Path, limits: HashingLimits, dihedral: bool) ->
         signals = [s for s in hashes.signals() if s.type is not SignalType.PDQ]
         signals.insert(0, hashes.pdq.signal)
         query = Query(text, signals)
-        if dihedral:
+        if dihedral and hashes.dihedral is not None:
             query.dihedral = [h.value for h in hashes.dihedral.hashes()]
             # The python-threatexchange variant has no dihedral set of its own.
             query.signals = [

@@ -4,8 +4,10 @@ This package is pure: it decodes and hashes, and knows nothing of storage, servi
 or the web.  The entry points are :func:`hash_file` and :func:`hash_bytes` (and
 :func:`hash_image_bytes` where only an image is acceptable); they return frozen
 :class:`ImageHashes` or :class:`VideoHashes` and raise a :class:`HashingError`
-subclass, with a readable message, for anything they refuse.  :func:`match_vpdq` is
-vPDQ's rule for deciding whether two videos' frame hashes match.
+subclass, with a readable message, for anything they refuse.  A :class:`HashRequest`
+passed to :func:`hash_file` or :func:`hash_bytes` selects the fast path of bulk
+scanning (:mod:`reclaim.hashing.fast`).  :func:`match_vpdq` is vPDQ's rule for
+deciding whether two videos' frame hashes match.
 
 The entry points load numpy, Pillow, pdqhash and PyAV, which take a few hundred
 milliseconds to import.  ``reclaim.config`` imports this package (for
@@ -40,6 +42,7 @@ from reclaim.hashing.results import (
 )
 
 if TYPE_CHECKING:
+    from reclaim.hashing.fast import HashRequest
     from reclaim.hashing.files import hash_bytes, hash_file, hash_image_bytes
     from reclaim.hashing.video import DEFAULT_SECONDS_PER_HASH
     from reclaim.hashing.vpdq import (
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
+    "HashRequest": "reclaim.hashing.fast",
     "hash_bytes": "reclaim.hashing.files",
     "hash_file": "reclaim.hashing.files",
     "hash_image_bytes": "reclaim.hashing.files",
@@ -77,6 +81,7 @@ __all__ = [
     "CorruptFileError",
     "EmptyFileError",
     "FileTooLargeError",
+    "HashRequest",
     "HashResult",
     "HashingError",
     "HashingLimits",

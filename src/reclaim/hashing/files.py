@@ -22,6 +22,7 @@ from reclaim.hashing.errors import (
     UnsupportedFormatError,
     describe_size,
 )
+from reclaim.hashing.fast import HashRequest, fast_image_hashes
 from reclaim.hashing.formats import HEAD_BYTES, MediaFormat, MediaKind, sniff
 from reclaim.hashing.images import hash_image_data
 from reclaim.hashing.limits import HashingLimits
@@ -36,8 +37,12 @@ def hash_file(
     limits: HashingLimits,
     *,
     seconds_per_hash: float = DEFAULT_SECONDS_PER_HASH,
+    request: HashRequest | None = None,
 ) -> HashResult:
     """Hash an image or video file: MD5, SHA-256, and PDQ or vPDQ frame hashes.
+
+    Images go through the reference path unless a ``request`` for the fast path
+    (:mod:`reclaim.hashing.fast`, for bulk scanning) is given.
 
     Raises a :class:`~reclaim.hashing.errors.HashingError` subclass, with a message a
     person understands, for anything that cannot be hashed.
@@ -54,12 +59,12 @@ def hash_file(
             )
         head = _read(file, HEAD_BYTES)
         media = sniff(head)
-        _check_byte_limit(media, size, limits)
+        check_byte_limit(media, size, limits)
         if media.kind is MediaKind.IMAGE:
             data = head + _read(file, limits.max_file_bytes - len(head) + 1)
             # The file may have grown since fstat; the limit holds for what was read.
-            _check_byte_limit(media, len(data), limits)
-            return hash_image_data(data, media, limits)
+            check_byte_limit(media, len(data), limits)
+            return _hash_image(data, media, limits, request)
         md5, sha256 = _digest_rest(file, head, limits.max_video_bytes)
         # Decode through the descriptor already checked and digested, not the path,
         # which could have been replaced in the meantime.
@@ -73,12 +78,13 @@ def hash_bytes(
     limits: HashingLimits,
     *,
     seconds_per_hash: float = DEFAULT_SECONDS_PER_HASH,
+    request: HashRequest | None = None,
 ) -> HashResult:
     """Hash an image or video held in memory (an upload, a fetched file)."""
     media = sniff(data[:HEAD_BYTES])
-    _check_byte_limit(media, len(data), limits)
+    check_byte_limit(media, len(data), limits)
     if media.kind is MediaKind.IMAGE:
-        return hash_image_data(data, media, limits)
+        return _hash_image(data, media, limits, request)
     md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
     sha256 = hashlib.sha256(data).hexdigest()
     frames = hash_video_frames(io.BytesIO(data), media, limits, seconds_per_hash=seconds_per_hash)
@@ -90,8 +96,16 @@ def hash_image_bytes(data: bytes, limits: HashingLimits) -> ImageHashes:
     media = sniff(data[:HEAD_BYTES])
     if media.kind is not MediaKind.IMAGE:
         raise UnsupportedFormatError(f"expected an image, but this is a {media.name} video")
-    _check_byte_limit(media, len(data), limits)
+    check_byte_limit(media, len(data), limits)
     return hash_image_data(data, media, limits)
+
+
+def _hash_image(
+    data: bytes, media: MediaFormat, limits: HashingLimits, request: HashRequest | None
+) -> ImageHashes:
+    if request is None or request.exact:
+        return hash_image_data(data, media, limits)
+    return fast_image_hashes(data, media, limits, request)
 
 
 def _open_regular_file(path: Path) -> BinaryIO:
@@ -132,7 +146,7 @@ def _digest_rest(file: BinaryIO, head: bytes, limit: int) -> tuple[str, str]:
     return md5.hexdigest(), sha256.hexdigest()
 
 
-def _check_byte_limit(media: MediaFormat, size: int, limits: HashingLimits) -> None:
+def check_byte_limit(media: MediaFormat, size: int, limits: HashingLimits) -> None:
     if media.kind is MediaKind.IMAGE:
         limit, kind = limits.max_file_bytes, "images"
     else:
@@ -167,4 +181,4 @@ def _describe_os_error(exc: OSError) -> str:
     return f"cannot read the file: {exc.strerror or exc}"
 
 
-__all__ = ["hash_bytes", "hash_file", "hash_image_bytes"]
+__all__ = ["check_byte_limit", "hash_bytes", "hash_file", "hash_image_bytes"]

@@ -45,7 +45,7 @@ def hash_image_data(data: bytes, media: MediaFormat, limits: HashingLimits) -> I
     with _open(data, media, limits) as image:
         width, height = image.size
         try:
-            picture = _picture_pixels(image)
+            picture = picture_pixels(image)
         except ValueError as exc:
             raise UnsupportedFormatError(
                 f"the {media.name} image uses a colour mode ({image.mode}) that cannot "
@@ -67,26 +67,10 @@ def hash_image_data(data: bytes, media: MediaFormat, limits: HashingLimits) -> I
 
 def _open(data: bytes, media: MediaFormat, limits: HashingLimits) -> Image.Image:
     """Open, check the claimed size against the limit, then decode."""
-    _ensure_decoder(media)
+    ensure_decoder(media)
+    image = open_header(data, media, limits)
     try:
-        image = Image.open(io.BytesIO(data), formats=[media.decoder])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        # Pillow's own backstop fired before ours could (its threshold is global); the
-        # warning only arrives here as an exception when warnings are errors.
-        raise ImageTooLargeError(
-            f"the {media.name} image claims more pixels than can be decoded safely "
-            f"(the limit is {limits.max_image_pixels:,}): a likely decompression bomb"
-        ) from exc
-    except UnidentifiedImageError as exc:
-        raise CorruptFileError(
-            f"the file starts like a {media.name} image but its header is damaged"
-        ) from exc
-    except Exception as exc:
-        # Pillow's format plugins raise many exception types (SyntaxError, struct.error,
-        # EOFError, ...) on malformed headers; to a caller they all mean "corrupt".
-        raise CorruptFileError(f"the {media.name} image could not be read: {_reason(exc)}") from exc
-    try:
-        _check_size(image, media, limits)
+        check_size(image, media, limits)
         image.load()
     except HashingError:
         image.close()
@@ -105,7 +89,29 @@ def _open(data: bytes, media: MediaFormat, limits: HashingLimits) -> Image.Image
     return image
 
 
-def _check_size(image: Image.Image, media: MediaFormat, limits: HashingLimits) -> None:
+def open_header(data: bytes, media: MediaFormat, limits: HashingLimits) -> Image.Image:
+    """``Image.open``: reads the header only; damaged headers become CorruptFileError."""
+    try:
+        image = Image.open(io.BytesIO(data), formats=[media.decoder])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own backstop fired before ours could (its threshold is global); the
+        # warning only arrives here as an exception when warnings are errors.
+        raise ImageTooLargeError(
+            f"the {media.name} image claims more pixels than can be decoded safely "
+            f"(the limit is {limits.max_image_pixels:,}): a likely decompression bomb"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise CorruptFileError(
+            f"the file starts like a {media.name} image but its header is damaged"
+        ) from exc
+    except Exception as exc:
+        # Pillow's format plugins raise many exception types (SyntaxError, struct.error,
+        # EOFError, ...) on malformed headers; to a caller they all mean "corrupt".
+        raise CorruptFileError(f"the {media.name} image could not be read: {_reason(exc)}") from exc
+    return image
+
+
+def check_size(image: Image.Image, media: MediaFormat, limits: HashingLimits) -> None:
     width, height = image.size
     if width <= 0 or height <= 0:
         raise CorruptFileError(f"the {media.name} image claims a size of {width} x {height}")
@@ -117,7 +123,7 @@ def _check_size(image: Image.Image, media: MediaFormat, limits: HashingLimits) -
         )
 
 
-def _ensure_decoder(media: MediaFormat) -> None:
+def ensure_decoder(media: MediaFormat) -> None:
     if media is HEIF:
         _register_heif_opener()
     Image.init()  # loads Pillow's plugin registry (idempotent) so OPEN is complete
@@ -136,7 +142,7 @@ def _register_heif_opener() -> None:
     pillow_heif.register_heif_opener()
 
 
-def _picture_pixels(image: Image.Image) -> npt.NDArray[np.uint8]:
+def picture_pixels(image: Image.Image) -> npt.NDArray[np.uint8]:
     """The picture as height x width x RGB bytes: what a person sees, not the codes."""
     if image.mode.startswith("I;16"):
         # Pillow converts 16-bit samples to 8 bits by clipping at 255, not scaling,
@@ -199,4 +205,4 @@ def _reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-__all__ = ["hash_image_data"]
+__all__ = ["check_size", "ensure_decoder", "hash_image_data", "open_header", "picture_pixels"]

@@ -77,7 +77,9 @@ class ImageHashes:
     ``pdq_threatexchange`` is set only when python-threatexchange, which feeds
     Pillow's raw channel values to PDQ, gets a different hash or quality for the same
     file (palette, CMYK and bilevel images); banks keep it so that hashes platforms
-    computed that way still match.
+    computed that way still match.  ``dihedral`` is always set by the reference path;
+    the fast path (:mod:`reclaim.hashing.fast`) sets it, and ``pdq_threatexchange``,
+    only when asked.
     """
 
     kind: ClassVar[MediaKind] = MediaKind.IMAGE
@@ -89,7 +91,7 @@ class ImageHashes:
     sha256: str
     pdq: PdqHash
     pdq_threatexchange: PdqHash | None
-    dihedral: PdqDihedral
+    dihedral: PdqDihedral | None
 
     def signals(self) -> tuple[Signal, ...]:
         """The hashes to bank or look up, as signals (each value once)."""
