@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reclaim.banks.domain import Category, EntrySource
@@ -71,3 +80,16 @@ class BankEntry(Base):
     bank: Mapped[Bank] = relationship()
 
     __table_args__ = (UniqueConstraint("bank_id", "signal_id", name="uq_bank_entries_bank_signal"),)
+
+
+class VideoFrames(Base):
+    """The frames of a ``vpdq`` signal, in ``reclaim.matching.video.FrameList``'s compact
+    form (33 bytes per distinct frame hash, 12 per sampled frame).  The signal's value
+    is the SHA-256 of ``frames``, so a frame list is stored once."""
+
+    __tablename__ = "video_frames"
+
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), primary_key=True)
+    frame_count: Mapped[int] = mapped_column(Integer)
+    distinct_count: Mapped[int] = mapped_column(Integer)
+    frames: Mapped[bytes] = mapped_column(LargeBinary)

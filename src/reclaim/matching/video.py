@@ -173,12 +173,17 @@ class FrameList:
         return cls(hashes.copy(), qualities.copy(), columns[0], columns[1], columns[2])
 
     def fingerprint(self) -> str:
-        """The frame list's identity: SHA-256 of its compact bytes (64 hex characters).
+        """The frame list's identity (64 hex characters): SHA-256 of its compact bytes
+        without the frame numbers, which python-threatexchange's vPDQ format does not
+        carry (so a list keeps its identity through that format).
 
         This is the value of the video's ``vpdq`` signal in the banks: one row per
         distinct frame list, however many banks and media refer to it.
         """
-        return hashlib.sha256(self.to_bytes()).hexdigest()
+        digest = hashlib.sha256(_HEADER.pack(_MAGIC, self.distinct, len(self)))
+        for part in (self.hashes, self.qualities, self.frame_hash, self.timestamps_ms):
+            digest.update(part.astype(part.dtype.newbyteorder("<")).tobytes())
+        return digest.hexdigest()
 
 
 # --- the rule ------------------------------------------------------------------------
@@ -211,7 +216,9 @@ class VideoRule:
         )
 
 
-def _usable(frames: FrameList, quality_threshold: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint32]]:
+def _usable(
+    frames: FrameList, quality_threshold: int
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint32]]:
     weights = frames.weights(quality_threshold)
     keep = weights > 0
     return frames.hashes[keep], weights[keep]
@@ -259,18 +266,17 @@ def _ordered(hits: list[VideoHit]) -> list[VideoHit]:
 
 
 class VideoIndex:
-    """Banked videos' usable frames in one exact PdqIndex; see the module docstring.
+    """Banked videos' distinct frames in one exact PdqIndex; see the module docstring.
 
-    The quality threshold is fixed when the index is made (frames below it are never
-    indexed); the distance and percentage thresholds are per search.  ``add`` and
-    ``remove`` must not overlap with searches (the caller locks).
+    Every distinct frame is indexed with its quality and the number of frames that
+    have it, so the rule's thresholds (quality, distance, both percentages) are all per
+    search.  ``add`` and ``remove`` must not overlap with searches (the caller locks).
     """
 
-    def __init__(self, quality_threshold: int = DEFAULT_QUALITY_THRESHOLD) -> None:
-        self.quality_threshold = quality_threshold
+    def __init__(self) -> None:
         self._frames = PdqIndex.build(np.empty(0, np.int64), np.empty((0, PDQ_BYTES), np.uint8))
-        # entry id -> (position of each indexed frame in the video's distinct list, weight)
-        self._videos: dict[int, tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]] = {}
+        # entry id -> (frame counts per distinct hash, their qualities)
+        self._videos: dict[int, tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint8]]] = {}
 
     def __len__(self) -> int:
         return len(self._videos)
@@ -289,41 +295,31 @@ class VideoIndex:
         """Index videos (replacing any already indexed under the same id)."""
         ids: list[npt.NDArray[np.int64]] = []
         rows: list[npt.NDArray[np.uint8]] = []
-        replaced: list[tuple[int, npt.NDArray[np.uint32]]] = []
+        replaced: list[int] = []
         for entry_id, frames in videos:
-            old = self._videos.get(entry_id)
-            if old is not None:
-                replaced.append((entry_id, old[0]))
-            weights = frames.weights(self.quality_threshold)
-            positions = np.flatnonzero(weights).astype(np.uint32)
-            if not positions.shape[0]:
-                self._videos.pop(entry_id, None)
-                continue
-            self._videos[entry_id] = (positions, weights[positions])
-            ids.append((np.int64(entry_id) << _FRAME_BITS) | positions.astype(np.int64))
-            rows.append(frames.hashes[positions])
+            if entry_id in self._videos:
+                replaced.append(entry_id)
+            self._videos[entry_id] = (frames.weights(0), frames.qualities.copy())
+            ids.append(_frame_ids([entry_id], [frames.distinct]))
+            rows.append(frames.hashes)
         if replaced:
-            self._frames.remove(_frame_ids([e for e, _ in replaced], [p for _, p in replaced]))
+            # Replaced videos may have had more distinct frames: forget them all first.
+            self._frames.remove(_frame_ids(replaced, [MAX_DISTINCT_FRAMES] * len(replaced)))
         if ids:
             self._frames.add(np.concatenate(ids), np.concatenate(rows))
 
     def remove(self, entry_ids: Iterable[int]) -> int:
         """Forget videos; unknown ids are ignored.  Returns how many were removed."""
-        known = [e for e in entry_ids if e in self._videos]
+        known = [e for e in dict.fromkeys(entry_ids) if e in self._videos]
         if not known:
             return 0
-        positions = [self._videos.pop(e)[0] for e in known]
-        self._frames.remove(_frame_ids(known, positions))
+        counts = [self._videos.pop(e)[0].shape[0] for e in known]
+        self._frames.remove(_frame_ids(known, counts))
         return len(known)
 
     def search(self, query: FrameList, rule: VideoRule = VideoRule()) -> list[VideoHit]:
-        """Every banked video sharing a near frame with the query, with both
+        """Every banked video with a usable frame near a usable query frame, with both
         percentages; matches (``is_match``) first, then by the smaller percentage."""
-        if rule.quality_threshold != self.quality_threshold:
-            raise ValueError(
-                f"this index holds frames of quality >= {self.quality_threshold}; "
-                f"the rule asks for {rule.quality_threshold}"
-            )
         q_hashes, q_weights = _usable(query, rule.quality_threshold)
         if not q_weights.shape[0] or not self._videos:
             return []
@@ -331,7 +327,7 @@ class VideoIndex:
         if not len(found):
             return []
         entries = found.ids >> _FRAME_BITS
-        positions = (found.ids & _FRAME_MASK).astype(np.uint32)
+        positions = found.ids & _FRAME_MASK
         order = np.argsort(entries, kind="stable")
         entries, positions, queries = entries[order], positions[order], found.query_index[order]
         starts = np.flatnonzero(np.r_[True, entries[1:] != entries[:-1]])
@@ -340,11 +336,17 @@ class VideoIndex:
         hits = []
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             entry_id = int(entries[start])
-            known, weights = self._videos[entry_id]
-            matched_q = np.unique(queries[start:end])
-            matched_t = np.searchsorted(known, np.unique(positions[start:end]))
+            weights, qualities = self._videos[entry_id]
+            usable = qualities >= rule.quality_threshold
+            t_total = int(weights[usable].sum())
+            hit_positions = positions[start:end]
+            good = usable[hit_positions]
+            if not good.any():
+                continue
+            matched_q = np.unique(queries[start:end][good])
+            matched_t = np.unique(hit_positions[good])
             query_percent = 100.0 * int(q_weights[matched_q].sum()) / q_total
-            target_percent = 100.0 * int(weights[matched_t].sum()) / int(weights.sum())
+            target_percent = 100.0 * int(weights[matched_t].sum()) / t_total
             hits.append(rule.decide(entry_id, query_percent, target_percent))
         return _ordered(hits)
 
@@ -355,38 +357,41 @@ class VideoIndex:
         self._frames.save(directory / "frames")
         entry_ids = np.array(sorted(self._videos), dtype=np.int64)
         lengths = np.array([self._videos[e][0].shape[0] for e in entry_ids], dtype=np.int64)
-        empty = np.empty(0, np.uint32)
-        positions = np.concatenate([self._videos[e][0] for e in entry_ids] or [empty])
-        weights = np.concatenate([self._videos[e][1] for e in entry_ids] or [empty])
+        weights = np.concatenate(
+            [self._videos[e][0] for e in entry_ids] or [np.empty(0, np.uint32)]
+        )
+        qualities = np.concatenate(
+            [self._videos[e][1] for e in entry_ids] or [np.empty(0, np.uint8)]
+        )
         staging = directory / "videos.new.npz"
         with staging.open("wb") as out:
-            np.savez(out, ids=entry_ids, lengths=lengths, positions=positions, weights=weights)
+            np.savez(out, ids=entry_ids, lengths=lengths, weights=weights, qualities=qualities)
         staging.replace(directory / "videos.npz")
-        meta = {"format": _FORMAT, "quality_threshold": self.quality_threshold}
-        (directory / "video-meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        (directory / "video-meta.json").write_text(json.dumps({"format": _FORMAT}), "utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> VideoIndex:
         meta = json.loads((directory / "video-meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != _FORMAT:
             raise ValueError("a saved video index of another format")
-        index = cls(int(meta["quality_threshold"]))
+        index = cls()
         index._frames = PdqIndex.load(directory / "frames")
         with np.load(directory / "videos.npz") as saved:
             bounds = np.r_[0, np.cumsum(saved["lengths"])]
-            positions, weights = saved["positions"], saved["weights"]
+            weights, qualities = saved["weights"], saved["qualities"]
             for i, entry_id in enumerate(saved["ids"].tolist()):
                 part = slice(int(bounds[i]), int(bounds[i + 1]))
-                index._videos[entry_id] = (positions[part].copy(), weights[part].copy())
+                index._videos[entry_id] = (weights[part].copy(), qualities[part].copy())
         return index
 
 
-def _frame_ids(
-    entry_ids: Sequence[int], positions: Sequence[npt.NDArray[np.uint32]]
-) -> npt.NDArray[np.int64]:
+def _frame_ids(entry_ids: Sequence[int], counts: Sequence[int]) -> npt.NDArray[np.int64]:
+    """Index ids of the first ``counts[i]`` distinct frames of each video."""
+    if not entry_ids:
+        return np.empty(0, np.int64)
     return np.concatenate(
         [
-            (np.int64(e) << _FRAME_BITS) | p.astype(np.int64)
-            for e, p in zip(entry_ids, positions, strict=True)
+            (np.int64(e) << _FRAME_BITS) | np.arange(n, dtype=np.int64)
+            for e, n in zip(entry_ids, counts, strict=True)
         ]
     )
