@@ -95,11 +95,16 @@ def frames_of(session: Session, signal_ids: Iterable[int]) -> dict[int, FrameLis
 # --- text forms -----------------------------------------------------------------------
 
 
+def compact_frames(frames: FrameList) -> list[str]:
+    """The frames as python-threatexchange's ``VpdqCompactFeature`` strings."""
+    return [
+        f"{value},{quality},{timestamp:.3f}" for _n, timestamp, value, quality in frames.frames()
+    ]
+
+
 def to_threatexchange(frames: FrameList) -> str:
     """python-threatexchange's vPDQ signal string (``vpdq_util.vpdq_to_json``'s form)."""
-    return json.dumps(
-        [f"{value},{quality},{timestamp:.3f}" for _n, timestamp, value, quality in frames.frames()]
-    )
+    return json.dumps(compact_frames(frames))
 
 
 def from_threatexchange(text: str) -> FrameList:
