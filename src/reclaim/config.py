@@ -15,7 +15,7 @@ import math
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -24,6 +24,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from reclaim.domain.languages import DEFAULT_LANGUAGE, Language
 from reclaim.domain.times import DEFAULT_TIME_ZONE, zone_named
 from reclaim.hashing.limits import HashingLimits
+
+if TYPE_CHECKING:
+    from reclaim.matching.video import VideoRule
 
 #: Values that ship in the code for development; refused outside development mode.
 _DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105
@@ -241,6 +244,13 @@ class Settings(BaseSettings):
     flood_guard_match_partners: int = Field(default=5, ge=2)
     flood_guard_feedback_partners: int = Field(default=2, ge=1)
     flood_guard_window_days: int = Field(default=30, ge=1)
+    # Videos (vPDQ's rule): frames of this PDQ quality or more count; a frame matches
+    # within the distance; a video matches a banked one when both shares of matching
+    # frames reach their thresholds (the query's, the banked video's).
+    vpdq_quality_threshold: int = Field(default=50, ge=0, le=100)
+    vpdq_max_distance: int = Field(default=31, ge=0, le=63)
+    vpdq_query_match_percent: float = Field(default=80.0, ge=0, le=100)
+    vpdq_target_match_percent: float = Field(default=80.0, ge=0, le=100)
 
     # --- delivery ---------------------------------------------------------------
     # Notices by email.  STARTTLS (with a verified certificate) is required by
@@ -352,6 +362,17 @@ class Settings(BaseSettings):
             max_video_seconds=self.max_video_seconds,
             max_video_frames=self.max_video_frames,
             timeout_seconds=self.hash_timeout_seconds,
+        )
+
+    def video_rule(self) -> VideoRule:
+        """vPDQ's rule with this server's thresholds (matching loads numpy: imported here)."""
+        from reclaim.matching.video import VideoRule
+
+        return VideoRule(
+            distance=self.vpdq_max_distance,
+            quality_threshold=self.vpdq_quality_threshold,
+            query_match_percent=self.vpdq_query_match_percent,
+            target_match_percent=self.vpdq_target_match_percent,
         )
 
     @property

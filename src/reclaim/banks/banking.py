@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.banks import videos
 from reclaim.banks.domain import BUILTIN_BANKS, VERIFIED_BANKS, Category, EntrySource
 from reclaim.banks.models import Bank, BankEntry, BenignSignal, FeedHold
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import Signal, SignalType
+from reclaim.matching.video import FrameList
 from reclaim.storage import counters
 from reclaim.storage.bulk import chunked, insert_ignoring_duplicates
 
@@ -39,7 +41,8 @@ class NewEntry:
     """A signal to bank, with what is known about it.
 
     ``verified`` is a claim that a person saw the picture (``verified_via`` says who, or
-    which verified entry it matched); a verified bank takes nothing else.
+    which verified entry it matched); a verified bank takes nothing else.  A ``vpdq``
+    signal brings its ``frames`` unless they are stored already (a reviewed video's).
     """
 
     signal: Signal
@@ -47,6 +50,7 @@ class NewEntry:
     verified: bool = False
     category: Category = Category.UNKNOWN
     verified_via: str | None = None
+    frames: FrameList | None = None
 
 
 @dataclass(slots=True)
@@ -172,6 +176,7 @@ def add_signals(
     wanted = _screened(bank, entries, min_pdq_quality, outcome)
     now = clock()
     signal_ids = _signal_ids(session, list(wanted), now)
+    _keep_video_frames(session, wanted, signal_ids, outcome)
     existing = _entry_states(session, bank.id, list(signal_ids.values()))
     kept_out = _kept_out(session, bank, signal_ids, existing)
     for signal in [s for s in wanted if signal_ids[s] in kept_out]:
@@ -229,6 +234,21 @@ def add_signals(
     outcome.entry_ids.extend(e[0] for e in _entry_states(session, bank.id, inserted_ids).values())
     outcome.entry_ids.extend(e.id for e in to_reactivate)
     return outcome
+
+
+def _keep_video_frames(
+    session: Session, wanted: dict[Signal, NewEntry], ids: dict[Signal, int], outcome: AddOutcome
+) -> None:
+    """Store the frames vPDQ entries bring; refuse those without frames stored or given."""
+    vpdq = [s for s in wanted if s.type is SignalType.VPDQ]
+    if not vpdq:
+        return
+    videos.store_frames(session, {ids[s]: f for s in vpdq if (f := wanted[s].frames) is not None})
+    stored = set(videos.stored_signal_ids(session, [ids[s] for s in vpdq]))
+    for signal in vpdq:
+        if ids[signal] not in stored:
+            del wanted[signal]
+            outcome.rejected.append((signal, "a vPDQ signal needs its frame list"))
 
 
 def _screened(
@@ -291,6 +311,11 @@ def _category(bank: Bank, entry: NewEntry) -> Category:
 
 def quality_problem(entry: NewEntry, min_pdq_quality: int) -> str | None:
     quality = entry.quality
+    if entry.signal.type is SignalType.VPDQ and quality is not None and quality < min_pdq_quality:
+        return (
+            f"no frame of the video has PDQ quality {min_pdq_quality} or more: "
+            "it has too little detail to match reliably"
+        )
     if entry.signal.type is SignalType.PDQ and quality is not None and quality < min_pdq_quality:
         return (
             f"PDQ quality {quality} is below the banking threshold "

@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reclaim.banks import videos
 from reclaim.banks.domain import Category
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.domain.signals import Signal, SignalType
+from reclaim.matching.video import FrameList
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class ExportRow:
     verified: bool
     added_at: datetime
     category: Category = Category.UNKNOWN
+    frames: FrameList | None = None  # a vpdq signal's frames
 
 
 def active_entries(session: Session, bank: Bank, batch_size: int = 5000) -> Iterator[ExportRow]:
@@ -113,6 +116,7 @@ def active_batch(
             BankEntry.verified,
             BankEntry.added_at,
             BankEntry.category,
+            SignalRow.id,
         )
         .join(SignalRow, SignalRow.id == BankEntry.signal_id)
         .where(
@@ -123,12 +127,20 @@ def active_batch(
         .order_by(BankEntry.id)
         .limit(limit)
     ).all()
+    frames = videos.frames_of(session, [row[7] for row in rows if row[1] == SignalType.VPDQ])
     return [
         (
             entry_id,
-            ExportRow(Signal(SignalType(kind), value), quality, verified, added_at, category),
+            ExportRow(
+                Signal(SignalType(kind), value),
+                quality,
+                verified,
+                added_at,
+                category,
+                frames.get(signal_id),
+            ),
         )
-        for entry_id, kind, value, quality, verified, added_at, category in rows
+        for entry_id, kind, value, quality, verified, added_at, category, signal_id in rows
     ]
 
 

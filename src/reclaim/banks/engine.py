@@ -8,7 +8,12 @@ bank set without holding a hash twice.
 
 The engine follows the bank feed: every add and withdrawal carries a `change_seq`, so
 `sync` reads the changes after the last one it applied and adds or removes exactly
-those.  `save` writes the index and the position it reflects; `load` on restart reads
+those.  Banked videos (``vpdq`` signals) are in a
+:class:`~reclaim.matching.video.VideoIndex`: their distinct frame hashes in a PdqIndex
+of their own, so ``match_video`` finds the candidate videos from frame hits and
+applies vPDQ's rule to those only.
+
+`save` writes the index and the position it reflects; `load` on restart reads
 them back and syncs only what changed since, instead of rebuilding from the database.
 """
 
@@ -24,17 +29,19 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reclaim.banks import videos
 from reclaim.banks.domain import Category
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.domain.signals import Signal, SignalType
 from reclaim.matching import MD5_BYTES, SHA256_BYTES, ExactIndex, PdqIndex
+from reclaim.matching.video import FrameList, VideoIndex, VideoRule
 from reclaim.storage import counters
 from reclaim.storage.models import Counter
 
 SYNC_BATCH = 50_000
 _META = "meta.json"
-_FORMAT = 2
+_FORMAT = 3
 _DIGEST_BYTES = {SignalType.MD5: MD5_BYTES, SignalType.SHA256: SHA256_BYTES}
 
 
@@ -51,12 +58,26 @@ class Match:
     category: Category = Category.UNKNOWN
 
 
+@dataclass(frozen=True, slots=True)
+class VideoMatch:
+    """A banked video (``vpdq`` entry) a video matched under vPDQ's rule."""
+
+    entry_id: int
+    bank: str
+    signal: Signal
+    query_percent: float
+    target_percent: float
+    verified: bool
+    category: Category = Category.UNKNOWN
+
+
 class MatchEngine:
     """Active bank entries in memory; thread-safe; follows the bank feed."""
 
     def __init__(self) -> None:
         self._pdq = PdqIndex.build(np.empty(0, np.int64), np.empty((0, 32), np.uint8))
         self._exact = {kind: ExactIndex(size) for kind, size in _DIGEST_BYTES.items()}
+        self._video = VideoIndex()
         self._position = 0
         self._lock = threading.RLock()
 
@@ -66,7 +87,8 @@ class MatchEngine:
         return self._position
 
     def __len__(self) -> int:
-        return len(self._pdq) + sum(len(index) for index in self._exact.values())
+        exact = sum(len(index) for index in self._exact.values())
+        return len(self._pdq) + exact + len(self._video)
 
     # --- following the feed --------------------------------------------------------
 
@@ -85,6 +107,7 @@ class MatchEngine:
                         BankEntry.withdrawn_at.is_(None),
                         SignalRow.type,
                         SignalRow.value,
+                        SignalRow.id,
                     )
                     .join(SignalRow, SignalRow.id == BankEntry.signal_id)
                     .where(BankEntry.change_seq > self._position)
@@ -94,10 +117,22 @@ class MatchEngine:
                 if not rows:
                     return applied
                 self._apply(rows)
+                self._apply_videos(session, rows)
                 applied += len(rows)
                 self._position = rows[-1][1]
 
-    def _apply(self, rows: Sequence[tuple[int, int, bool, str, str]]) -> None:
+    def _apply_videos(
+        self, session: Session, rows: Sequence[tuple[int, int, bool, str, str, int]]
+    ) -> None:
+        changed = [row for row in rows if row[3] == SignalType.VPDQ.value]
+        if not changed:
+            return
+        self._video.remove(row[0] for row in changed if not row[2])
+        added = [row for row in changed if row[2]]
+        frames = videos.frames_of(session, [row[5] for row in added])
+        self._video.add_many((row[0], frames[row[5]]) for row in added if row[5] in frames)
+
+    def _apply(self, rows: Sequence[tuple[int, int, bool, str, str, int]]) -> None:
         """Add active entries and remove withdrawn ones, per signal type.
 
         Rows carry each entry's current state, so applying a change twice (after a
@@ -105,8 +140,10 @@ class MatchEngine:
         """
         added: dict[SignalType, tuple[list[int], list[bytes]]] = {}
         removed: dict[SignalType, list[int]] = {}
-        for entry_id, _seq, active, kind, value in rows:
+        for entry_id, _seq, active, kind, value, _signal_id in rows:
             signal_type = SignalType(kind)
+            if signal_type is SignalType.VPDQ:
+                continue  # _apply_videos
             if active:
                 ids, values = added.setdefault(signal_type, ([], []))
                 ids.append(entry_id)
@@ -150,6 +187,42 @@ class MatchEngine:
                 hits.extend(_lookup_exact(index, signals, signal_type))
         return _describe(session, hits, banks)
 
+    def match_video(
+        self,
+        session: Session,
+        frames: FrameList,
+        rule: VideoRule,
+        *,
+        banks: Collection[str] | None = None,
+        include_partial: bool = False,
+    ) -> list[VideoMatch]:
+        """Banked videos ``frames`` matches under vPDQ's rule, best first.
+
+        ``include_partial``: also the candidates that share frames without reaching
+        both thresholds (the analyst's view shows how close they came)."""
+        self.sync(session)
+        with self._lock:
+            hits = self._video.search(frames, rule)
+        hits = [h for h in hits if include_partial or h.is_match]
+        if not hits:
+            return []
+        found = {
+            m.entry_id: m for m in _describe(session, [(0, h.entry_id, 0) for h in hits], banks)
+        }
+        return [
+            VideoMatch(
+                h.entry_id,
+                found[h.entry_id].bank,
+                found[h.entry_id].signal,
+                h.query_percent,
+                h.target_percent,
+                found[h.entry_id].verified,
+                found[h.entry_id].category,
+            )
+            for h in hits
+            if h.entry_id in found
+        ]
+
     def _match_pdq(
         self,
         signals: Sequence[Signal],
@@ -191,6 +264,7 @@ class MatchEngine:
                 with staging.open("wb") as out:
                     np.savez(out, ids=ids, digests=digests)
                 staging.replace(directory / f"{signal_type.value}.npz")
+            self._video.save(directory / "video")
             meta = {"format": _FORMAT, "position": self._position}
             (directory / _META).write_text(json.dumps(meta), encoding="utf-8")
 
@@ -209,6 +283,7 @@ class MatchEngine:
                         engine._exact[signal_type] = ExactIndex.build(
                             saved["ids"], saved["digests"]
                         )
+                engine._video = VideoIndex.load(directory / "video")
                 engine._position = int(meta["position"])
         except (OSError, ValueError, KeyError):
             engine = cls()

@@ -26,12 +26,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from reclaim.banks import videos
 from reclaim.banks.contents import ExportRow, active_batch
 from reclaim.banks.domain import Category
 from reclaim.banks.formats import BankFormat, write_entries
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.domain.signals import Signal, SignalType
+from reclaim.matching.video import FrameList
 from reclaim.storage import counters
 from reclaim.storage.models import Counter
 
@@ -60,6 +62,7 @@ class FeedEntry:
     withdrawn_at: datetime | None
     category: Category = Category.UNKNOWN
     withdrawn_reason: str | None = None
+    frames: FrameList | None = None  # an active vpdq entry's frames
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,7 @@ def read_feed(
             BankEntry.withdrawn_at,
             BankEntry.category,
             BankEntry.withdrawn_reason,
+            SignalRow.id.label("signal_id"),
         )
         .join(SignalRow, SignalRow.id == BankEntry.signal_id)
         .join(Bank, Bank.id == BankEntry.bank_id)
@@ -135,6 +139,14 @@ def read_feed(
         query = query.where(SignalRow.type.in_([t.value for t in signal_types]))
     rows = session.execute(query).all()
     has_more = len(rows) > limit
+    frames = videos.frames_of(
+        session,
+        [
+            row.signal_id
+            for row in rows[:limit]
+            if row.type == SignalType.VPDQ and row.withdrawn_at is None
+        ],
+    )
     entries = [
         FeedEntry(
             entry_id=row.id,
@@ -148,6 +160,7 @@ def read_feed(
             withdrawn_at=row.withdrawn_at,
             category=row.category,
             withdrawn_reason=row.withdrawn_reason,
+            frames=frames.get(row.signal_id),
         )
         for row in rows[:limit]
     ]

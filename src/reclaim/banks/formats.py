@@ -8,6 +8,12 @@
   accepts any of these columns after the first two).
 - ``jsonl``: one object per line with the same fields.
 
+A video's ``vpdq`` signal carries its frames: in ``local_file`` as python-threatexchange's
+vPDQ signal string (a JSON list of ``"pdq_hex,quality,timestamp"``), in ``jsonl`` as
+``frames``, Meta's vPDQ lines ``frame_number,quality,pdq_hex,timestamp`` (the value is
+then the frame list's fingerprint, checked when given).  ``csv`` writes the
+fingerprint only: such a line imports only where the frames are already stored.
+
 ``category`` says what a hash is of (``csam``, ``self_generated_minor``, ``adult_ncii``,
 ``sextortion``, ``unknown``); ``local_file`` has no room for it: the bank is the
 category there.
@@ -19,15 +25,18 @@ import csv
 import enum
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, TextIO
 
+from reclaim.banks import videos
 from reclaim.banks.banking import NewEntry
 from reclaim.banks.contents import ExportRow
 from reclaim.banks.domain import Category
 from reclaim.domain.signals import InvalidSignalError, Signal, SignalType
+from reclaim.matching.video import FrameList, InvalidFrameListError
 
 
 class BankFormat(enum.StrEnum):
@@ -43,6 +52,7 @@ THREATEXCHANGE_NAMES = {
     SignalType.PDQ: "pdq",
     SignalType.MD5: "video_md5",
     SignalType.SHA256: "video_sha256",
+    SignalType.VPDQ: "vpdq",
 }
 _TYPE_ALIASES = {name: kind for kind, name in THREATEXCHANGE_NAMES.items()}
 
@@ -92,7 +102,16 @@ def _read_local_file(stream: TextIO, defaults: Defaults) -> Iterator[ParsedLine]
         if not text or text.startswith("#"):
             continue
         kind, _, value = text.partition(" ")
-        parsed = _entry(kind, value.strip(), None, defaults.verified, defaults.category)
+        if parse_signal_type(kind) == SignalType.VPDQ.value:
+            parsed = _video_entry(
+                partial(videos.from_threatexchange, value),
+                None,
+                None,
+                defaults.verified,
+                defaults.category,
+            )
+        else:
+            parsed = _entry(kind, value.strip(), None, defaults.verified, defaults.category)
         yield number, LineError(number, parsed.message) if isinstance(parsed, LineError) else parsed
 
 
@@ -141,6 +160,19 @@ def _from_record(number: int, record: dict[str, Any], defaults: Defaults) -> New
         category_value = defaults.category if category in (None, "") else _category(category)
     except ValueError as exc:
         return LineError(number, str(exc))
+    frames = record.get("frames")
+    if frames is not None and parse_signal_type(str(record.get("signal_type", ""))) == "vpdq":
+        if not isinstance(frames, list) or not all(isinstance(f, str) for f in frames):
+            return LineError(number, "frames must be a list of vPDQ lines")
+        value = record.get("value")
+        result = _video_entry(
+            partial(videos.from_lines, frames),
+            None if value in (None, "") else str(value),
+            quality_value,
+            verified_value,
+            category_value,
+        )
+        return LineError(number, result.message) if isinstance(result, LineError) else result
     result = _entry(
         str(record.get("signal_type", "")),
         str(record.get("value", "")),
@@ -162,6 +194,25 @@ def _entry(
         return LineError(0, str(exc))
     via = "the list it was imported from" if verified else None
     return NewEntry(signal, quality, verified, category=category, verified_via=via)
+
+
+def _video_entry(
+    read: Callable[[], FrameList],
+    value: str | None,
+    quality: int | None,
+    verified: bool,
+    category: Category,
+) -> NewEntry | LineError:
+    try:
+        frames = read()
+    except InvalidFrameListError as exc:
+        return LineError(0, str(exc))
+    signal = videos.signal_of(frames)
+    if value is not None and value.strip().lower() != signal.value:
+        return LineError(0, "the vpdq value is not the fingerprint of its frames")
+    via = "the list it was imported from" if verified else None
+    best = videos.best_quality(frames) if quality is None else quality
+    return NewEntry(signal, best, verified, category=category, verified_via=via, frames=frames)
 
 
 def _category(value: object) -> Category:
@@ -202,7 +253,8 @@ def write_entries(rows: Iterable[ExportRow], file_format: BankFormat) -> Iterato
     """Yield the file's text in pieces (for streaming to a file or an HTTP response)."""
     if file_format is BankFormat.LOCAL_FILE:
         for row in rows:
-            yield f"{THREATEXCHANGE_NAMES[row.signal.type]} {row.signal.value}\n"
+            value = videos.to_threatexchange(row.frames) if row.frames else row.signal.value
+            yield f"{THREATEXCHANGE_NAMES[row.signal.type]} {value}\n"
     elif file_format is BankFormat.CSV:
         yield ",".join(CSV_HEADER) + "\r\n"
         for row in rows:
@@ -220,7 +272,7 @@ def write_entries(rows: Iterable[ExportRow], file_format: BankFormat) -> Iterato
             yield buffer.getvalue()
     else:
         for row in rows:
-            record = {
+            record: dict[str, Any] = {
                 "signal_type": row.signal.type.value,
                 "value": row.signal.value,
                 "quality": row.quality,
@@ -228,6 +280,8 @@ def write_entries(rows: Iterable[ExportRow], file_format: BankFormat) -> Iterato
                 "added_at": _iso(row.added_at),
                 "category": row.category.value,
             }
+            if row.frames is not None:
+                record["frames"] = videos.to_lines(row.frames)
             yield json.dumps(record, separators=(",", ":")) + "\n"
 
 

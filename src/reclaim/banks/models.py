@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reclaim.banks.domain import Category, EntrySource, HoldOutcome, HoldReason
@@ -125,3 +134,14 @@ class EntryMatch(Base):
     __table_args__ = (
         UniqueConstraint("entry_id", "partner_id", name="uq_entry_matches_entry_partner"),
     )
+class VideoFrames(Base):
+    """The frames of a ``vpdq`` signal, in ``reclaim.matching.video.FrameList``'s compact
+    form (33 bytes per distinct frame hash, 12 per sampled frame).  The signal's value
+    is the SHA-256 of ``frames``, so a frame list is stored once."""
+
+    __tablename__ = "video_frames"
+
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id"), primary_key=True)
+    frame_count: Mapped[int] = mapped_column(Integer)
+    distinct_count: Mapped[int] = mapped_column(Integer)
+    frames: Mapped[bytes] = mapped_column(LargeBinary)

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reclaim.banks.engine import Match, MatchEngine
+from reclaim.banks.engine import Match, MatchEngine, VideoMatch
 from reclaim.banks.feed import UnknownBankError
 from reclaim.banks.models import Bank
 from reclaim.domain.signals import Signal, SignalType
+from reclaim.matching.video import FrameList, VideoRule
 
 #: PDQ's standard threshold; the API never reports matches further away than this.
 API_MAX_DISTANCE = 31
@@ -51,6 +52,19 @@ def allowed_distance(requested: int | None, configured: int) -> int:
     return requested
 
 
+def match_videos(
+    session: Session,
+    engine: MatchEngine,
+    videos: Sequence[FrameList],
+    rule: VideoRule,
+    *,
+    banks: Collection[str] | None = None,
+) -> list[list[VideoMatch]]:
+    """The banked videos each video matches under vPDQ's rule, in the videos' order."""
+    wanted = set(banks) if banks else None
+    return [engine.match_video(session, video, rule, banks=wanted) for video in videos]
+
+
 def match_batch(
     session: Session,
     engine: MatchEngine,
@@ -66,6 +80,8 @@ def match_batch(
         missing = sorted(set(banks) - known)
         if missing:
             raise UnknownBankError(f"no bank named {', '.join(map(repr, missing))}")
+    if not queries:
+        return []
     variants = None
     if dihedral:
         variants = [q.dihedral or () for q in queries if q.signal.type is SignalType.PDQ]

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
-from reclaim.banks.engine import Match, MatchEngine
+from reclaim.banks import banking, videos
+from reclaim.banks.engine import Match, MatchEngine, VideoMatch
 from reclaim.cases import decisions, pages, snapshots, status
 from reclaim.cases.domain import ItemKind, MediaKind
 from reclaim.cases.models import Item, Media, QuarantinedMedia
@@ -48,7 +49,8 @@ from reclaim.fetching.quarantine import (
     QuarantineStore,
     make_preview,
 )
-from reclaim.hashing import HashingError, HashingLimits, hash_image_bytes
+from reclaim.hashing import HashingError, HashingLimits, VideoHashes, hash_bytes, hash_image_bytes
+from reclaim.matching.video import FrameList, VideoRule
 from reclaim.security.field_crypto import keyring
 
 #: A page can show many pictures; review the first few, the rest can wait.
@@ -70,6 +72,7 @@ class ReviewPolicy:
     limits: HashingLimits
     max_distance: int = 31
     decisions: decisions.DecisionPolicy = field(default_factory=decisions.DecisionPolicy)
+    video_rule: VideoRule = field(default_factory=VideoRule)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReviewPolicy:
@@ -78,6 +81,7 @@ class ReviewPolicy:
             limits=settings.hashing_limits(),
             max_distance=settings.match_max_distance,
             decisions=decisions.DecisionPolicy.from_settings(settings),
+            video_rule=settings.video_rule(),
         )
 
 
@@ -146,6 +150,7 @@ class Kept:
     size: int
     sha256: str
     hashes: list[tuple[Signal, int | None]]
+    frames: FrameList | None = None  # a video's vPDQ frames (its ``vpdq`` signal)
 
 
 @dataclass(slots=True)
@@ -256,6 +261,7 @@ def _keep(
         gathered.problems.append(FetchProblem(result.final_url, "QuarantineError", str(exc)))
         return
     hashes, problem = _hash(result, limits)
+    frames = _video_frames(result, limits, hashes) if result.kind == "video" else None
     if problem:
         gathered.problems.append(FetchProblem(result.final_url, "HashingError", problem))
     if result.kind == "image":
@@ -273,6 +279,7 @@ def _keep(
             size=stored.size,
             sha256=stored.sha256,
             hashes=hashes,
+            frames=frames,
         )
     )
 
@@ -286,8 +293,7 @@ def _hash(
         (Signal(SignalType.SHA256, hashlib.sha256(data).hexdigest()), None),
     ]
     if result.kind != "image":
-        # Videos are matched exactly here; their frame hashes are not signals (yet).
-        return exact, None
+        return exact, None  # a video's frames: _video_frames
     try:
         hashes = hash_image_bytes(data, limits)
     except HashingError as exc:
@@ -297,6 +303,22 @@ def _hash(
         extra = hashes.pdq_threatexchange
         found.append((extra.signal, extra.quality))
     return exact + found, None
+
+
+def _video_frames(
+    result: FetchResult, limits: HashingLimits, hashes: list[tuple[Signal, int | None]]
+) -> FrameList | None:
+    """A fetched video's vPDQ frames (one per second, as HMA samples); its ``vpdq``
+    signal joins ``hashes``.  A video that cannot be decoded keeps its exact hashes."""
+    try:
+        decoded = hash_bytes(result.content, limits)
+    except HashingError:
+        return None
+    if not isinstance(decoded, VideoHashes) or not decoded.frames:
+        return None
+    frames = videos.frame_list(decoded.frames)
+    hashes.append((videos.signal_of(frames), videos.best_quality(frames)))
+    return frames
 
 
 # --- 3. recording it (one short transaction) -------------------------------------------
@@ -309,6 +331,7 @@ class ReviewedMedia:
     media: Media
     kept: QuarantinedMedia
     matches: list[Match] = field(default_factory=list)
+    video_matches: list[VideoMatch] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -352,6 +375,10 @@ def record(
         media = pages.fetched_media(
             session, page, url=kept.url, sha256=kept.sha256, kind=kept.kind, now=now
         )
+        if kept.frames is not None:
+            frame_signal = videos.signal_of(kept.frames)
+            ids = banking.signal_ids(session, [frame_signal], clock=lambda: now)
+            videos.store_frames(session, {ids[frame_signal]: kept.frames})
         pages.attach_signals(session, media, kept.hashes, now=now)
         quarantined = QuarantinedMedia(
             item_id=item.id,
@@ -370,7 +397,12 @@ def record(
         matches = (
             matcher.match(session, signals, max_distance=policy.max_distance) if signals else []
         )
-        outcome.found.append(ReviewedMedia(media, quarantined, matches))
+        video_matches = (
+            matcher.match_video(session, kept.frames, policy.video_rule)
+            if kept.frames is not None
+            else []
+        )
+        outcome.found.append(ReviewedMedia(media, quarantined, matches, video_matches))
     if gathered.snapshot is not None:
         snapshots.record(
             session, item.id, gathered.snapshot, now=now, expires_at=now + policy.retention

@@ -17,13 +17,21 @@ class SignalType(enum.StrEnum):
     PDQ = "pdq"
     MD5 = "md5"
     SHA256 = "sha256"
+    #: A video's vPDQ frame list.  The value is the list's fingerprint (SHA-256 of its
+    #: compact form, see ``reclaim.matching.video``); the frames sit beside the signal.
+    VPDQ = "vpdq"
 
     @property
     def hex_length(self) -> int:
         return _HEX_LENGTHS[self]
 
 
-_HEX_LENGTHS = {SignalType.PDQ: 64, SignalType.MD5: 32, SignalType.SHA256: 64}
+_HEX_LENGTHS = {
+    SignalType.PDQ: 64,
+    SignalType.MD5: 32,
+    SignalType.SHA256: 64,
+    SignalType.VPDQ: 64,
+}
 _HEX = re.compile(r"[0-9a-f]+")
 
 

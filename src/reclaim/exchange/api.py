@@ -27,9 +27,11 @@ No ``from __future__ import annotations`` here: the threatexchange CLI builds it
 time, and needs them as types (``t.Optional``, not ``X | None``), not as strings.
 """
 
+import hashlib
 import json
 import logging
 import re
+import struct
 import time
 import typing as t
 import urllib.error
@@ -52,7 +54,7 @@ MAX_RETRIES = 5
 _KEY_SHAPE = re.compile(r"rcl_[a-z0-9]{8}_[A-Za-z0-9_-]{43}")
 
 #: Reclaim's signal type names and python-threatexchange's.
-TX_NAMES = {"pdq": "pdq", "md5": "video_md5", "sha256": "video_sha256"}
+TX_NAMES = {"pdq": "pdq", "md5": "video_md5", "sha256": "video_sha256", "vpdq": "vpdq"}
 RECLAIM_NAMES = {tx: reclaim for reclaim, tx in TX_NAMES.items()}
 
 
@@ -201,7 +203,7 @@ class ReclaimSignalExchangeAPI(
         ReclaimCollabConfig, ReclaimCheckpoint, ReclaimSignalMetadata, int, ReclaimEntry
     ],
 ):
-    """Fetches Reclaim's hash feed (PDQ, MD5, SHA-256), withdrawals included."""
+    """Fetches Reclaim's hash feed (PDQ, MD5, SHA-256, vPDQ), withdrawals included."""
 
     def __init__(self, collab: ReclaimCollabConfig, client: ReclaimClient) -> None:
         self.collab = collab
@@ -293,6 +295,8 @@ class ReclaimSignalExchangeAPI(
         kind = RECLAIM_NAMES.get(s_type.get_name())
         if kind is None:
             raise NotImplementedError(f"Reclaim has no {s_type.get_name()} signals")
+        if kind == "vpdq":
+            signal = vpdq_fingerprint(signal)
         outcome = {
             state.SignalOpinionCategory.NEGATIVE_CLASS: "not_violating",
             state.SignalOpinionCategory.POSITIVE_CLASS: "removed",
@@ -302,11 +306,42 @@ class ReclaimSignalExchangeAPI(
 
 
 def _entry(record: dict[str, t.Any]) -> ReclaimEntry:
+    signal = record["value"]
+    if record["signal_type"] == "vpdq" and record.get("frames") is not None:
+        # python-threatexchange's vPDQ signal string (vpdq_util.vpdq_to_json's form).
+        signal = json.dumps(record["frames"])
     return ReclaimEntry(
         signal_type=TX_NAMES.get(record["signal_type"], record["signal_type"]),
-        signal=record["value"],
+        signal=signal,
         bank=record["bank"],
         verified=bool(record["verified"]),
         quality=record.get("quality"),
         category=str(record.get("category") or "unknown"),
     )
+
+
+def vpdq_fingerprint(signal: str) -> str:
+    """The fingerprint Reclaim gives a vPDQ signal string (the value of its ``vpdq``
+    entry), computed as ``reclaim.matching.video.FrameList.fingerprint`` does, with the
+    standard library only: distinct hashes in first-seen order with their best
+    quality, then per frame its hash's position and its timestamp in milliseconds."""
+    position: dict[bytes, int] = {}
+    qualities: list[int] = []
+    frame_hash: list[int] = []
+    times: list[int] = []
+    for item in json.loads(signal):
+        value, quality, timestamp = item.split(",")
+        raw = bytes.fromhex(value)
+        k = position.setdefault(raw, len(position))
+        if k == len(qualities):
+            qualities.append(int(quality))
+        else:
+            qualities[k] = max(qualities[k], int(quality))
+        frame_hash.append(k)
+        times.append(round(float(timestamp) * 1000))
+    digest = hashlib.sha256(struct.pack("<4sII", b"VPQ1", len(position), len(frame_hash)))
+    digest.update(b"".join(position))
+    digest.update(bytes(qualities))
+    digest.update(struct.pack(f"<{len(frame_hash)}I", *frame_hash))
+    digest.update(struct.pack(f"<{len(times)}I", *times))
+    return digest.hexdigest()

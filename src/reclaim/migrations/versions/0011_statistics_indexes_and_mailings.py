@@ -1,7 +1,7 @@
 """Statistics: the indexes its queries need, and the monthly report's mailings
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0010
 Create Date: 2026-12-02 12:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0012"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

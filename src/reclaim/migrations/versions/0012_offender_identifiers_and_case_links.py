@@ -1,7 +1,7 @@
 """Offender identifiers, the cases that name them, case links and clusters
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02 12:30:00
 
 New tables only.  Existing cases get no identifiers or links here: posted-by accounts
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from reclaim.banks import feed as hash_feed
+from reclaim.banks import videos
 from reclaim.banks.formats import BankFormat
 from reclaim.domain.signals import SignalType
 from reclaim.web.api.auth import HashesReader
@@ -79,6 +80,7 @@ def feed(
                 "added_at": _iso(e.added_at),
                 "withdrawn_at": _iso(e.withdrawn_at) if e.withdrawn_at else None,
                 "withdrawn_reason": e.withdrawn_reason if e.deleted else None,
+                **({"frames": videos.compact_frames(e.frames)} if e.frames is not None else {}),
             }
             for e in page.entries
         ],

@@ -1,4 +1,4 @@
-"""``POST /api/v1/match``: up to 1,000 signals against every bank, in memory."""
+"""``POST /api/v1/match``: up to 1,000 signals and 10 videos against every bank, in memory."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from reclaim.banks import feed_guard, partner_match
 from reclaim.banks.domain import SELF_REPORTED_BANK
-from reclaim.banks.engine import Match
+from reclaim.banks.engine import Match, VideoMatch
 from reclaim.banks.feed import UnknownBankError
+from reclaim.matching.video import FrameList
 from reclaim.web.api.auth import Matcher
 from reclaim.web.api.deps import read_now, run_read
 from reclaim.web.api.errors import ApiError, ErrorBody
@@ -48,7 +49,12 @@ INLINE_BATCH = 8
 )
 async def match(request: Request, caller: Matcher, body: MatchRequest) -> Response:
     """PDQ within `max_distance` (optionally through the 8 rotations and flips), MD5
-    and SHA-256 exactly.  One result per input signal, in order, matches best first."""
+    and SHA-256 exactly.  One result per input signal, in order, matches best first.
+
+    Videos (`videos`, each a vPDQ frame list) match banked videos under vPDQ's rule:
+    frames within the rule's distance, and at least the rule's share of the sent
+    video's frames and of the banked video's frames matching (both percentages are in
+    the answer)."""
     state = request.app.state.reclaim
     try:
         radius = partner_match.allowed_distance(
@@ -64,16 +70,25 @@ async def match(request: Request, caller: Matcher, body: MatchRequest) -> Respon
     # the event loop.
     engine = state.matcher or await run_in_threadpool(state.match_engine)
 
-    def search(session: Session) -> list[list[Match]]:
-        return partner_match.match_batch(
+    rule = state.settings.video_rule()
+    clips = [
+        FrameList.from_frames(
+            (i, f.timestamp, f.pdq.lower(), f.quality) for i, f in enumerate(v.frames)
+        )
+        for v in body.videos
+    ]
+
+    def search(session: Session) -> tuple[list[list[Match]], list[list[VideoMatch]]]:
+        found = partner_match.match_batch(
             session, engine, queries, max_distance=radius, dihedral=body.dihedral, banks=body.banks
         )
+        return found, partner_match.match_videos(session, engine, clips, rule, banks=body.banks)
 
     try:
-        if len(queries) <= INLINE_BATCH:
-            found = await run_read(request.app, search)
+        if len(queries) <= INLINE_BATCH and not clips:
+            found, video_found = await run_read(request.app, search)
         else:
-            found = await run_in_threadpool(read_now, request.app, search)
+            found, video_found = await run_in_threadpool(read_now, request.app, search)
     except UnknownBankError as exc:
         raise ApiError(404, "unknown_bank", str(exc)) from None
     self_reported = [m.entry_id for ms in found for m in ms if m.bank == SELF_REPORTED_BANK]
@@ -102,4 +117,31 @@ async def match(request: Request, caller: Matcher, body: MatchRequest) -> Respon
         }
         for index, (query, matches) in enumerate(zip(queries, found, strict=True))
     ]
-    return JSONResponse({"max_distance": radius, "results": results})
+    answer: dict[str, Any] = {"max_distance": radius, "results": results}
+    if clips:
+        answer["videos"] = [
+            {
+                "index": index,
+                "frames": len(clip),
+                "matches": [
+                    {
+                        "entry_id": m.entry_id,
+                        "bank": m.bank,
+                        "value": m.signal.value,
+                        "query_percent": round(m.query_percent, 2),
+                        "target_percent": round(m.target_percent, 2),
+                        "verified": m.verified,
+                        "category": m.category.value,
+                    }
+                    for m in matches
+                ],
+            }
+            for index, (clip, matches) in enumerate(zip(clips, video_found, strict=True))
+        ]
+        answer["video_rule"] = {
+            "distance": rule.distance,
+            "quality_threshold": rule.quality_threshold,
+            "query_match_percent": rule.query_match_percent,
+            "target_match_percent": rule.target_match_percent,
+        }
+    return JSONResponse(answer)

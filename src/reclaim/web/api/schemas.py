@@ -25,8 +25,11 @@ from reclaim.partners.domain import FeedbackOutcome
 from reclaim.takedown.domain import ResolveOutcome
 
 MAX_BATCH = 1000
+#: Videos one match request may carry, and frames each may have (an hour at 1 frame/s).
+MAX_VIDEOS = 10
+MAX_VIDEO_FRAMES = 3600
 
-SignalTypeName = Literal["pdq", "md5", "sha256"]
+SignalTypeName = Literal["pdq", "md5", "sha256", "vpdq"]
 HexValue = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9a-fA-F]{32}([0-9a-fA-F]{32})?$"),
@@ -71,7 +74,15 @@ class FeedEntryOut(BaseModel):
         description="A person at the hotline saw this picture, or it matched an entry "
         "someone saw.  False: hashed on a reporter's device, or decided without being seen."
     )
-    quality: int | None = Field(description="PDQ quality 0–100, when known.")
+    quality: int | None = Field(
+        description="PDQ quality 0–100, when known (vpdq: the best frame's)."
+    )
+    frames: list[str] | None = Field(
+        default=None,
+        description="vpdq only (not on tombstones): the video's frames as "
+        "python-threatexchange's vPDQ signal lists them, `pdq_hex,quality,timestamp`; "
+        "`value` is then the frame list's fingerprint.",
+    )
     deleted: bool = Field(description="A tombstone: the signal was withdrawn; stop using it.")
     added_at: datetime
     withdrawn_at: datetime | None
@@ -107,6 +118,10 @@ class SignalIn(Strict):
 
     @model_validator(mode="after")
     def _well_formed(self) -> SignalIn:
+        if self.signal_type == "vpdq":
+            raise PydanticCustomError(
+                "video_in_signals", "send a video's vPDQ frames in `videos`, not in `signals`"
+            )
         _parse(self.signal_type, self.value)
         if self.dihedral is not None and self.signal_type != "pdq":
             raise PydanticCustomError(
@@ -115,8 +130,28 @@ class SignalIn(Strict):
         return self
 
 
+class FrameIn(Strict):
+    pdq: PdqHex
+    quality: int = Field(ge=0, le=100)
+    timestamp: float = Field(ge=0, le=86_400, description="Seconds from the video's start.")
+
+
+class VideoIn(Strict):
+    frames: list[FrameIn] = Field(
+        min_length=1,
+        max_length=MAX_VIDEO_FRAMES,
+        description="The video's vPDQ frames (vPDQ samples one a second by default).",
+    )
+
+
 class MatchRequest(Strict):
-    signals: list[SignalIn] = Field(min_length=1, max_length=MAX_BATCH)
+    signals: list[SignalIn] = Field(default_factory=list, max_length=MAX_BATCH)
+    videos: list[VideoIn] = Field(
+        default_factory=list,
+        max_length=MAX_VIDEOS,
+        description="Videos to match as videos, under vPDQ's rule (see `video_rule` in "
+        "the answer).",
+    )
     max_distance: int | None = Field(
         default=None,
         ge=0,
@@ -132,6 +167,12 @@ class MatchRequest(Strict):
     banks: list[BankName] | None = Field(
         default=None, max_length=50, description="Only these banks (default: all)."
     )
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> MatchRequest:
+        if not self.signals and not self.videos:
+            raise PydanticCustomError("nothing_to_match", "send `signals`, `videos`, or both")
+        return self
 
     @model_validator(mode="after")
     def _dihedral_consistent(self) -> MatchRequest:
@@ -171,9 +212,36 @@ class MatchResult(BaseModel):
     matches: list[MatchOut] = Field(description="Best first.")
 
 
+class VideoMatchOut(BaseModel):
+    entry_id: int
+    bank: str
+    value: str = Field(description="The banked video's vpdq fingerprint (see the hash feed).")
+    query_percent: float = Field(description="Share of the sent video's frames matched.")
+    target_percent: float = Field(description="Share of the banked video's frames matched.")
+    verified: bool
+    category: CategoryName
+
+
+class VideoMatchResult(BaseModel):
+    index: int = Field(description="Position of the input in `videos`.")
+    frames: int = Field(description="Frames received.")
+    matches: list[VideoMatchOut] = Field(description="Best first.")
+
+
+class VideoRuleOut(BaseModel):
+    distance: int = Field(description="Frames match within this PDQ distance.")
+    quality_threshold: int = Field(description="Frames of lower quality are set aside.")
+    query_match_percent: float = Field(description="Needed share of the sent video.")
+    target_match_percent: float = Field(description="Needed share of the banked video.")
+
+
 class MatchResponse(BaseModel):
     max_distance: int
     results: list[MatchResult]
+    videos: list[VideoMatchResult] = Field(default_factory=list)
+    video_rule: VideoRuleOut | None = Field(
+        default=None, description="The server's vPDQ rule, when `videos` were sent."
+    )
 
 
 # --- feedback ----------------------------------------------------------------------
