@@ -134,6 +134,8 @@ class EntryMatch(Base):
     __table_args__ = (
         UniqueConstraint("entry_id", "partner_id", name="uq_entry_matches_entry_partner"),
     )
+
+
 class VideoFrames(Base):
     """The frames of a ``vpdq`` signal, in ``reclaim.matching.video.FrameList``'s compact
     form (33 bytes per distinct frame hash, 12 per sampled frame).  The signal's value

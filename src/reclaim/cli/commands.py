@@ -9,6 +9,6 @@ from reclaim.cli import hash as hash_command  # noqa: F401
 from reclaim.cli import keys as keys_command  # noqa: F401
 from reclaim.cli import partner as partner_command  # noqa: F401
 from reclaim.cli import receipt as receipt_command  # noqa: F401
-from reclaim.cli import stats as stats_command  # noqa: F401
 from reclaim.cli import scan as scan_command  # noqa: F401
+from reclaim.cli import stats as stats_command  # noqa: F401
 from reclaim.cli import user as user_command  # noqa: F401

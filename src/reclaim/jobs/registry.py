@@ -18,9 +18,9 @@ from reclaim.cases import tasks as case_tasks
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.keys import tasks as key_tasks
+from reclaim.linkage import tasks as linkage_tasks
 from reclaim.oversight import tasks as oversight_tasks
 from reclaim.referrals import tasks as referral_tasks
-from reclaim.linkage import tasks as linkage_tasks
 from reclaim.statistics import tasks as statistics_tasks
 from reclaim.takedown import tasks as takedown_tasks
 
