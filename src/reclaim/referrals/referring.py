@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -43,7 +42,7 @@ from reclaim.referrals.domain import (
     allowed_shares,
 )
 from reclaim.referrals.models import Agency, Referral, ReferralDelivery
-from reclaim.referrals.outbox import answer_token
+from reclaim.referrals.tokens import answer_token, token_hash
 from reclaim.takedown.domain import Channel, DeliveryPurpose, DeliveryStatus
 
 #: What the agency can report back, in plain words for the reporter (portal catalog).
@@ -263,10 +262,6 @@ def cancel(
     session: Session, referral: Referral, *, actor: audit.Actor, clock: Clock = system_clock
 ) -> None:
     move(session, referral, ReferralStatus.CANCELLED, actor=actor, clock=clock)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def by_token(session: Session, token: str) -> Referral | None:

@@ -22,7 +22,7 @@ from reclaim.cases.domain import AgeGroup
 from reclaim.referrals import agencies, consent, referring
 from reclaim.referrals.domain import AgencyKind, ConsentHow, ConsentSubject, ReferralStatus, Share
 from reclaim.referrals.models import Referral, ReferralDelivery
-from reclaim.referrals.outbox import answer_token
+from reclaim.referrals.tokens import answer_token
 from reclaim.referrals.verifying import verify_package
 from reclaim.security.field_crypto import field_cipher
 from reclaim.security.signing import signing_keyring
