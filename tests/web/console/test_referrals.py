@@ -223,6 +223,8 @@ def test_supervisors_send_what_analysts_draft(
         follow_redirects=False,
     )
     assert consent_page.status_code == 303
+    recorded = client.get(f"/console/cases/{number}/referrals", headers=EN).text
+    assert "By phone" in recorded and "Test analyst" in recorded  # how, and who
 
     login_as(Role.SUPERVISOR)
     token = csrf_from(client.get(f"/console/cases/{number}/referrals").text)
