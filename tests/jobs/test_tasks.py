@@ -31,14 +31,18 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
     due = huey.read_periodic(datetime(2026, 3, 1, 10, 7))
     assert sorted(task.name for task in due) == [
         "reclaim.deliver_notices",
+        "reclaim.deliver_referrals",
         "reclaim.purge_quarantine",
     ]
-    assert [t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 8))] == [
-        "reclaim.deliver_notices"
+    assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 8))) == [
+        "reclaim.deliver_notices",
+        "reclaim.deliver_referrals",
     ]
     assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 10))) == [
         "reclaim.deliver_notices",
+        "reclaim.deliver_referrals",
         "reclaim.follow_up_notices",
+        "reclaim.follow_up_referrals",
     ]
 
     store = review.quarantine_store(db_settings)
