@@ -355,3 +355,14 @@ def mandatory_due(session: Session) -> list[Referral]:
             .order_by(Referral.deadline_at)
         )
     )
+
+
+def troubled_deliveries(session: Session) -> list[ReferralDelivery]:
+    """Referral messages a person must look at (failed, or unconfirmed after a crash)."""
+    return list(
+        session.scalars(
+            select(ReferralDelivery)
+            .where(ReferralDelivery.status.in_([s for s in DeliveryStatus if s.needs_a_person]))
+            .order_by(ReferralDelivery.id)
+        )
+    )
