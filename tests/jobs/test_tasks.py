@@ -27,21 +27,25 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
     tasks = register_tasks(huey, db_settings, sessions)
     assert register_tasks(huey, db_settings, sessions) is tasks  # idempotent
 
-    # The purge at 7 past; deliveries and linking new cases every minute; follow-up
-    # every five minutes.
+    # The purge at 7 past; deliveries (notices, referrals) and linking new cases every
+    # minute; follow-ups every five minutes.
     due = huey.read_periodic(datetime(2026, 3, 1, 10, 7))
     assert sorted(task.name for task in due) == [
         "reclaim.deliver_notices",
+        "reclaim.deliver_referrals",
         "reclaim.link_new_cases",
         "reclaim.purge_quarantine",
     ]
     assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 8))) == [
         "reclaim.deliver_notices",
+        "reclaim.deliver_referrals",
         "reclaim.link_new_cases",
     ]
     assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 10))) == [
         "reclaim.deliver_notices",
+        "reclaim.deliver_referrals",
         "reclaim.follow_up_notices",
+        "reclaim.follow_up_referrals",
         "reclaim.link_new_cases",
     ]
 

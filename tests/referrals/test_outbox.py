@@ -16,9 +16,9 @@ from reclaim.accounts.domain import Role
 from reclaim.cases.domain import AgeGroup
 from reclaim.config import Settings
 from reclaim.delivery import make_message_id
-from reclaim.referrals import referring
-from reclaim.referrals.domain import AgencyKind
-from reclaim.referrals.models import Agency, ReferralDelivery
+from reclaim.referrals import custody, referring
+from reclaim.referrals.domain import AgencyKind, CustodyAction, ReferralStatus
+from reclaim.referrals.models import Agency, Referral, ReferralDelivery
 from reclaim.referrals.tasks import build_outbox
 from reclaim.security.field_crypto import Purpose, field_cipher
 from reclaim.storage.db import make_session_factory
@@ -28,7 +28,7 @@ from tests.support.clock import FakeClock
 from tests.support.referrals import make_agency
 from tests.support.settings import make_settings
 from tests.support.smtp import LoopbackSmtp, RecordingHandler
-from tests.support.webhooks import SECRET, WebhookReceiver
+from tests.support.webhooks import SECRET, Answer, WebhookReceiver
 
 
 @pytest.fixture
@@ -138,3 +138,30 @@ def test_an_email_past_the_point_of_no_return_is_never_sent_again(
     assert mailbox[1].received == []
     with make_session_factory(engine)() as session:
         assert session.scalars(select(Agency)).one().name == "Police unit"
+
+
+def test_an_agency_can_acknowledge_in_its_webhook_reply(
+    engine: Engine, outbox_settings: Settings, receiver: WebhookReceiver
+) -> None:
+    receiver.answer = Answer(
+        200, (), b'{"status": "acknowledged", "text": "Case officer assigned"}'
+    )
+    _sent(engine, outbox_settings, receiver.url())
+    outbox = build_outbox(outbox_settings, make_session_factory(engine))
+    assert outbox.run_due() == {"sent": 2}
+    with make_session_factory(engine)() as session:
+        referral = session.scalars(select(Referral)).one()
+        assert referral.status is ReferralStatus.ACKNOWLEDGED
+        assert referral.outcome_text == "Case officer assigned"
+        actions = [e.action for e in custody.log(session, referral.case_id)]
+        assert actions == [CustodyAction.TRANSFERRED, CustodyAction.ACKNOWLEDGED]
+
+
+def test_a_reply_that_does_not_fit_is_ignored(
+    engine: Engine, outbox_settings: Settings, receiver: WebhookReceiver
+) -> None:
+    receiver.answer = Answer(200, (), b'{"status": "closed"}')
+    _sent(engine, outbox_settings, receiver.url())
+    assert build_outbox(outbox_settings, make_session_factory(engine)).run_due() == {"sent": 2}
+    with make_session_factory(engine)() as session:
+        assert session.scalars(select(Referral)).one().status is ReferralStatus.SENT

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from reclaim.accounts.models import User
 from reclaim.cases.models import Case
 from reclaim.referrals.domain import (
     AgencyKind,
@@ -130,6 +131,8 @@ class Consent(Base):
     how: Mapped[ConsentHow] = mapped_column(enum_column(ConsentHow, length=16))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: portal
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    recorded_by: Mapped[User | None] = relationship()
 
 
 class CustodyEntry(Base):

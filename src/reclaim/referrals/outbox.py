@@ -14,9 +14,6 @@ and answer without logging in; the webhook carries the same link.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +21,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from reclaim import audit
 from reclaim.config import Settings
 from reclaim.delivery import (
     EmailMessage,
@@ -35,7 +33,11 @@ from reclaim.delivery import (
     message_id_domain,
 )
 from reclaim.domain.clock import Clock, system_clock
-from reclaim.referrals.models import Referral, ReferralDelivery
+from reclaim.domain.states import IllegalTransitionError
+from reclaim.referrals import referring
+from reclaim.referrals.domain import ReferralRefused, ReferralStatus
+from reclaim.referrals.models import ReferralDelivery
+from reclaim.referrals.tokens import answer_token, answer_url
 from reclaim.security.field_crypto import FieldCipher, Purpose
 from reclaim.takedown.domain import (
     CLAIMABLE,
@@ -46,17 +48,8 @@ from reclaim.takedown.domain import (
 )
 from reclaim.takedown.outbox import LEASE, Senders
 
-
-def answer_token(secret: bytes, referral: Referral) -> str:
-    """The one-time token of a referral's answer link (derived, so the outbox can put it
-    in every message; only its hash is stored, and it is cleared once used)."""
-    sent = referral.sent_at.isoformat() if referral.sent_at else ""
-    mac = hmac.new(secret, f"referral-answer:{referral.id}:{sent}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
-
-
-def answer_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/console/referral-answer/{token}"
+#: What an agency's webhook reply may say.
+REPLY_STATUSES = ("acknowledged", "accepted", "declined")
 
 
 def move(delivery: ReferralDelivery, status: DeliveryStatus) -> None:
@@ -119,7 +112,36 @@ class ReferralOutbox:
             move(delivery, DeliveryStatus.SENT)
             delivery.sent_at = self.clock()
             delivery.remote_id = receipt.remote_id
+        if isinstance(claimed, WebhookMessage):
+            self._reply(delivery_id, receipt.detail)
         return DeliveryStatus.SENT
+
+    def _reply(self, delivery_id: int, detail: str) -> None:
+        """An agency may answer in its webhook reply (docs/agencies.md):
+        ``{"status": "acknowledged" | "accepted" | "declined", "outcome": ..., "text": ...}``.
+        A reply that does not fit the referral's state is ignored (the delivery stands)."""
+        try:
+            reply = json.loads(detail)
+        except ValueError:
+            return
+        if not isinstance(reply, dict) or reply.get("status") not in REPLY_STATUSES:
+            return
+        outcome = reply.get("outcome")
+        try:
+            with self.sessions.begin() as session:
+                referral = session.get_one(ReferralDelivery, delivery_id).referral
+                referring.answer(
+                    session,
+                    referral,
+                    ReferralStatus(reply["status"]),
+                    actor=audit.SYSTEM,
+                    who=f"agency {referral.agency_id} (webhook reply)",
+                    outcome=outcome if isinstance(outcome, str) and outcome else None,
+                    text=str(reply.get("text") or "")[:4000],
+                    clock=self.clock,
+                )
+        except (ReferralRefused, IllegalTransitionError):
+            return
 
     def _claim(self, delivery_id: int) -> DeliveryStatus | EmailMessage | WebhookMessage:
         now = self.clock()

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -43,7 +42,7 @@ from reclaim.referrals.domain import (
     allowed_shares,
 )
 from reclaim.referrals.models import Agency, Referral, ReferralDelivery
-from reclaim.referrals.outbox import answer_token
+from reclaim.referrals.tokens import answer_token, token_hash
 from reclaim.takedown.domain import Channel, DeliveryPurpose, DeliveryStatus
 
 #: What the agency can report back, in plain words for the reporter (portal catalog).
@@ -265,10 +264,6 @@ def cancel(
     move(session, referral, ReferralStatus.CANCELLED, actor=actor, clock=clock)
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def by_token(session: Session, token: str) -> Referral | None:
     if not token or len(token) > 128:
         return None
@@ -358,5 +353,16 @@ def mandatory_due(session: Session) -> list[Referral]:
             select(Referral)
             .where(Referral.mandatory.is_(True), Referral.status == ReferralStatus.DRAFT)
             .order_by(Referral.deadline_at)
+        )
+    )
+
+
+def troubled_deliveries(session: Session) -> list[ReferralDelivery]:
+    """Referral messages a person must look at (failed, or unconfirmed after a crash)."""
+    return list(
+        session.scalars(
+            select(ReferralDelivery)
+            .where(ReferralDelivery.status.in_([s for s in DeliveryStatus if s.needs_a_person]))
+            .order_by(ReferralDelivery.id)
         )
     )

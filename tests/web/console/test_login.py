@@ -358,8 +358,8 @@ def test_login_pages_are_translated(app: FastAPI, client: TestClient) -> None:
         (Role.ANALYST, "/console/"),
         (Role.SUPERVISOR, "/console/"),
         (Role.ADMIN, "/console/users"),
-        (Role.SOCIAL_WORKER, "/console/account"),
-        (Role.POLICE_LIAISON, "/console/account"),
+        (Role.SOCIAL_WORKER, "/console/referred"),
+        (Role.POLICE_LIAISON, "/console/referred"),
     ],
 )
 def test_each_role_lands_on_a_page_it_may_open(

@@ -22,10 +22,11 @@ from reclaim.cases.domain import AgeGroup
 from reclaim.referrals import agencies, consent, referring
 from reclaim.referrals.domain import AgencyKind, ConsentHow, ConsentSubject, ReferralStatus, Share
 from reclaim.referrals.models import Referral, ReferralDelivery
-from reclaim.referrals.outbox import answer_token
+from reclaim.referrals.tokens import answer_token
 from reclaim.referrals.verifying import verify_package
 from reclaim.security.field_crypto import field_cipher
 from reclaim.security.signing import signing_keyring
+from reclaim.takedown.domain import DeliveryStatus
 from tests.support.cases import make_case, make_user
 from tests.support.referrals import make_agency
 from tests.web.conftest import csrf_from
@@ -223,6 +224,8 @@ def test_supervisors_send_what_analysts_draft(
         follow_redirects=False,
     )
     assert consent_page.status_code == 303
+    recorded = client.get(f"/console/cases/{number}/referrals", headers=EN).text
+    assert "By phone" in recorded and "Test analyst" in recorded  # how, and who
 
     login_as(Role.SUPERVISOR)
     token = csrf_from(client.get(f"/console/cases/{number}/referrals").text)
@@ -286,3 +289,18 @@ def test_only_admins_reach_the_directory(client: TestClient, login_as: Login, ro
 def test_the_evidence_key_is_published(app: FastAPI, client: TestClient) -> None:
     html = client.get("/console/evidence-key").text
     assert re.search(r"BEGIN PUBLIC KEY", html)
+
+
+def test_the_dashboard_lists_referral_messages_that_need_a_person(
+    app: FastAPI, client: TestClient, login_as: Login
+) -> None:
+    _, reference = _refer(app, police_consent=True)
+    with app.state.reclaim.sessions() as session:
+        delivery = session.scalars(select(ReferralDelivery)).first()
+        assert delivery is not None
+        delivery.status = DeliveryStatus.FAILED
+        delivery.last_error = "550 no such mailbox"
+        session.commit()
+    login_as(Role.SUPERVISOR)
+    troubles = client.get("/console/takedown", headers=EN).text
+    assert reference in troubles and "550 no such mailbox" in troubles

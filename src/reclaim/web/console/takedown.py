@@ -85,6 +85,7 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
         "now": now,
         # Mandatory referrals (a minor's case, CYSEPA art. 7) not yet sent, by deadline.
         "referrals_due": referring.mandatory_due(staff.db),
+        "referral_troubles": referring.troubled_deliveries(staff.db),
     }
     return page(request, "console/takedown.html", context)
 
