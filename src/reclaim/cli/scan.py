@@ -118,6 +118,9 @@ def scan(  # noqa: PLR0917 - typer maps each option to a parameter
             _run(client, work, job, len(units), finished)
         except runner.ScanError as exc:
             raise fail(f"{exc}; finish with: reclaim scan --resume --out {out}") from None
+        except KeyboardInterrupt:
+            # Every finished result is already on disk (the part files).
+            raise fail(f"stopped; finish with: reclaim scan --resume --out {out}", 130) from None
         finally:
             _close(client)
     records = parts.read_all(out)
