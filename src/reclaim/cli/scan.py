@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from reclaim.config import Settings
     from reclaim.scanning.domain import Batch
     from reclaim.scanning.parts import Record
+    from reclaim.scanning.runner import ScanPlan
     from reclaim.scanning.worker import ScanJob
 
 
@@ -77,18 +78,12 @@ def scan(  # noqa: PLR0917 - typer maps each option to a parameter
         except runner.ScanError as exc:
             raise fail(str(exc), 2) from None
     else:
-        if not sources:
-            raise typer.BadParameter("name at least one source (or use --resume)")
-        if (out / runner.MANIFEST).exists():
-            raise fail(
-                f"{out} already holds a scan: finish it with --resume, or choose another --out", 2
-            )
-        plan = runner.ScanPlan(
-            sources=tuple(str(s.resolve()) for s in sources),
-            banks=tuple(sorted({b.strip() for b in bank_set.split(",") if b.strip()}))
-            if bank_set
-            else None,
-            max_distance=config.match_max_distance if max_distance is None else max_distance,
+        plan = _new_plan(
+            config,
+            out,
+            sources,
+            banks=bank_set,
+            max_distance=max_distance,
             dihedral=dihedral,
             exact=exact,
             batch_size=batch_size,
@@ -118,6 +113,9 @@ def scan(  # noqa: PLR0917 - typer maps each option to a parameter
             _run(client, work, job, len(units), finished)
         except runner.ScanError as exc:
             raise fail(f"{exc}; finish with: reclaim scan --resume --out {out}") from None
+        except KeyboardInterrupt:
+            # Every finished result is already on disk (the part files).
+            raise fail(f"stopped; finish with: reclaim scan --resume --out {out}", 130) from None
         finally:
             _close(client)
     records = parts.read_all(out)
@@ -130,6 +128,38 @@ def scan(  # noqa: PLR0917 - typer maps each option to a parameter
     )
     if plan.case:
         console.print(f"{attached} items added to case {plan.case}", highlight=False)
+
+
+def _new_plan(
+    config: Settings,
+    out: Path,
+    sources: list[Path] | None,
+    *,
+    banks: str | None,
+    max_distance: int | None,
+    dihedral: bool,
+    exact: bool,
+    batch_size: int,
+    case: str | None,
+) -> ScanPlan:
+    from reclaim.scanning import runner
+
+    if not sources:
+        raise typer.BadParameter("name at least one source (or use --resume)")
+    if (out / runner.MANIFEST).exists():
+        raise fail(
+            f"{out} already holds a scan: finish it with --resume, or choose another --out", 2
+        )
+    chosen = sorted({name.strip() for name in (banks or "").split(",") if name.strip()})
+    return runner.ScanPlan(
+        sources=tuple(str(source.resolve()) for source in sources),
+        banks=tuple(chosen) if chosen else None,
+        max_distance=config.match_max_distance if max_distance is None else max_distance,
+        dihedral=dihedral,
+        exact=exact,
+        batch_size=batch_size,
+        case=case,
+    )
 
 
 def _run(client: Any, work: list[Batch], job: ScanJob, total: int, finished: int) -> None:
