@@ -291,3 +291,24 @@ def test_axe_on_the_refused_and_the_receipt_states(browser: Browser, tmp_path: P
         assert page.locator("a[href='tel:113']").first.is_visible()
         assert axe_violations(page, server) == []
         page.context.close()
+
+
+def test_an_error_page_does_not_lose_the_form_and_a_sent_report_clears_it(
+    browser: Browser, live: LiveServer
+) -> None:
+    page = phone(browser, "zh_TW")
+    page.goto(live.url + "/urgent")
+    page.fill("#threat_account", "@kept.after.error")
+    page.context.clear_cookies()  # the form's CSRF cookie is gone: the server refuses
+    with page.expect_navigation():
+        page.click("form.urgent-form button[type=submit]")
+    assert page.locator("form.urgent-form").count() == 0  # an error page
+    page.goto(live.url + "/urgent")
+    assert page.locator("#threat_account").input_value() == "@kept.after.error"
+
+    with page.expect_navigation():
+        page.click("form.urgent-form button[type=submit]")
+    receipt(page)
+    page.goto(live.url + "/urgent")
+    assert page.locator("#threat_account").input_value() == ""
+    page.context.close()
