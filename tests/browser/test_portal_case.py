@@ -99,6 +99,9 @@ def test_withdrawing_a_file_leaves_tombstones_in_the_bank(
 
     with portal.expect_navigation():
         portal.locator(".items li").nth(drop_index).locator("button").click()
+    assert "要撤回這一項嗎？" in portal.content()  # asked first
+    with portal.expect_navigation():
+        portal.click("[data-confirm-withdraw] button[type=submit]")
 
     assert "完成了" in portal.content() and "已撤回" in portal.content()
     with live_server.sessions() as session:  # type: ignore[attr-defined]

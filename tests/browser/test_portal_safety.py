@@ -263,3 +263,52 @@ def test_an_empty_file_is_called_empty_and_the_description_counts(
     assert counter.inner_text() == "4001 of 4000 characters"
     assert "over" in (counter.get_attribute("class") or "")
     page.context.close()
+
+
+def test_axe_on_the_refused_and_the_receipt_states(browser: Browser, tmp_path: Path) -> None:
+    with LiveServer(tmp_path, report_max_per_client_per_hour=1) as server:
+        page = phone(browser, "zh_TW")
+        page.goto(server.url + "/urgent")
+        with page.expect_navigation():
+            page.click("form.urgent-form button[type=submit]")
+        signed = page.locator("[data-signed-receipt]").text_content()
+        assert signed and "case_number" in signed
+        assert axe_violations(page, server) == []  # the confirmation with its receipt
+
+        page.goto(server.url + "/receipt")
+        page.fill("#receipt", signed)
+        with page.expect_navigation():
+            page.click("form.receipt-form button[type=submit]")
+        assert page.locator("[data-verified-case]").is_visible()
+        assert axe_violations(page, server) == []
+
+        page.goto(server.url + "/urgent")
+        page.fill("#threat_account", "@kept")
+        with page.expect_navigation():
+            page.click("form.urgent-form button[type=submit]")
+        assert page.locator("#error-summary").is_visible()  # refused: too many
+        assert page.locator("#threat_account").input_value() == "@kept"
+        assert page.locator("a[href='tel:113']").first.is_visible()
+        assert axe_violations(page, server) == []
+        page.context.close()
+
+
+def test_an_error_page_does_not_lose_the_form_and_a_sent_report_clears_it(
+    browser: Browser, live: LiveServer
+) -> None:
+    page = phone(browser, "zh_TW")
+    page.goto(live.url + "/urgent")
+    page.fill("#threat_account", "@kept.after.error")
+    page.context.clear_cookies()  # the form's CSRF cookie is gone: the server refuses
+    with page.expect_navigation():
+        page.click("form.urgent-form button[type=submit]")
+    assert page.locator("form.urgent-form").count() == 0  # an error page
+    page.goto(live.url + "/urgent")
+    assert page.locator("#threat_account").input_value() == "@kept.after.error"
+
+    with page.expect_navigation():
+        page.click("form.urgent-form button[type=submit]")
+    receipt(page)
+    page.goto(live.url + "/urgent")
+    assert page.locator("#threat_account").input_value() == ""
+    page.context.close()

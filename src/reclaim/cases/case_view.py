@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -57,6 +57,7 @@ class ReportView:
     contact_hidden: bool  # the viewer's role may not see contacts
     contact_unreadable: bool = False
     description: str | None = None  # decrypted
+    threat_account: str | None = None  # decrypted: who threatens the reporter
 
 
 def report_description(report: Report, cipher: FieldCipher) -> str | None:
@@ -182,18 +183,29 @@ def load_case_view(
 
 
 def _report_view(report: Report, cipher: FieldCipher, show_contact: bool) -> ReportView:
-    words = report_description(report, cipher)
-    if report.contact is None:
-        return ReportView(report, None, contact_hidden=False, description=words)
-    if not show_contact:
-        return ReportView(report, None, contact_hidden=True, description=words)
+    view = ReportView(
+        report,
+        None,
+        contact_hidden=report.contact is not None and not show_contact,
+        description=report_description(report, cipher),
+        threat_account=_threat_account(report, cipher),
+    )
+    if report.contact is None or not show_contact:
+        return view
     try:
         contact = cipher.decrypt(report.contact, purpose=Purpose.REPORT_CONTACT)
-        return ReportView(report, contact, False, description=words)
     except FieldDecryptionError:
-        return ReportView(
-            report, None, contact_hidden=False, contact_unreadable=True, description=words
-        )
+        return replace(view, contact_unreadable=True)
+    return replace(view, contact=contact)
+
+
+def _threat_account(report: Report, cipher: FieldCipher) -> str | None:
+    if report.threat_account is None:
+        return None
+    try:
+        return cipher.decrypt(report.threat_account, purpose=Purpose.REPORT_THREAT_ACCOUNT)
+    except FieldDecryptionError:
+        return None
 
 
 def _item_views(

@@ -283,3 +283,30 @@ def test_notes_are_added_encrypted_and_shown(
     html = client.get(f"/console/cases/{number}", headers=EN).text
     assert "Called the 113 line &lt;b&gt;together&lt;/b&gt;." in html
     assert len(tags(app, AuditTag.CASE_NOTE_ADDED)) == 1
+
+
+def test_an_urgent_report_shows_who_is_threatening_decrypted(
+    app: FastAPI, client: TestClient, login_as: Login
+) -> None:
+    from reclaim.intake.submission import submit_report
+    from tests.support.intake import a_policy, a_report
+
+    login_as(Role.ANALYST)
+    with app.state.reclaim.sessions() as session:
+        receipt = submit_report(
+            session,
+            a_report(
+                situation=Situation.THREAT,
+                urls=(),
+                files=(),
+                description="He says tonight.",
+                threat_account="@not.a.friend_2009",
+                threat_platform="Instagram",
+            ),
+            policy=a_policy(),
+            cipher=field_cipher(app.state.reclaim.settings),
+        )
+        session.commit()
+    html = client.get(f"/console/cases/{receipt.case_number}", headers=EN).text
+    assert "@not.a.friend_2009" in html and "(Instagram)" in html
+    assert "He says tonight." in html and "Who is threatening" in html

@@ -9,8 +9,10 @@
 // allow it. docs/safety.md says so.)
 //
 // A language switch would reload the page and lose what was typed. Before following
-// it, the form's answers (never a file: only the hashes the page already made) are
-// kept in this tab's sessionStorage and put back on the page in the new language.
+// it (and while a form is being sent), the form's answers (never a file: only the
+// hashes the page already made) are kept in this tab's sessionStorage and put back on
+// the page in the new language, or when coming back after an error page. A received
+// report and the quick exit clear them.
 
 const KEPT = "reclaim-form:";
 const ESCAPE_WINDOW_MS = 1500;
@@ -111,9 +113,23 @@ function readyRow(picker, value) {
 
 const form = keptForm();
 if (form) {
-  restoreForm(form);
+  if (document.getElementById("error-summary")) {
+    // The server sent the form back with what was typed (and perhaps a new key).
+    sessionStorage.removeItem(KEPT + window.location.pathname);
+  } else {
+    restoreForm(form);
+  }
   for (const link of document.querySelectorAll(".language-switch a")) {
     link.addEventListener("click", () => saveForm(form));
+  }
+  // Kept while it is being sent too: if the answer is an error page (a lost
+  // connection, an expired form), coming back to the form finds everything again.
+  form.addEventListener("submit", () => saveForm(form));
+}
+if (document.querySelector("[data-case-number]")) {
+  // A report was received: nothing typed for it stays in this tab.
+  for (const key of Object.keys(sessionStorage)) {
+    if (key.startsWith(KEPT)) sessionStorage.removeItem(key);
   }
 }
 
