@@ -31,6 +31,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
