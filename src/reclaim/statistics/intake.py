@@ -68,14 +68,6 @@ def intake_figures(session: Session, where: Filter) -> IntakeFigures:
     reports = _reports(where).subquery()
     cases = _cases(where).subquery()
 
-    report_month = month_of(session, Report.created_at, offset)
-    reports_by_month = dict(
-        session.execute(
-            select(report_month, func.count())
-            .join(reports, reports.c.id == Report.id)
-            .group_by(report_month)
-        ).all()
-    )
     case_month = month_of(session, Case.created_at, offset)
     case_rows = session.execute(
         select(case_month, func.count(), func.sum(case((Case.urgent.is_(True), 1), else_=0)))
@@ -94,18 +86,6 @@ def intake_figures(session: Session, where: Filter) -> IntakeFigures:
             .group_by(Item.classification)
         ).all()
     )
-    typed_cases: dict[Any, int] = dict(
-        session.execute(
-            select(Item.classification, func.count(func.distinct(Item.case_id)))
-            .join(cases, cases.c.id == Item.case_id)
-            .where(Item.classification.in_(COUNTED_TYPES))
-            .group_by(Item.classification)
-        ).all()
-    )
-    by_type = {
-        value: (int(typed_reports.get(value, 0)), int(typed_cases.get(value, 0)))
-        for value in counted
-    }
     type_rows = session.execute(
         select(case_month, Item.classification, func.count(func.distinct(Case.id)))
         .join(cases, cases.c.id == Case.id)
@@ -113,16 +93,18 @@ def intake_figures(session: Session, where: Filter) -> IntakeFigures:
         .group_by(case_month, Item.classification)
     ).all()
     type_by_month: dict[str, dict[str, int]] = {}
+    typed_cases: dict[str, int] = {}
     for month, classification, count in type_rows:
         type_by_month.setdefault(month, {})[str(classification)] = int(count)
+        # A case was created in one month: its distinct count per month adds up.
+        typed_cases[str(classification)] = typed_cases.get(str(classification), 0) + int(count)
+    by_type = {
+        value: (int(typed_reports.get(value, 0)), typed_cases.get(value, 0)) for value in counted
+    }
 
-    def report_breakdown(column: Any) -> dict[str, int]:
-        rows = session.execute(
-            select(column, func.count()).join(reports, reports.c.id == Report.id).group_by(column)
-        ).all()
-        return {str(value): int(count) for value, count in rows}
-
-    # The channel of each report: from its items, grouped once (no subquery per row).
+    # Every report once, with its channel (from its items, grouped once): one GROUP BY
+    # (month, age, reporter, channel) gives the four report breakdowns; the rows summed
+    # here are groups (at most months x 3 x 4 x 3), not reports.
     per_report = (
         select(
             Report.id.label("id"),
@@ -139,21 +121,34 @@ def intake_figures(session: Session, where: Filter) -> IntakeFigures:
         (per_report.c.files > 0, Channel.HASH_ONLY.value),
         else_=Channel.EMPTY.value,
     )
-    by_channel = {
-        str(value): int(count)
-        for value, count in session.execute(
-            select(channel.label("channel"), func.count()).group_by(channel)
-        ).all()
-    }
+    report_month = month_of(session, Report.created_at, offset)
+    groups = session.execute(
+        select(report_month, Report.age_group, Report.reporter_role, channel, func.count())
+        .select_from(per_report)
+        .join(Report, Report.id == per_report.c.id)
+        .group_by(report_month, Report.age_group, Report.reporter_role, channel)
+    ).all()
+    reports_by_month: dict[str, int] = {}
+    by_age: dict[str, int] = {}
+    by_reporter: dict[str, int] = {}
+    by_channel: dict[str, int] = {}
+    for month, age, role, way, count in groups:
+        for found, key in (
+            (reports_by_month, str(month)),
+            (by_age, str(age)),
+            (by_reporter, str(role)),
+            (by_channel, str(way)),
+        ):
+            found[key] = found.get(key, 0) + int(count)
     return IntakeFigures(
-        reports=sum(int(v) for v in reports_by_month.values()),
+        reports=sum(reports_by_month.values()),
         cases=sum(cases_by_month.values()),
         urgent_cases=urgent_cases,
-        reports_by_month={str(k): int(v) for k, v in reports_by_month.items()},
+        reports_by_month=reports_by_month,
         cases_by_month=cases_by_month,
         by_type=by_type,
         type_by_month=type_by_month,
-        by_age=report_breakdown(Report.age_group),
-        by_reporter=report_breakdown(Report.reporter_role),
+        by_age=by_age,
+        by_reporter=by_reporter,
         by_channel=by_channel,
     )

@@ -33,7 +33,8 @@ from reclaim.statistics.domain import (
     previous_month,
     suppress,
 )
-from reclaim.statistics.figures import compute
+from reclaim.statistics.intake import intake_figures
+from reclaim.statistics.removal import removal_figures
 
 Cell = int | str
 
@@ -82,11 +83,14 @@ def _breakdown(keys: list[object], counts: list[int], threshold: int) -> list[tu
 def public_figures(
     session: Session, period: Period, *, threshold: int, now: datetime
 ) -> PublicFigures:
-    figures = compute(session, Filter(period), now)
-    intake = figures.intake
+    # Only what the page shows: intake and removal (no hotline work, banks or partners).
+    where = Filter(period)
+    intake = intake_figures(session, where)
+    removal = removal_figures(session, where, now)
+    platforms_all, overall = removal[:-1], removal[-1]
     months = period.months()
-    big = [p for p in figures.platforms if p.pages >= threshold]
-    small = [p for p in figures.platforms if p.pages < threshold]
+    big = [p for p in platforms_all if p.pages >= threshold]
+    small = [p for p in platforms_all if p.pages < threshold]
     platforms = [
         PublicPlatform(
             name=p.platform,
@@ -110,7 +114,6 @@ def public_figures(
                 median_hours=None,
             )
         )
-    overall = figures.overall
     return PublicFigures(
         period=period,
         threshold=threshold,
