@@ -169,4 +169,10 @@ def evidence_verify(
     console.print(
         f"OK: case {result.case}, signed by key {result.key_id}, {result.files} files, "
         f"{result.custody_entries} custody entries, {result.audit_events} audit events"
+        + (
+            f" ({result.keyed_audit_events} hashed under the hotline's audit key: linked "
+            "and signed here, recomputed by the hotline)"
+            if result.keyed_audit_events
+            else ""
+        )
     )

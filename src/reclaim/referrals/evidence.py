@@ -116,8 +116,12 @@ def unseal(private: X25519PrivateKey, sealed: bytes) -> bytes:
 
 def case_audit_events(session: Session, referral: Referral) -> list[dict[str, Any]]:
     """The audit events about the case, its items and reports and its referrals, with
-    every field a reader needs to recompute each row's hash (decision events only when
-    the referral shares decisions)."""
+    their chain hashes (decision events only when the referral shares decisions).
+
+    A row hashed before audit keys existed (no ``key_id``) can be recomputed by anyone;
+    a keyed row's hash is an HMAC under the hotline's audit key, which never leaves the
+    hotline: a reader checks the links between consecutive rows, the package's signature
+    covers every row, and the hotline recomputes them with ``reclaim audit verify``."""
     case_id = referral.case_id
     items = select(Item.id).where(Item.case_id == case_id).scalar_subquery()
     reports = select(Report.id).where(Report.case_id == case_id).scalar_subquery()
@@ -151,6 +155,7 @@ def case_audit_events(session: Session, referral: Referral) -> list[dict[str, An
             "target_id": e.target_id,
             "details": e.details,
             "created_at": e.created_at.isoformat(timespec="microseconds"),
+            "key_id": e.key_id,
             "row_hash": e.row_hash,
         }
         for e in events

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from reclaim.referrals.evidence import (
 )
 from reclaim.security.signing import Signature, SignatureError, load_public_key, verify
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 _FIXED = {MANIFEST, SIGNATURE, SIGNATURE_INFO, PUBLIC_KEY, SUMS}
 
 
@@ -45,6 +47,8 @@ class Verification:
     files: int = 0
     custody_entries: int = 0
     audit_events: int = 0
+    # Rows hashed under the hotline's audit key: linked and signed, recomputed by the hotline.
+    keyed_audit_events: int = 0
     used_enclosed_key: bool = False
 
     @property
@@ -139,18 +143,36 @@ def _check_custody(entries: list[dict[str, Any]], result: Verification) -> None:
 
 
 def _check_audit(events: list[dict[str, Any]], result: Verification) -> None:
+    """Rows from before audit keys are recomputed; keyed rows (an HMAC under the hotline's
+    audit key, which stays with the hotline) are checked where they can be without it:
+    a well-formed hash, and each row naming the hash of the row before it when both are
+    in the package."""
+    previous: dict[str, Any] | None = None
     for row in events:
-        event = AuditEvent(
-            id=row["id"],
-            prev_hash=row["prev_hash"],
-            tag=row["tag"],
-            actor_type=ActorKind(row["actor_type"]),
-            actor_id=row["actor_id"],
-            target_type=TargetKind(row["target_type"]) if row["target_type"] else None,
-            target_id=row["target_id"],
-            details=row["details"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-        )
-        if row_digest(event) != row["row_hash"]:
-            result.problems.append(f"audit event {row['id']}: its hash does not recompute")
+        key_id = row.get("key_id")
+        if not _HEX64.fullmatch(str(row.get("row_hash", ""))):
+            result.problems.append(f"audit event {row.get('id')}: no well-formed hash")
+        elif key_id is None:
+            event = AuditEvent(
+                id=row["id"],
+                prev_hash=row["prev_hash"],
+                tag=row["tag"],
+                actor_type=ActorKind(row["actor_type"]),
+                actor_id=row["actor_id"],
+                target_type=TargetKind(row["target_type"]) if row["target_type"] else None,
+                target_id=row["target_id"],
+                details=row["details"],
+                created_at=datetime.fromisoformat(row["created_at"]),
+            )
+            if row_digest(event) != row["row_hash"]:
+                result.problems.append(f"audit event {row['id']}: its hash does not recompute")
+        else:
+            result.keyed_audit_events += 1
+        if (
+            previous is not None
+            and row.get("id") == previous.get("id", 0) + 1
+            and row.get("prev_hash") != previous.get("row_hash")
+        ):
+            result.problems.append(f"audit event {row.get('id')}: does not follow the one before")
+        previous = row
     result.audit_events = len(events)
