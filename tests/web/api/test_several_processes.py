@@ -96,7 +96,7 @@ def _serve(env: dict[str, str], log: Path) -> Served:
     port = _free_port()
     command = [sys.executable, "-c", "from reclaim.cli import main; main()", "serve"]
     output = log.open("wb")
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=output,
