@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -38,7 +39,13 @@ from tests.support.settings import (
 )
 from tests.web.api.conftest import PartnerKey, add_partner, bank
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
+# The suite's Redis server (RECLAIM_TEST_REDIS_URL, whose database 15 the queue test
+# uses), database 13 here; keys carry a prefix unique to the run and are removed after.
+REDIS_URL = (
+    urlsplit(os.environ.get("RECLAIM_TEST_REDIS_URL") or "redis://127.0.0.1:6379/15")
+    ._replace(path="/13")
+    .geturl()
+)
 BURST = 5
 MATCH = "/api/v1/match"
 
