@@ -100,9 +100,15 @@ class Settings(BaseSettings):
     server_max_request_line_bytes: int = Field(default=8 * 1024, ge=256, le=1024 * 1024)
     server_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     server_max_connections_per_client: int = Field(default=32, ge=1)
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (the client address throttles and logs see); empty: no forwarded header is trusted.
+    server_trusted_proxies: list[str] = Field(default_factory=list)
 
     # --- background jobs --------------------------------------------------------
     redis_url: str | None = None
+    # Prefix of every Redis key Reclaim writes besides the queue's (several installations
+    # may share one Redis).
+    redis_key_prefix: str = Field(default="reclaim", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     queue_path: Path | None = None
     run_worker_in_process: bool = True
 

@@ -182,3 +182,15 @@ def test_ordinary_requests_and_keep_alive_still_work(server: Server) -> None:
         for _ in range(3):  # one kept-alive connection, several requests
             assert client.get("/healthz").status_code == 200
         assert client.get("/", headers={f"X-F{i}": "v" for i in range(50)}).status_code == 200
+
+
+def test_forwarded_headers_are_believed_only_from_named_proxies(tmp_path: Path) -> None:
+    plain = server_config(make_settings(tmp_path), object(), host="127.0.0.1", port=1)
+    assert plain.proxy_headers is False
+    proxied = server_config(
+        make_settings(tmp_path, server_trusted_proxies=["10.0.0.5"]),
+        object(),
+        host="127.0.0.1",
+        port=1,
+    )
+    assert proxied.proxy_headers is True and proxied.forwarded_allow_ips == ["10.0.0.5"]

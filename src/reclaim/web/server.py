@@ -186,7 +186,10 @@ def server_config(settings: Settings, app: Any, *, host: str, port: int) -> uvic
         h11_max_incomplete_event_size=limits.max_head_bytes,
         timeout_keep_alive=5,
         log_level=settings.log_level.lower(),
-        proxy_headers=False,
+        # Forwarded headers only from the proxies the operator named; anyone else could
+        # otherwise pick the address the PIN and login throttles count.
+        proxy_headers=bool(settings.server_trusted_proxies),
+        forwarded_allow_ips=list(settings.server_trusted_proxies) or None,
         server_header=False,
         lifespan="on",
     )

@@ -23,7 +23,7 @@ from reclaim.partners.keys import LAST_USED_RESOLUTION, AuthError, Caller, authe
 from reclaim.storage.types import utcnow
 from reclaim.web.api.deps import run_read
 from reclaim.web.api.errors import ApiError
-from reclaim.web.api.rate_limit import TokenBuckets
+from reclaim.web.api.rate_limit import Buckets, make_buckets
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -68,16 +68,21 @@ class KeyCache:
             self._entries[presented] = (caller, self._clock() + self.ttl)
 
 
-def _state(request: Request) -> tuple[TokenBuckets, KeyCache]:
+def _state(request: Request) -> tuple[Buckets, KeyCache]:
     state = request.app.state
-    found: tuple[TokenBuckets, KeyCache] | None = getattr(state, "api_auth", None)
+    found: tuple[Buckets, KeyCache] | None = getattr(state, "api_auth", None)
     if found is None:
         with _limiter_lock:
             found = getattr(state, "api_auth", None)
             if found is None:
                 settings = state.reclaim.settings
                 found = (
-                    TokenBuckets(settings.api_rate_per_second, settings.api_burst),
+                    make_buckets(
+                        settings.redis_url,
+                        settings.api_rate_per_second,
+                        settings.api_burst,
+                        prefix=settings.redis_key_prefix,
+                    ),
                     KeyCache(settings.api_key_cache_seconds),
                 )
                 state.api_auth = found
