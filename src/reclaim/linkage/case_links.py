@@ -29,6 +29,7 @@ from reclaim.linkage import clusters
 from reclaim.linkage.domain import IdentifierKind, LinkReason
 from reclaim.linkage.identifiers import Keys
 from reclaim.linkage.models import CaseIdentifier, CaseLink, OffenderIdentifier
+from reclaim.platforms.models import Platform
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +153,16 @@ def cluster_view(session: Session, case: Case, keys: Keys) -> ClusterView:
     platforms = {
         label
         for url, name in session.execute(
-            select(Item.url, Page.platform_id)
+            select(Item.url, Platform.name)
             .outerjoin(Page, Page.id == Item.page_id)
+            .outerjoin(Platform, Platform.id == Page.platform_id)
             .where(Item.case_id.in_(ids), Item.url.is_not(None))
         )
-        if (label := platform_label(url, None))
-    } | {i.platform for i in identifiers if i.platform}
+        if (label := platform_label(url, name))
+    }
+    # An identifier's platform key ("instagram") unless the directory named it already.
+    named = {label.casefold() for label in platforms}
+    platforms |= {i.platform for i in identifiers if i.platform and i.platform not in named}
     links = session.execute(
         select(CaseLink.case_id, CaseLink.other_case_id, CaseLink.reason).where(
             CaseLink.case_id.in_(ids)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from reclaim.cases.models import Case
 from reclaim.linkage.models import ClusterMember
+from reclaim.storage.bulk import insert_ignoring_duplicates
 
 #: A cluster that gained a case within this long raises the urgency of all its cases.
 GROWTH_WINDOW = timedelta(days=7)
@@ -38,10 +39,14 @@ def join(session: Session, case_id: int, others: Collection[int], *, now: dateti
             .values(cluster_id=target)
         )
     known = {row.case_id for row in rows}
-    for member in sorted(members - known):
-        session.add(ClusterMember(case_id=member, cluster_id=target, joined_at=now))
-    session.flush()
-    session.expire_all()
+    insert_ignoring_duplicates(
+        session,
+        ClusterMember.__table__,  # type: ignore[arg-type]
+        [
+            {"case_id": member, "cluster_id": target, "joined_at": now}
+            for member in sorted(members - known)
+        ],
+    )
     return target
 
 

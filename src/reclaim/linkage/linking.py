@@ -46,6 +46,7 @@ from reclaim.linkage.domain import (
 from reclaim.linkage.identifiers import Keys
 from reclaim.linkage.media_index import MediaPdqIndex
 from reclaim.linkage.models import CaseIdentifier, CaseLink, OffenderIdentifier, ThreatBand
+from reclaim.storage.bulk import insert_ignoring_duplicates
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,23 +343,24 @@ def _store(session: Session, case_id: int, found: list[Found], *, now: datetime)
             )
         )
     }
-    new = 0
+    rows = []
     for f in found:
         first, second = sorted((case_id, f.other_case_id))
         key = (first, second, f.reason.value, f.shared)
         if key in existing:
             continue
         existing.add(key)
-        session.add(
-            CaseLink(
-                case_id=first,
-                other_case_id=second,
-                reason=f.reason,
-                shared=f.shared,
-                detail=f.detail,
-                created_at=now,
-            )
+        rows.append(
+            {
+                "case_id": first,
+                "other_case_id": second,
+                "reason": f.reason,
+                "shared": f.shared,
+                "detail": f.detail,
+                "created_at": now,
+            }
         )
-        new += 1
-    session.flush()
-    return new
+    # One multi-row insert (a new victim of a leak site can link to a hundred cases);
+    # a concurrent linker may have stored some of them first.
+    insert_ignoring_duplicates(session, CaseLink.__table__, rows)  # type: ignore[arg-type]
+    return len(rows)
