@@ -19,6 +19,7 @@ from reclaim.fetching.quarantine.keys import Keyring
 from reclaim.fetching.quarantine.store import QuarantineStore
 from reclaim.intake.submission import submit_report
 from reclaim.keys.rotation import (
+    PLAIN,
     ENCRYPTED_COLUMNS,
     key_id_of,
     record_audit_rotation,
@@ -26,6 +27,8 @@ from reclaim.keys.rotation import (
     reencrypt_batch,
     usage,
 )
+from reclaim.linkage.domain import IdentifierKind
+from reclaim.linkage.models import OffenderIdentifier
 from reclaim.platforms.models import Platform
 from reclaim.security.field_crypto import FieldCipher, Purpose
 from reclaim.storage.db import make_session_factory
@@ -52,8 +55,18 @@ def _arrange(session: Session, cipher: FieldCipher, store: QuarantineStore) -> N
         )
     user = make_user(session)
     user.totp_secret = cipher.encrypt("JBSWY3DPEHPK3PXP", purpose=Purpose.USER_TOTP)
-    report = session.scalars(select(Report)).first()
+    report = session.scalars(select(Report).order_by(Report.id)).first()
     assert report is not None
+    # Typed before descriptions were encrypted: rotation encrypts it under the new key.
+    report.description = "typed before encryption"
+    report.threat_account = cipher.encrypt("@someone", purpose=Purpose.REPORT_THREAT_ACCOUNT)
+    session.add(
+        OffenderIdentifier(
+            kind=IdentifierKind.HANDLE,
+            lookup="0" * 64,
+            value=cipher.encrypt("someone", purpose=Purpose.OFFENDER_IDENTIFIER),
+        )
+    )
     session.add(
         CaseNote(
             case_id=report.case_id,
@@ -88,23 +101,28 @@ def test_encryption_rotation_moves_everything_then_the_old_key_is_unused(
         before = usage(session, store)
     assert before.by_key["k1"] == {
         "report.contact": 3,
+        "report.description": 2,
+        "report.threat_account": 1,
         "user.totp": 1,
         "case.note": 1,
         "platform.webhook_secret": 1,
+        "linkage.identifier": 1,
         "quarantine": 4,
     }
+    assert before.by_key[PLAIN] == {"report.description": 1}
     assert before.total("k2") == 0
 
     partial = reencrypt_batch(sessions, cipher, store, "k2", batch_size=1)
-    assert (partial.values, partial.objects) == (4, 1)  # one per column, one object
+    assert (partial.values, partial.objects) == (7, 1)  # one per column, one object
     with sessions() as session:
-        assert usage(session, store).total("k1") == 10 - 5
+        left = usage(session, store)
+        assert left.total("k1") + left.total(PLAIN) == 15 - 8
     rest = reencrypt_all(sessions, cipher, store, "k2", batch_size=2)
-    assert (rest.values, rest.objects) == (2, 3)
+    assert (rest.values, rest.objects) == (4, 3)
 
     with sessions() as session:
         after = usage(session, store)
-        assert after.total("k1") == 0 and after.total("k2") == 10
+        assert after.total("k1") == after.total(PLAIN) == 0 and after.total("k2") == 15
         # Everything reads with k2 alone: k1 can leave the settings.
         only_new = FieldCipher(Keyring.from_base64("k2", {"k2": NEW}))
         contacts = {
@@ -115,10 +133,15 @@ def test_encryption_rotation_moves_everything_then_the_old_key_is_unused(
         assert contacts == {f"reporter-{n}@example.org" for n in range(3)}
         note = session.scalars(select(CaseNote.body)).one()
         assert only_new.decrypt(note, purpose=Purpose.CASE_NOTE) == "note 案件"
+        descriptions = {
+            only_new.decrypt(value, purpose=Purpose.REPORT_DESCRIPTION)
+            for value in session.scalars(select(Report.description))
+        }
+        assert descriptions == {"typed before encryption", "Someone posted my photo."}
         rotated = session.scalars(
             select(AuditEvent).where(AuditEvent.tag == AuditTag.ENCRYPTION_KEY_ROTATED.value)
         ).one()
-        assert rotated.details == {"to_key_id": "k2", "values": 2, "objects": 3}
+        assert rotated.details == {"to_key_id": "k2", "values": 4, "objects": 3}
     new_store = QuarantineStore(directory, Keyring.from_base64("k2", {"k2": NEW}))
     assert new_store.get("object-2") == b"synthetic 2"
     assert reencrypt_batch(sessions, cipher, store, "k2").done

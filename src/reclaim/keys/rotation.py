@@ -34,8 +34,9 @@ from reclaim.audit.keys import keyring_for
 from reclaim.audit.models import AuditEvent
 from reclaim.cases.models import CaseNote, Report
 from reclaim.fetching.quarantine.store import QuarantineStore
+from reclaim.linkage.models import OffenderIdentifier
 from reclaim.platforms.models import Platform
-from reclaim.security.field_crypto import FieldCipher, Purpose
+from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError, Purpose
 
 #: Every encrypted column, by purpose (a test fails when a Purpose is missing here).
 ENCRYPTED_COLUMNS: dict[Purpose, tuple[type[Any], InstrumentedAttribute[Any]]] = {
@@ -43,12 +44,22 @@ ENCRYPTED_COLUMNS: dict[Purpose, tuple[type[Any], InstrumentedAttribute[Any]]] =
     Purpose.CASE_NOTE: (CaseNote, CaseNote.body),
     Purpose.USER_TOTP: (User, User.totp_secret),
     Purpose.WEBHOOK_SECRET: (Platform, Platform.webhook_secret),
+    Purpose.REPORT_DESCRIPTION: (Report, Report.description),
+    Purpose.REPORT_THREAT_ACCOUNT: (Report, Report.threat_account),
+    Purpose.OFFENDER_IDENTIFIER: (OffenderIdentifier, OffenderIdentifier.value),
 }
+# Columns that may still hold values from before they were encrypted (descriptions were
+# stored as typed until issue 16): rotation encrypts those under the current key.
+LEGACY_PLAINTEXT = frozenset({Purpose.REPORT_DESCRIPTION})
+PLAIN = "plain"
 QUARANTINE = "quarantine"
 
 
 def key_id_of(stored: str) -> str:
-    """The key id a stored ``v1.<key id>.<body>`` value names."""
+    """The key id a stored ``v1.<key id>.<body>`` value names (``plain`` for a value
+    stored before its column was encrypted)."""
+    if not stored.startswith("v1."):
+        return PLAIN
     head, _, _ = stored.rpartition(".")
     return head.partition(".")[2]
 
@@ -106,7 +117,7 @@ def reencrypt_batch(
                 .limit(batch_size)
             ).all()
             for row_id, old in rows:
-                new = cipher.encrypt(cipher.decrypt(old, purpose=purpose), purpose=purpose)
+                new = cipher.encrypt(_plaintext(cipher, old, purpose), purpose=purpose)
                 # Only if nobody changed the value meanwhile (their write is newer).
                 session.execute(
                     update(model).where(model.id == row_id, column == old).values({column: new})
@@ -117,6 +128,15 @@ def reencrypt_batch(
     for object_id in stale[:batch_size]:
         store.reencrypt(object_id)
     return BatchOutcome(values, len(stale[:batch_size]))
+
+
+def _plaintext(cipher: FieldCipher, stored: str, purpose: Purpose) -> str:
+    try:
+        return cipher.decrypt(stored, purpose=purpose)
+    except FieldDecryptionError:
+        if purpose in LEGACY_PLAINTEXT and key_id_of(stored) == PLAIN:
+            return stored  # typed before the column was encrypted
+        raise
 
 
 def record_audit_rotation(session: Session) -> AuditEvent | None:
