@@ -32,6 +32,7 @@ from reclaim.banks import banking, videos
 from reclaim.banks.engine import Match, MatchEngine, VideoMatch
 from reclaim.cases import decisions, pages, status
 from reclaim.cases.domain import ItemKind, MediaKind
+from reclaim.cases.fetched_videos import video_frames
 from reclaim.cases.models import Item, Media, QuarantinedMedia
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
@@ -49,7 +50,7 @@ from reclaim.fetching.quarantine import (
     QuarantineStore,
     make_preview,
 )
-from reclaim.hashing import HashingError, HashingLimits, VideoHashes, hash_bytes, hash_image_bytes
+from reclaim.hashing import HashingError, HashingLimits, hash_image_bytes
 from reclaim.matching.video import FrameList, VideoRule
 from reclaim.security.field_crypto import keyring
 
@@ -252,7 +253,7 @@ def _keep(
         gathered.problems.append(FetchProblem(result.final_url, "QuarantineError", str(exc)))
         return
     hashes, problem = _hash(result, limits)
-    frames = _video_frames(result, limits, hashes) if result.kind == "video" else None
+    frames = video_frames(result.content, limits, hashes) if result.kind == "video" else None
     if problem:
         gathered.problems.append(FetchProblem(result.final_url, "HashingError", problem))
     if result.kind == "image":
@@ -294,22 +295,6 @@ def _hash(
         extra = hashes.pdq_threatexchange
         found.append((extra.signal, extra.quality))
     return exact + found, None
-
-
-def _video_frames(
-    result: FetchResult, limits: HashingLimits, hashes: list[tuple[Signal, int | None]]
-) -> FrameList | None:
-    """A fetched video's vPDQ frames (one per second, as HMA samples); its ``vpdq``
-    signal joins ``hashes``.  A video that cannot be decoded keeps its exact hashes."""
-    try:
-        decoded = hash_bytes(result.content, limits)
-    except HashingError:
-        return None
-    if not isinstance(decoded, VideoHashes) or not decoded.frames:
-        return None
-    frames = videos.frame_list(decoded.frames)
-    hashes.append((videos.signal_of(frames), videos.best_quality(frames)))
-    return frames
 
 
 # --- 3. recording it (one short transaction) -------------------------------------------
