@@ -141,6 +141,7 @@ def test_match_requests_are_bounded(client: TestClient, partner: PartnerKey) -> 
     assert client.post("/api/v1/match", headers=partner.headers, json=too_long).status_code == 422
     empty = client.post("/api/v1/match", headers=partner.headers, json={})
     assert empty.status_code == 422
+    assert empty.json()["error"]["code"] == "nothing_to_match"
     fingerprint = {"signals": [{"signal_type": "vpdq", "value": "ab" * 32}]}
     assert (
         client.post("/api/v1/match", headers=partner.headers, json=fingerprint).status_code == 422
