@@ -17,6 +17,7 @@ database (on SQLite, a transaction holds its write lock from its first statement
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import time
@@ -32,7 +33,7 @@ from reclaim.banks import banking, videos
 from reclaim.banks.engine import Match, MatchEngine, VideoMatch
 from reclaim.cases import decisions, pages, status
 from reclaim.cases.domain import ItemKind, MediaKind
-from reclaim.cases.fetched_videos import video_frames
+from reclaim.cases.fetched_videos import preview_of, video_frames
 from reclaim.cases.models import Item, Media, QuarantinedMedia
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
@@ -45,10 +46,8 @@ from reclaim.fetching import (
     extract_media_urls,
 )
 from reclaim.fetching.quarantine import (
-    PreviewError,
     QuarantineError,
     QuarantineStore,
-    make_preview,
 )
 from reclaim.hashing import HashingError, HashingLimits, hash_image_bytes
 from reclaim.matching.video import FrameList, VideoRule
@@ -256,12 +255,10 @@ def _keep(
     frames = video_frames(result.content, limits, hashes) if result.kind == "video" else None
     if problem:
         gathered.problems.append(FetchProblem(result.final_url, "HashingError", problem))
-    if result.kind == "image":
-        try:
-            preview = make_preview(result.content, max_pixels=limits.max_image_pixels)
+    preview = preview_of(result.kind, result.content, limits)
+    if preview is not None:  # without one the page says so, and the reveal still works
+        with contextlib.suppress(QuarantineError):
             store.put(object_id + PREVIEW_SUFFIX, preview, {"preview_of": object_id})
-        except (PreviewError, QuarantineError):
-            pass  # no preview: the page says so, and the reveal still works
     gathered.kept.append(
         Kept(
             object_id=object_id,
