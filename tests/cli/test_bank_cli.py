@@ -156,3 +156,30 @@ def test_import_into_an_unknown_bank_is_refused(reclaim: Invoke, tmp_path: Path)
     result = reclaim("bank", "import", str(source), "--bank", "missing")
     assert result.exit_code == 1
     assert "no bank named 'missing'" in result.output
+
+
+def test_vpdq_imports_and_exports_in_both_video_formats(reclaim: Invoke, tmp_path: Path) -> None:
+    """python-threatexchange's vPDQ signal strings in, Reclaim JSON lines out, and back."""
+    frames = [f"{v},{90 - i},{float(i):.3f}" for i, v in enumerate(pdq_values(5))]
+    source = tmp_path / "videos.txt"
+    source.write_text(f"vpdq {json.dumps(frames)}\nvpdq []\n")
+    reclaim("bank", "create", "videos")
+    imported = reclaim("bank", "import", str(source), "--bank", "videos")
+    assert "1 added" in imported.output and "line 2" in imported.output
+    assert "vpdq 1" in reclaim("bank", "stats", "videos").output
+
+    lines = tmp_path / "out.jsonl"
+    reclaim("bank", "export", "--bank", "videos", "--format", "jsonl", "-o", str(lines))
+    (record,) = [json.loads(line) for line in lines.read_text().splitlines()]
+    assert record["signal_type"] == "vpdq" and record["quality"] == 90
+    assert record["frames"][1] == f"1,89,{pdq_values(5)[1]},1.000"
+    local = reclaim("bank", "export", "--bank", "videos").output.splitlines()
+    assert local == [f"vpdq {json.dumps(frames)}"]
+
+    reclaim("bank", "create", "videos-copy")
+    assert "1 added" in reclaim("bank", "import", str(lines), "--bank", "videos-copy").output
+    tampered = tmp_path / "tampered.jsonl"
+    record["frames"][0] = record["frames"][0].replace(",90,", ",91,")
+    tampered.write_text(json.dumps(record) + "\n")
+    refused = reclaim("bank", "import", str(tampered), "--bank", "videos-copy")
+    assert "not the fingerprint of its frames" in refused.output

@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import av
+import av.video.stream
 import numpy as np
 import numpy.typing as npt
 
@@ -30,7 +32,7 @@ def variant(
         stream_in = inp.streams.video[0]
         rate = stream_in.average_rate or 30
         width, height = size or (stream_in.codec_context.width, stream_in.codec_context.height)
-        stream = out.add_stream(codec, rate=rate)
+        stream = cast(av.video.stream.VideoStream, out.add_stream(codec, rate=rate))
         stream.width, stream.height = width - width % 2, height - height % 2
         stream.pix_fmt = "yuv420p"
         if codec == "libx264":
@@ -41,7 +43,7 @@ def variant(
                 continue
             if max_seconds is not None and seconds >= max_seconds:
                 break
-            pixels = frame.to_ndarray(format="rgb24")
+            pixels = cast(Pixels, frame.to_ndarray(format="rgb24"))
             if draw is not None:
                 pixels = draw(pixels)
             edited = av.VideoFrame.from_ndarray(pixels, format="rgb24")

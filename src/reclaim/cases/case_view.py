@@ -42,6 +42,7 @@ from reclaim.cases.models import (
 )
 from reclaim.cases.triage import platform_label, user_names
 from reclaim.domain.clock import Clock, system_clock
+from reclaim.matching.video import VideoRule
 from reclaim.platforms.models import Platform
 from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError, Purpose
 
@@ -160,9 +161,10 @@ def load_case_view(
     matcher: MatchEngine,
     max_distance: int,
     show_contact: bool,
+    video_rule: VideoRule | None = None,
 ) -> CaseView:
     reports = [_report_view(r, cipher, show_contact) for r in case.reports]
-    items = _item_views(session, case, matcher, max_distance)
+    items = _item_views(session, case, matcher, max_distance, video_rule)
     timeline = case_timeline(session, case, [view.item.id for view in items])
     fetches = {AuditTag.ITEM_FETCHED.value, AuditTag.ITEM_FETCH_FAILED.value}
     by_item = {view.item.id: view for view in items}
@@ -209,7 +211,11 @@ def _threat_account(report: Report, cipher: FieldCipher) -> str | None:
 
 
 def _item_views(
-    session: Session, case: Case, matcher: MatchEngine, max_distance: int
+    session: Session,
+    case: Case,
+    matcher: MatchEngine,
+    max_distance: int,
+    video_rule: VideoRule | None = None,
 ) -> list[ItemView]:
     rows = session.execute(
         select(Item, Platform.name)
@@ -230,6 +236,7 @@ def _item_views(
         in_force={view.item.id: view.in_force for view in views},
         matcher=matcher,
         max_distance=max_distance,
+        video_rule=video_rule,
     )
     for view in views:
         view.media = media.get(view.item.id, [])

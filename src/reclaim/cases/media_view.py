@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from reclaim.banks import videos
 from reclaim.banks.domain import Category
-from reclaim.banks.engine import Match, MatchEngine
+from reclaim.banks.engine import Match, MatchEngine, VideoMatch
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.cases import pages, trust
 from reclaim.cases.domain import DecisionStatus
 from reclaim.cases.models import Decision, Item, Media, MediaSignal, QuarantinedMedia
 from reclaim.domain.signals import Signal, SignalType
+from reclaim.matching.video import VideoRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ class MediaView:
     copy: QuarantinedMedia | None = None  # the latest quarantined copy
     covered: bool = False  # by the decision in force
     trust: trust.Trust | None = None
+    # Banked videos this video matches under vPDQ's rule (percentages both ways).
+    video_matches: list[VideoMatch] = field(default_factory=list)
 
     @property
     def verified_match(self) -> MediaMatch | None:
@@ -63,6 +67,7 @@ def media_views(
     in_force: dict[int, Decision | None],
     matcher: MatchEngine,
     max_distance: int,
+    video_rule: VideoRule | None = None,
 ) -> dict[int, list[MediaView]]:
     """item id -> its media, each with hashes, matches, copy, coverage and trust (a fixed
     number of queries and one engine call for all of them)."""
@@ -74,6 +79,7 @@ def media_views(
     if not views:
         return {item_id: [] for item_id in by_item}
     _attach_signals(session, views, matcher, max_distance)
+    _attach_video_matches(session, views, matcher, video_rule or VideoRule())
     _attach_copies(session, views)
     for view in views.values():
         view.trust = trust.trust_of(
@@ -93,6 +99,7 @@ def media_views(
                 view.copy,
                 view.media.id in covered,
                 view.trust,
+                view.video_matches,
             )
             for view in (views[m.id] for m in media_list)
         ]
@@ -131,6 +138,22 @@ def _attach_signals(
         view.matches.sort(key=lambda m: (not m.no_need_to_view, m.distance, m.bank))
 
 
+def _attach_video_matches(
+    session: Session, views: dict[int, MediaView], matcher: MatchEngine, rule: VideoRule
+) -> None:
+    """Match each video's vPDQ frames against the banked videos (its own entry, once
+    banked, included: the analyst sees where it went)."""
+    rows = session.execute(
+        select(MediaSignal.media_id, MediaSignal.signal_id)
+        .join(SignalRow, SignalRow.id == MediaSignal.signal_id)
+        .where(MediaSignal.media_id.in_(list(views)), SignalRow.type == SignalType.VPDQ)
+    ).all()
+    frames = videos.frames_of(session, [signal_id for _m, signal_id in rows])
+    for media_id, signal_id in rows:
+        if signal_id in frames:
+            views[media_id].video_matches = matcher.match_video(session, frames[signal_id], rule)
+
+
 def _attach_copies(session: Session, views: dict[int, MediaView]) -> None:
     copies = session.scalars(
         select(QuarantinedMedia)
@@ -158,7 +181,12 @@ def _as_match(match: MediaMatch) -> Match:
 
 
 def copy_view(
-    session: Session, copy: QuarantinedMedia, *, matcher: MatchEngine, max_distance: int
+    session: Session,
+    copy: QuarantinedMedia,
+    *,
+    matcher: MatchEngine,
+    max_distance: int,
+    video_rule: VideoRule | None = None,
 ) -> MediaView:
     """One quarantined copy's media object, for its review page."""
     item = copy.item
@@ -173,6 +201,7 @@ def copy_view(
         in_force={item.id: decision},
         matcher=matcher,
         max_distance=max_distance,
+        video_rule=video_rule,
     )
     view = next((v for v in views[item.id] if v.media.id == copy.media_id), None)
     if view is None:  # a copy of a media object no longer on the item's page

@@ -17,6 +17,7 @@ database (on SQLite, a transaction holds its write lock from its first statement
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import time
@@ -32,6 +33,7 @@ from reclaim.banks import banking, videos
 from reclaim.banks.engine import Match, MatchEngine, VideoMatch
 from reclaim.cases import decisions, pages, snapshots, status
 from reclaim.cases.domain import ItemKind, MediaKind
+from reclaim.cases.fetched_videos import preview_of, video_frames
 from reclaim.cases.models import Item, Media, QuarantinedMedia
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
@@ -44,12 +46,10 @@ from reclaim.fetching import (
     extract_media_urls,
 )
 from reclaim.fetching.quarantine import (
-    PreviewError,
     QuarantineError,
     QuarantineStore,
-    make_preview,
 )
-from reclaim.hashing import HashingError, HashingLimits, VideoHashes, hash_bytes, hash_image_bytes
+from reclaim.hashing import HashingError, HashingLimits, hash_image_bytes
 from reclaim.matching.video import FrameList, VideoRule
 from reclaim.security.field_crypto import keyring
 
@@ -261,15 +261,13 @@ def _keep(
         gathered.problems.append(FetchProblem(result.final_url, "QuarantineError", str(exc)))
         return
     hashes, problem = _hash(result, limits)
-    frames = _video_frames(result, limits, hashes) if result.kind == "video" else None
+    frames = video_frames(result.content, limits, hashes) if result.kind == "video" else None
     if problem:
         gathered.problems.append(FetchProblem(result.final_url, "HashingError", problem))
-    if result.kind == "image":
-        try:
-            preview = make_preview(result.content, max_pixels=limits.max_image_pixels)
+    preview = preview_of(result.kind, result.content, limits)
+    if preview is not None:  # without one the page says so, and the reveal still works
+        with contextlib.suppress(QuarantineError):
             store.put(object_id + PREVIEW_SUFFIX, preview, {"preview_of": object_id})
-        except (PreviewError, QuarantineError):
-            pass  # no preview: the page says so, and the reveal still works
     gathered.kept.append(
         Kept(
             object_id=object_id,
@@ -303,22 +301,6 @@ def _hash(
         extra = hashes.pdq_threatexchange
         found.append((extra.signal, extra.quality))
     return exact + found, None
-
-
-def _video_frames(
-    result: FetchResult, limits: HashingLimits, hashes: list[tuple[Signal, int | None]]
-) -> FrameList | None:
-    """A fetched video's vPDQ frames (one per second, as HMA samples); its ``vpdq``
-    signal joins ``hashes``.  A video that cannot be decoded keeps its exact hashes."""
-    try:
-        decoded = hash_bytes(result.content, limits)
-    except HashingError:
-        return None
-    if not isinstance(decoded, VideoHashes) or not decoded.frames:
-        return None
-    frames = videos.frame_list(decoded.frames)
-    hashes.append((videos.signal_of(frames), videos.best_quality(frames)))
-    return frames
 
 
 # --- 3. recording it (one short transaction) -------------------------------------------

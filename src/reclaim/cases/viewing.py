@@ -30,8 +30,9 @@ class MediaContent:
 
 
 def has_preview(media: QuarantinedMedia) -> bool:
-    """Images get a preview at fetch time (unless they could not be decoded)."""
-    return media.content_type.startswith("image/")
+    """Images get a preview at fetch time, videos a strip of keyframes (unless they
+    could not be decoded)."""
+    return media.content_type.startswith(("image/", "video/"))
 
 
 def preview(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,6 +142,7 @@ def test_match_requests_are_bounded(client: TestClient, partner: PartnerKey) -> 
     assert client.post("/api/v1/match", headers=partner.headers, json=too_long).status_code == 422
     empty = client.post("/api/v1/match", headers=partner.headers, json={})
     assert empty.status_code == 422
+    assert empty.json()["error"]["code"] == "nothing_to_match"
     fingerprint = {"signals": [{"signal_type": "vpdq", "value": "ab" * 32}]}
     assert (
         client.post("/api/v1/match", headers=partner.headers, json=fingerprint).status_code == 422
@@ -156,3 +158,36 @@ def test_openapi_documents_video_matching(client: TestClient) -> None:
     schema = client.get("/api/v1/openapi.json").json()
     assert "VideoIn" in schema["components"]["schemas"]
     assert "VideoMatchOut" in schema["components"]["schemas"]
+
+
+def test_python_threatexchange_with_its_vpdq_extension_matches_the_feed(
+    *,
+    app: FastAPI,
+    client: TestClient,
+    partner: PartnerKey,
+    server: LoopbackServer,
+    copies: dict[str, bytes],
+    tmp_path: Path,
+) -> None:
+    """The feed's vPDQ entry, as the plugin hands it on, against Meta's own vPDQ hasher
+    (the native ``vpdq`` package) run on the copies: python-threatexchange's VPDQSignal
+    decides the match.  Needs ``pip install vpdq`` (built against FFmpeg's libraries:
+    Debian's libavcodec-dev and friends)."""
+    extension = pytest.importorskip("threatexchange.extensions.vpdq.vpdq")
+    signal_type = extension.VPDQSignal
+    bank_from_review(app, server)
+    feed = client.get("/api/v1/hashes", headers=partner.headers, params={"signal_type": "vpdq"})
+    (entry,) = feed.json()["entries"]
+    banked = signal_type.validate_signal_str(_entry(entry).signal)
+    for name, data in copies.items():
+        path = tmp_path / f"{name}.mp4"
+        path.write_bytes(data)
+        result = signal_type.compare_hash(
+            signal_type.hash_from_file(path), banked, compare_match_pct_thresh=80.0
+        )
+        assert result.match, (name, result.distance)
+    for other in OTHERS:
+        result = signal_type.compare_hash(
+            signal_type.hash_from_file(other), banked, compare_match_pct_thresh=80.0
+        )
+        assert not result.match, other.name

@@ -24,6 +24,8 @@ CUSTOM_CODES = frozenset(
         "unexpected_dihedral_variants",
         "feedback_target",
         "reason_required",
+        "nothing_to_match",
+        "video_in_signals",
     }
 )
 

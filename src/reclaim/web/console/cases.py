@@ -84,6 +84,7 @@ def render_case(
         matcher=state.match_engine(),
         max_distance=settings.match_max_distance,
         show_contact=staff.role in CONTACT_READERS,
+        video_rule=settings.video_rule(),
     )
     notice = request.query_params.get("notice")
     context: dict[str, Any] = {

@@ -191,6 +191,7 @@ def _media_page(
         media,
         matcher=state.match_engine(),
         max_distance=state.settings.match_max_distance,
+        video_rule=state.settings.video_rule(),
     )
     context = {
         "active": "queue",
@@ -199,6 +200,7 @@ def _media_page(
         "item": item,
         "case": item.case,
         "matches": view.matches,
+        "video_matches": view.video_matches,
         "confirmed_match": view.verified_match,
         "has_preview": viewing.has_preview(media),
         "show_preview": request.query_params.get("preview") == "1",
