@@ -19,8 +19,8 @@ from reclaim.fetching.quarantine.keys import Keyring
 from reclaim.fetching.quarantine.store import QuarantineStore
 from reclaim.intake.submission import submit_report
 from reclaim.keys.rotation import (
-    PLAIN,
     ENCRYPTED_COLUMNS,
+    PLAIN,
     key_id_of,
     record_audit_rotation,
     reencrypt_all,
