@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.banks.engine import MatchEngine
-from reclaim.cases import decisions, retention, review, viewing
+from reclaim.cases import decisions, gathering, retention, review, viewing
 from reclaim.cases.domain import Classification, SeenHow
 from reclaim.cases.models import Item, PageSnapshot, QuarantinedMedia
 from reclaim.config import Settings
@@ -382,7 +382,7 @@ def test_the_purge_deletes_expired_media_and_audits_counts(
     assert (outcome.purged, outcome.objects, outcome.orphans) == (1, 2, 0)  # original + preview
     assert old.purged_at == later and new.purged_at is None
     assert not store.exists(old.object_id)
-    assert not store.exists(old.object_id + review.PREVIEW_SUFFIX)
+    assert not store.exists(old.object_id + gathering.PREVIEW_SUFFIX)
     assert store.exists(new.object_id)
     event = last_event(session)
     assert event.tag == AuditTag.QUARANTINE_PURGED.value

@@ -61,6 +61,7 @@ def live(tmp_path: Path, mailbox: RecordingHandler) -> Iterator[LiveServer]:
         smtp_port=mailbox.port,  # type: ignore[attr-defined]
         smtp_security="none",
         mail_from="Hotline <notices@hotline.example>",
+        report_max_per_client_per_hour=50,  # six reports from one client: the lock is tested
     ) as server:
         assert server.settings.database_url.startswith("sqlite")
         yield server

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.audit.domain import AuditTag
 from reclaim.cases import holds
+from reclaim.cases.gathering import PREVIEW_SUFFIX
 from reclaim.cases.models import PageSnapshot, QuarantinedMedia
-from reclaim.cases.review import PREVIEW_SUFFIX
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.fetching.quarantine import QuarantineStore
 

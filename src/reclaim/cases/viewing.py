@@ -17,8 +17,9 @@ from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.cases import trust
 from reclaim.cases.domain import SeenHow
+from reclaim.cases.gathering import PREVIEW_SUFFIX
 from reclaim.cases.models import QuarantinedMedia
-from reclaim.cases.review import PREVIEW_SUFFIX, ReviewError
+from reclaim.cases.review import ReviewError
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.fetching.quarantine import QuarantineError, QuarantineNotFoundError, QuarantineStore
 
