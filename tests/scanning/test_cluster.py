@@ -24,7 +24,7 @@ from tests.support.cases import bank_verified, make_case
 from tests.support.dask_cluster import Cluster, start_cluster
 from tests.support.http import Handler, LoopbackServer, content, send
 from tests.support.scanning import brute_force, entries_for, hostile_zip, photos, write_folder
-from tests.support.settings import TEST_QUARANTINE_KEY, TEST_SIGNING_KEY
+from tests.support.settings import TEST_AUDIT_KEY, TEST_QUARANTINE_KEY, TEST_SIGNING_KEY
 
 pytestmark = pytest.mark.slow
 RECLAIM = Path(sys.executable).parent / "reclaim"
@@ -64,6 +64,8 @@ def environment(tmp_path: Path, database: str) -> dict[str, str]:
         "RECLAIM_QUARANTINE_CURRENT_KEY_ID": "k1",
         "RECLAIM_SIGNING_KEYS": json.dumps({"s1": TEST_SIGNING_KEY}),
         "RECLAIM_SIGNING_CURRENT_KEY_ID": "s1",
+        "RECLAIM_AUDIT_KEYS": json.dumps({"a1": TEST_AUDIT_KEY}),
+        "RECLAIM_AUDIT_CURRENT_KEY_ID": "a1",
         "RECLAIM_FETCH_ALLOWLIST": json.dumps(["127.0.0.1/32"]),
     }
 
