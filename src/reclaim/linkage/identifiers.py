@@ -30,6 +30,7 @@ from reclaim.linkage.domain import (
     identifier_from_url,
     identifiers_in_text,
     normalise,
+    threat_account_identifier,
 )
 from reclaim.linkage.models import CaseIdentifier, OffenderIdentifier, ThreatBand
 from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError, Purpose
@@ -170,7 +171,7 @@ def add_by_analyst(
 
 
 def found_in_case(
-    session: Session, case: Case
+    session: Session, case: Case, keys: Keys | None = None
 ) -> list[tuple[Identifier, IdentifierSource, int | None]]:
     """Identifiers the case already states: posted-by accounts, profile URLs reported as
     items, profile URLs and @handles in the reporters' descriptions."""
@@ -194,13 +195,36 @@ def found_in_case(
     for description in descriptions:
         for identifier in identifiers_in_text(description or ""):
             found.append((identifier, IdentifierSource.DESCRIPTION, None))
+    if keys is not None:
+        found += threat_accounts(session, case, keys.cipher)
+    return found
+
+
+def threat_accounts(
+    session: Session, case: Case, cipher: FieldCipher
+) -> list[tuple[Identifier, IdentifierSource, int | None]]:
+    """"The account threatening you" from the urgent path (issue 16), each report's:
+    the reporter's own words about the offender, so an identifier of the case."""
+    found: list[tuple[Identifier, IdentifierSource, int | None]] = []
+    for account, platform in session.execute(
+        select(Report.threat_account, Report.threat_platform).where(
+            Report.case_id == case.id, Report.threat_account.is_not(None)
+        )
+    ):
+        try:
+            text = cipher.decrypt(account, purpose=Purpose.REPORT_THREAT_ACCOUNT)
+        except FieldDecryptionError:
+            continue
+        identifier = threat_account_identifier(text, platform)
+        if identifier is not None:
+            found.append((identifier, IdentifierSource.REPORTER, None))
     return found
 
 
 def gather(session: Session, case: Case, *, keys: Keys, clock: Clock = system_clock) -> int:
     """Record what ``found_in_case`` finds; how many were new to the case."""
     added = 0
-    for identifier, source, item_id in found_in_case(session, case):
+    for identifier, source, item_id in found_in_case(session, case, keys):
         _row, new = record(
             session, case, identifier, source=source, keys=keys, item_id=item_id, clock=clock
         )

@@ -26,6 +26,7 @@ from reclaim.audit.models import AuditEvent
 from reclaim.audit.recording import row_digest
 from reclaim.referrals.domain import CUSTODY_GENESIS, custody_digest
 from reclaim.referrals.evidence import (
+    CLUSTER_FORMAT,
     MANIFEST,
     PUBLIC_KEY,
     SIGNATURE,
@@ -91,8 +92,16 @@ def verify_package(
         result.problems.append(f"files not in the manifest: {', '.join(extra)}")
     result.files = len(listed)
     _check_sums(files, result)
-    _check_custody(manifest.get("custody", []), result)
-    _check_audit(manifest.get("audit_events", []), result)
+    if manifest.get("format") == CLUSTER_FORMAT:
+        # One package for a cluster: every case's custody log and audit events.
+        parts = manifest.get("cases", [])
+        numbers = [str(p.get("shared", {}).get("case")) for p in parts]
+        result.case = f"cluster of {len(parts)} cases: {', '.join(numbers)}"
+    else:
+        parts = [manifest]
+    for part in parts:
+        _check_custody(part.get("custody", []), result)
+        _check_audit(part.get("audit_events", []), result)
     return result
 
 
@@ -139,7 +148,7 @@ def _check_custody(entries: list[dict[str, Any]], result: Verification) -> None:
         if custody_digest(entry.get("prev_hash", ""), fields) != entry.get("entry_hash"):
             result.problems.append(f"custody entry {entry.get('id')}: altered")
         previous = entry.get("entry_hash", "")
-    result.custody_entries = len(entries)
+    result.custody_entries += len(entries)
 
 
 def _check_audit(events: list[dict[str, Any]], result: Verification) -> None:
@@ -175,4 +184,4 @@ def _check_audit(events: list[dict[str, Any]], result: Verification) -> None:
         ):
             result.problems.append(f"audit event {row.get('id')}: does not follow the one before")
         previous = row
-    result.audit_events = len(events)
+    result.audit_events += len(events)
