@@ -18,12 +18,12 @@ from reclaim.audit.models import AuditEvent
 from reclaim.cases.domain import AgeGroup, Situation
 from reclaim.cases.models import Case
 from reclaim.config import Settings
+from reclaim.fetching.quarantine import QuarantineStore
 from reclaim.linkage import clusters, identifiers, linking
 from reclaim.linkage.domain import IdentifierKind, LinkReason
 from reclaim.linkage.identifiers import Keys
 from reclaim.linkage.media_index import MediaPdqIndex
 from reclaim.linkage.models import CaseLink, OffenderIdentifier
-from reclaim.fetching.quarantine import QuarantineStore
 from reclaim.referrals import cluster_referral, consent
 from reclaim.referrals.domain import (
     AgencyKind,

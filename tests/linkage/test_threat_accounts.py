@@ -30,7 +30,11 @@ from tests.support.linkage import linkage_keys
     ("account", "platform", "expected"),
     [
         ("@User_Alpha", "IG", Identifier(IdentifierKind.HANDLE, "user_alpha", "instagram")),
-        ("＠ｕｓｅｒ＿ａｌｐｈａ", "Instagram", Identifier(IdentifierKind.HANDLE, "user_alpha", "instagram")),
+        (
+            "＠ｕｓｅｒ＿ａｌｐｈａ",
+            "Instagram",
+            Identifier(IdentifierKind.HANDLE, "user_alpha", "instagram"),
+        ),
         ("user_alpha", "", Identifier(IdentifierKind.HANDLE, "user_alpha", None)),
         (
             "https://www.instagram.com/user_alpha/",

@@ -37,11 +37,11 @@ from reclaim.cases.domain import CaseStatus, ItemKind, new_case_number
 from reclaim.cases.items import assign_platforms
 from reclaim.cases.models import Case, Item, Report
 from reclaim.config import Settings
-from reclaim.linkage import identifiers
-from reclaim.linkage.identifiers import Keys
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import SignalType
 from reclaim.intake.domain import FileHashes, Items, ReportInput
+from reclaim.linkage import identifiers
+from reclaim.linkage.identifiers import Keys
 from reclaim.security.field_crypto import FieldCipher, Purpose
 from reclaim.security.secret_hashes import hash_secret, verify_secret
 

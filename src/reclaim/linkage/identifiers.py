@@ -203,7 +203,7 @@ def found_in_case(
 def threat_accounts(
     session: Session, case: Case, cipher: FieldCipher
 ) -> list[tuple[Identifier, IdentifierSource, int | None]]:
-    """"The account threatening you" from the urgent path (issue 16), each report's:
+    """ "The account threatening you" from the urgent path (issue 16), each report's:
     the reporter's own words about the offender, so an identifier of the case."""
     found: list[tuple[Identifier, IdentifierSource, int | None]] = []
     for account, platform in session.execute(
@@ -211,6 +211,8 @@ def threat_accounts(
             Report.case_id == case.id, Report.threat_account.is_not(None)
         )
     ):
+        if account is None:
+            continue
         try:
             text = cipher.decrypt(account, purpose=Purpose.REPORT_THREAT_ACCOUNT)
         except FieldDecryptionError:

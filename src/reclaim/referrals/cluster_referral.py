@@ -86,7 +86,9 @@ def refer_cluster(
             clock=clock,
         )
         try:
-            referring.send(session, referral, policy, sender_id=sender_id, secret=secret, clock=clock)
+            referring.send(
+                session, referral, policy, sender_id=sender_id, secret=secret, clock=clock
+            )
         except ReferralRefused as exc:  # raised before send changes anything
             referring.cancel(session, referral, actor=actor, clock=clock)
             outcome.left_out.append((member.number, exc.code))
@@ -157,7 +159,7 @@ def cluster_part(session: Session, referrals: list[Referral], keys: Keys) -> dic
             row_id = int(link.detail["identifier"])
             entry["identifier"] = values.get(row_id)
         links.append(entry)
-    identifiers = sorted(
+    identifiers: list[dict[str, Any]] = sorted(
         (
             {
                 "id": row.id,

@@ -81,7 +81,15 @@ def verify_package(
         return result
     manifest: dict[str, Any] = json.loads(files[MANIFEST])
     result.case = manifest.get("shared", {}).get("case")
-    listed: dict[str, str] = manifest.get("files", {})
+    _check_files(files, manifest.get("files", {}), result)
+    _check_sums(files, result)
+    for part in _case_parts(manifest, result):
+        _check_custody(part.get("custody", []), result)
+        _check_audit(part.get("audit_events", []), result)
+    return result
+
+
+def _check_files(files: dict[str, bytes], listed: dict[str, str], result: Verification) -> None:
     for name, digest in listed.items():
         if name not in files:
             result.problems.append(f"{name}: listed but missing")
@@ -91,18 +99,16 @@ def verify_package(
     if extra:
         result.problems.append(f"files not in the manifest: {', '.join(extra)}")
     result.files = len(listed)
-    _check_sums(files, result)
-    if manifest.get("format") == CLUSTER_FORMAT:
-        # One package for a cluster: every case's custody log and audit events.
-        parts = manifest.get("cases", [])
-        numbers = [str(p.get("shared", {}).get("case")) for p in parts]
-        result.case = f"cluster of {len(parts)} cases: {', '.join(numbers)}"
-    else:
-        parts = [manifest]
-    for part in parts:
-        _check_custody(part.get("custody", []), result)
-        _check_audit(part.get("audit_events", []), result)
-    return result
+
+
+def _case_parts(manifest: dict[str, Any], result: Verification) -> list[dict[str, Any]]:
+    """The case parts to check: the one case, or every case of a cluster's package."""
+    if manifest.get("format") != CLUSTER_FORMAT:
+        return [manifest]
+    parts: list[dict[str, Any]] = manifest.get("cases", [])
+    numbers = [str(p.get("shared", {}).get("case")) for p in parts]
+    result.case = f"cluster of {len(parts)} cases: {', '.join(numbers)}"
+    return parts
 
 
 def _check_signature(

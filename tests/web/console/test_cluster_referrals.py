@@ -90,6 +90,8 @@ def test_a_cluster_goes_to_police_as_one_package_and_police_see_only_it(
         reference = session.scalars(
             select(Referral.reference).where(Referral.status != "cancelled").order_by(Referral.id)
         ).first()
+    case_page = client.get(f"/console/referred/{reference}", headers=EN).text
+    assert f'href="/console/referred/{reference}/cluster" data-cluster="3"' in case_page
     # police do not get the hotline's cluster view
     assert client.get(f"/console/cases/{numbers[0]}/cluster").status_code == 403
     view = client.get(f"/console/referred/{reference}/cluster", headers=EN)
@@ -152,3 +154,18 @@ def test_other_agencies_and_roles_get_nothing(
         session.commit()
     assert client.get(f"/console/referred/{reference}/cluster").status_code == 404
     assert client.get(f"/console/referred/{reference}/cluster-package").status_code == 404
+
+
+def test_the_permission_table_says_who_refers_and_who_reads_a_cluster() -> None:
+    from reclaim.web.console import cluster_referrals, permissions
+    from reclaim.web.console.permissions import Gate
+
+    expected = {
+        "console.case.cluster.refer": frozenset({Role.SUPERVISOR}),
+        "console.referred.cluster": frozenset({Role.SOCIAL_WORKER, Role.POLICE_LIAISON}),
+        "console.referred.cluster_package": frozenset({Role.SOCIAL_WORKER, Role.POLICE_LIAISON}),
+    }
+    assert sorted(r.name for r in cluster_referrals.router.routes) == sorted(expected)  # type: ignore[attr-defined]
+    for name, roles in expected.items():
+        granted = permissions.ROUTES[name]
+        assert (granted.gate, granted.roles) == (Gate.STAFF, roles), name

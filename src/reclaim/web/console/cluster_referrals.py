@@ -87,7 +87,11 @@ def referred_cluster(
     part = cluster_referral.cluster_part(staff.db, referrals, keys_of(request))
     for referral in referrals:
         access.record_view(
-            staff.db, referral, viewer_id=staff.user.id, what="cluster", clock=state_of(request).clock
+            staff.db,
+            referral,
+            viewer_id=staff.user.id,
+            what="cluster",
+            clock=state_of(request).clock,
         )
     staff.db.commit()
     context = {

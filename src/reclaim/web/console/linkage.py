@@ -5,8 +5,8 @@ Analysts and supervisors add identifiers and search; the cluster view is for
 supervisors (it gathers many victims' cases in one page), who may refer the whole
 cluster to police from it (cluster_referrals.py).  Social workers and police
 liaisons see no links on case pages: police see a cluster only as far as it was
-referred to their agency (``console.referred.cluster``).  Linking runs when a case page is opened and
-after each change, so links are current when someone looks.
+referred to their agency (``console.referred.cluster``).  Linking runs when a case
+page is opened and after each change, so links are current when someone looks.
 """
 
 from __future__ import annotations
