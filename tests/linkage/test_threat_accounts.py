@@ -96,3 +96,23 @@ def test_a_new_victim_of_a_known_account_links_at_once(
         first.id,
         second.id,
     ]
+
+
+def test_an_account_in_an_encrypted_description_is_found_at_intake(
+    session: Session, settings: Settings, clock: FakeClock
+) -> None:
+    keys = linkage_keys(settings)
+    submit_report(
+        session,
+        a_report(description="他說他是 ＠user_alpha，說要公開照片"),
+        policy=a_policy(),
+        cipher=field_cipher(settings),
+        clock=clock,
+        identifier_keys=keys,
+    )
+    rows = session.execute(
+        select(CaseIdentifier.source, OffenderIdentifier).join(OffenderIdentifier)
+    ).all()
+    assert [(source, keys.reveal(row)) for source, row in rows] == [
+        (IdentifierSource.DESCRIPTION, "user_alpha")
+    ]

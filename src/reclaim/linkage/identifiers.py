@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.cases.case_view import report_description
 from reclaim.cases.models import Case, Item, Report
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.linkage import scripts
@@ -189,10 +190,13 @@ def found_in_case(
             from_url = identifier_from_url(url)
             if from_url is not None:
                 found.append((from_url, IdentifierSource.ITEM_URL, item_id))
-    descriptions: Iterable[str | None] = session.scalars(
-        select(Report.description).where(Report.case_id == case.id)
-    )
-    for description in descriptions:
+    reports: Iterable[Report] = session.scalars(select(Report).where(Report.case_id == case.id))
+    for report in reports:
+        # Descriptions are encrypted since issue 16 (older ones are as typed); without
+        # keys only unencrypted ones can be read.
+        description = (
+            report_description(report, keys.cipher) if keys is not None else report.description
+        )
         for identifier in identifiers_in_text(description or ""):
             found.append((identifier, IdentifierSource.DESCRIPTION, None))
     if keys is not None:
