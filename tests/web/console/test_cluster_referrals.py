@@ -99,6 +99,7 @@ def test_a_cluster_goes_to_police_as_one_package_and_police_see_only_it(
     assert all(f'data-case="{n}"' in view.text for n in numbers)
     assert adult not in view.text and unrelated not in view.text
     assert "user_alpha" in view.text and 'data-reason="identifier"' in view.text
+    assert "Account handle" in view.text and "Offender identifier" in view.text
     viewed = [e for e in _events(app, AuditTag.REFERRAL_VIEWED) if e.details["what"] == "cluster"]
     assert len(viewed) == 3
     package = client.get(f"/console/referred/{reference}/cluster-package")
