@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reclaim import audit
+from reclaim.accounts.domain import Role
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.cases.domain import AgeGroup, Situation
 from reclaim.cases.models import Case
 from reclaim.config import Settings
+from reclaim.fetching.quarantine import QuarantineStore
 from reclaim.linkage import clusters, identifiers, linking
 from reclaim.linkage.domain import IdentifierKind, LinkReason
 from reclaim.linkage.identifiers import Keys
 from reclaim.linkage.media_index import MediaPdqIndex
 from reclaim.linkage.models import CaseLink, OffenderIdentifier
+from reclaim.referrals import cluster_referral, consent
+from reclaim.referrals.domain import (
+    AgencyKind,
+    ConsentHow,
+    ConsentSubject,
+    ReferralPolicy,
+    Share,
+)
+from reclaim.referrals.verifying import verify_package
+from reclaim.security.field_crypto import keyring
+from reclaim.security.signing import signing_keyring
 from tests.support.cases import PDQ_A, attach, flip_bits, make_case, make_user, md5, pdq
 from tests.support.clock import FakeClock
 from tests.support.linkage import linkage_keys
+from tests.support.referrals import make_agency
 
 SCRIPT = (
     "I have your photos. Send 5000 NTD to my account by tonight or I will send them "
@@ -188,7 +206,7 @@ def test_clusters_merge_and_growth_raises_every_member(
 
 
 def test_twelve_reports_from_different_children_end_in_one_explained_cluster(
-    session: Session, keys: Keys, clock: FakeClock
+    session: Session, keys: Keys, clock: FakeClock, settings: Settings
 ) -> None:
     """The article's shape: one account, many victims, written many ways, over a month."""
     analyst = make_user(session)
@@ -213,6 +231,9 @@ def test_twelve_reports_from_different_children_end_in_one_explained_cluster(
             situation=Situation.THREAT,
             created_at=clock(),
             files=1 if day < 2 else 0,
+            contact="first-child@example.org" if day == 0 else None,
+            cipher=keys.cipher,
+            description=f"Synthetic words of child {day}.",
         )
         identifiers.add_by_analyst(
             session,
@@ -226,16 +247,21 @@ def test_twelve_reports_from_different_children_end_in_one_explained_cluster(
         cases.append(case)
     # two reports where the account was named only in the description and the posted-by
     by_description = make_case(
-        session, description="他說他是 ＠user_alpha，說要公開照片", created_at=clock()
+        session,
+        description="他說他是 ＠user_alpha，說要公開照片",
+        created_at=clock(),
+        age=AgeGroup.UNDER_18,
     )
-    by_posted = make_case(session, urls=["https://leaks.example/x/7"], created_at=clock())
+    by_posted = make_case(
+        session, urls=["https://leaks.example/x/7"], created_at=clock(), age=AgeGroup.UNDER_18
+    )
     by_posted.items[0].posted_by = "https://www.instagram.com/user_alpha/"
     cases += [by_description, by_posted]
     # two share a picture (a third child was sent the same one, slightly re-encoded)
     attach(session, cases[0].items[0], md5("same-picture"), pdq(PDQ_A))
     attach(session, cases[1].items[0], md5("same-picture"), pdq(flip_bits(PDQ_A, 4)))
     # one only brings the threat message: the same script as another child's
-    script_only = make_case(session, created_at=clock())
+    script_only = make_case(session, created_at=clock(), age=AgeGroup.UNDER_18)
     identifiers.add_by_analyst(
         session,
         cases[3],
@@ -278,6 +304,82 @@ def test_twelve_reports_from_different_children_end_in_one_explained_cluster(
     ).all()
     assert [keys.reveal(h) for h in handles] == ["user_alpha"]
     assert handles[0].platform == "instagram"
+
+    # the cluster referred to police as one package that verifies
+    refer_cluster_to_police_and_verify(session, cases, keys, clock, settings)
+
+
+def refer_cluster_to_police_and_verify(
+    session: Session, cases: list[Case], keys: Keys, clock: FakeClock, settings: Settings
+) -> None:
+    police = make_agency(session, "Police unit", AgencyKind.POLICE)
+    supervisor = make_user(session, Role.SUPERVISOR)
+    # one child's reporter consented to police having their contact; none to their words
+    consent.record_consent(
+        session,
+        cases[1],
+        ConsentSubject.POLICE,
+        granted=True,
+        how=ConsentHow.PHONE,
+        actor=audit.Actor.user(supervisor.id),
+        recorded_by_id=supervisor.id,
+    )
+    outcome = cluster_referral.refer_cluster(
+        session,
+        cases[5],
+        police,
+        [Share.CONTACT, Share.WORDS],
+        ReferralPolicy(),
+        sender_id=supervisor.id,
+        secret=b"test-secret",
+        clock=clock,
+    )
+    assert outcome.left_out == []
+    assert sorted(r.case_id for r in outcome.referrals) == sorted(c.id for c in cases)
+    referrals = cluster_referral.cluster_referrals(session, outcome.referrals[3])
+    assert sorted(r.id for r in referrals) == sorted(r.id for r in outcome.referrals)
+    store = QuarantineStore(settings.data_dir / "quarantine", keyring(settings), clock=clock)
+    package = cluster_referral.build(
+        session,
+        referrals,
+        keys=keys,
+        cipher=keys.cipher,
+        store=store,
+        keyring=signing_keyring(settings),
+        actor="user 1",
+        actor_id=supervisor.id,
+        clock=clock,
+    )
+    verified = verify_package(package.data, signing_keyring(settings).public_keys())
+    assert verified.ok, verified.problems
+    assert verified.case is not None and verified.case.startswith("cluster of 12 cases")
+    with zipfile.ZipFile(io.BytesIO(package.data)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert len(manifest["cases"]) == 12
+    assert manifest["cluster"]["cases"] == sorted(c.number for c in cases)
+    # every link between the referred cases is there, each with its reason
+    assert len(manifest["cluster"]["links"]) == session.scalar(
+        select(func.count()).select_from(CaseLink)
+    )
+    assert all(link["reason"] in set(LinkReason) for link in manifest["cluster"]["links"])
+    handle = [i for i in manifest["cluster"]["identifiers"] if i["kind"] == "handle"]
+    assert handle[0]["value"] == "user_alpha" and len(handle[0]["cases"]) == 11
+    # consent per case: the first child's contact did not go (no consent), words neither
+    assert "first-child@example.org" not in json.dumps(manifest, ensure_ascii=False)
+    assert "Synthetic words of child 0" not in json.dumps(manifest, ensure_ascii=False)
+    by_case = {part["shared"]["case"]: part["shared"] for part in manifest["cases"]}
+    assert "contact" in by_case[cases[1].number]["shares"]
+    assert "contact" not in by_case[cases[0].number]["shares"]
+    assert "Synthetic words of child 1" in json.dumps(manifest, ensure_ascii=False)
+    # one byte changed anywhere fails
+    for position in (40, len(package.data) // 2, len(package.data) - 30):
+        tampered = bytearray(package.data)
+        tampered[position] ^= 0x01
+        assert not verify_package(bytes(tampered), signing_keyring(settings).public_keys()).ok
+    exported = session.scalars(
+        select(AuditEvent).where(AuditEvent.tag == AuditTag.EVIDENCE_EXPORTED.value)
+    ).all()
+    assert len(exported) == 12
 
 
 def test_new_cases_are_linked_once_in_order(session: Session, keys: Keys, clock: FakeClock) -> None:

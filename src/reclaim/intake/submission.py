@@ -40,6 +40,8 @@ from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import SignalType
 from reclaim.intake.domain import FileHashes, Items, ReportInput
+from reclaim.linkage import identifiers
+from reclaim.linkage.identifiers import Keys
 from reclaim.security.field_crypto import FieldCipher, Purpose
 from reclaim.security.secret_hashes import hash_secret, verify_secret
 
@@ -95,8 +97,13 @@ def submit_report(
     cipher: FieldCipher,
     clock: Clock = system_clock,
     hash_pin: Callable[[str], str] = hash_secret,
+    identifier_keys: Keys | None = None,
 ) -> Receipt:
-    """Record a report as a new case (or find the one a retry already made)."""
+    """Record a report as a new case (or find the one a retry already made).
+
+    With ``identifier_keys``, the offender identifiers the report states (the urgent
+    path's threatening account, profile URLs, @handles) are recorded at once, so the
+    next linking run (kicked by the portal) links a new victim of a known account."""
     key_digest = idempotency_digest(report.idempotency_key)
     earlier = session.scalar(select(Report).where(Report.idempotency_key == key_digest))
     if earlier is not None:
@@ -138,6 +145,8 @@ def submit_report(
     session.add(row)
     session.flush()  # a concurrent retry with the same key fails here, before the rest
     _create_items(session, case, row, Items(report.urls, report.files), clock)
+    if identifier_keys is not None:
+        identifiers.gather(session, case, keys=identifier_keys, clock=clock)
     audit.record(
         session,
         AuditTag.REPORT_RECEIVED,

@@ -184,6 +184,48 @@ def _clean_handle(text: str) -> str | None:
     return handle if _HANDLE.fullmatch(handle) else None
 
 
+# --- the account a reporter says is threatening them ----------------------------------
+
+#: What reporters type as the app (folded) -> the platform key of ``PROFILE_HOSTS``.
+PLATFORM_NAMES: dict[str, str] = {
+    "instagram": "instagram", "ig": "instagram", "x": "x", "twitter": "x",
+    "facebook": "facebook", "fb": "facebook", "messenger": "facebook", "臉書": "facebook",
+    "tiktok": "tiktok", "抖音": "tiktok", "threads": "threads", "telegram": "telegram",
+    "tg": "telegram", "youtube": "youtube", "dcard": "dcard", "reddit": "reddit",
+    "line": "line",
+}  # fmt: skip
+_EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE_LIKE = re.compile(r"\+?[\d\s\-()]{7,20}")
+
+
+def platform_named(text: str | None) -> str | None:
+    """The platform key for what a reporter typed as the app ("IG", "Instagram")."""
+    return PLATFORM_NAMES.get(fold(text or "").replace(" ", ""))
+
+
+def threat_account_identifier(
+    account: str, platform: str | None, *, region: str = "TW"
+) -> Identifier | None:
+    """The threatening account from the urgent path's form, as an identifier: a profile
+    URL (its handle), an email, a phone number, a LINE ID (platform LINE) or a handle
+    with the platform the reporter named; None when it parses as none of them."""
+    text = unicodedata.normalize("NFKC", account).strip()
+    named = platform_named(platform)
+    try:
+        if "/" in text:
+            return identifier_from_url(text) or normalise(IdentifierKind.PROFILE_URL, text)
+        if _EMAIL_LIKE.fullmatch(text):
+            return normalise(IdentifierKind.EMAIL, text)
+        if _PHONE_LIKE.fullmatch(text) and sum(c.isdigit() for c in text) >= 7:
+            return normalise(IdentifierKind.PHONE, text, region=region)
+        if named == "line":
+            return normalise(IdentifierKind.LINE_ID, text)
+        handle = normalise(IdentifierKind.HANDLE, text)
+    except InvalidIdentifierError:
+        return None
+    return Identifier(handle.kind, handle.key, named)
+
+
 # --- normalising what people write -----------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
+from reclaim.cases.case_view import report_description
 from reclaim.cases.models import Case, Item, Report
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.linkage import scripts
@@ -30,6 +31,7 @@ from reclaim.linkage.domain import (
     identifier_from_url,
     identifiers_in_text,
     normalise,
+    threat_account_identifier,
 )
 from reclaim.linkage.models import CaseIdentifier, OffenderIdentifier, ThreatBand
 from reclaim.security.field_crypto import FieldCipher, FieldDecryptionError, Purpose
@@ -170,7 +172,7 @@ def add_by_analyst(
 
 
 def found_in_case(
-    session: Session, case: Case
+    session: Session, case: Case, keys: Keys | None = None
 ) -> list[tuple[Identifier, IdentifierSource, int | None]]:
     """Identifiers the case already states: posted-by accounts, profile URLs reported as
     items, profile URLs and @handles in the reporters' descriptions."""
@@ -188,19 +190,47 @@ def found_in_case(
             from_url = identifier_from_url(url)
             if from_url is not None:
                 found.append((from_url, IdentifierSource.ITEM_URL, item_id))
-    descriptions: Iterable[str | None] = session.scalars(
-        select(Report.description).where(Report.case_id == case.id)
-    )
-    for description in descriptions:
+    reports: Iterable[Report] = session.scalars(select(Report).where(Report.case_id == case.id))
+    for report in reports:
+        # Descriptions are encrypted since issue 16 (older ones are as typed); without
+        # keys only unencrypted ones can be read.
+        description = (
+            report_description(report, keys.cipher) if keys is not None else report.description
+        )
         for identifier in identifiers_in_text(description or ""):
             found.append((identifier, IdentifierSource.DESCRIPTION, None))
+    if keys is not None:
+        found += threat_accounts(session, case, keys.cipher)
+    return found
+
+
+def threat_accounts(
+    session: Session, case: Case, cipher: FieldCipher
+) -> list[tuple[Identifier, IdentifierSource, int | None]]:
+    """ "The account threatening you" from the urgent path (issue 16), each report's:
+    the reporter's own words about the offender, so an identifier of the case."""
+    found: list[tuple[Identifier, IdentifierSource, int | None]] = []
+    for account, platform in session.execute(
+        select(Report.threat_account, Report.threat_platform).where(
+            Report.case_id == case.id, Report.threat_account.is_not(None)
+        )
+    ):
+        if account is None:
+            continue
+        try:
+            text = cipher.decrypt(account, purpose=Purpose.REPORT_THREAT_ACCOUNT)
+        except FieldDecryptionError:
+            continue
+        identifier = threat_account_identifier(text, platform)
+        if identifier is not None:
+            found.append((identifier, IdentifierSource.REPORTER, None))
     return found
 
 
 def gather(session: Session, case: Case, *, keys: Keys, clock: Clock = system_clock) -> int:
     """Record what ``found_in_case`` finds; how many were new to the case."""
     added = 0
-    for identifier, source, item_id in found_in_case(session, case):
+    for identifier, source, item_id in found_in_case(session, case, keys):
         _row, new = record(
             session, case, identifier, source=source, keys=keys, item_id=item_id, clock=clock
         )

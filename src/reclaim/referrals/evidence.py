@@ -54,6 +54,7 @@ from reclaim.security.field_crypto import FieldCipher
 from reclaim.security.signing import SigningKeyring, public_key_pem
 
 FORMAT = "reclaim-evidence/1"
+CLUSTER_FORMAT = "reclaim-evidence-cluster/1"  # one package for a cluster of cases
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 SIGNATURE_INFO = "signature.json"
@@ -163,6 +164,55 @@ def case_audit_events(session: Session, referral: Referral) -> list[dict[str, An
     ]
 
 
+def case_files(
+    session: Session, referral: Referral, store: QuarantineStore, prefix: str = ""
+) -> dict[str, bytes]:
+    """The case's page snapshots, and its media sealed to the agency when shared."""
+    files: dict[str, bytes] = {}
+    for snapshot in session.scalars(
+        select(PageSnapshot)
+        .join(Item, Item.id == PageSnapshot.item_id)
+        .where(Item.case_id == referral.case_id, PageSnapshot.purged_at.is_(None))
+    ):
+        try:
+            files[f"{prefix}snapshots/{snapshot.id}.html"] = store.get(snapshot.object_id)
+        except QuarantineError:
+            continue  # listed in the manifest (sha256) even when the file is gone
+    agency_key = referral.agency.public_key
+    if Share.MEDIA in shares_of(referral) and agency_key:
+        recipient = parse_public_key(agency_key)
+        for kept in session.scalars(
+            select(QuarantinedMedia)
+            .join(Item, Item.id == QuarantinedMedia.item_id)
+            .where(Item.case_id == referral.case_id, QuarantinedMedia.purged_at.is_(None))
+        ):
+            try:
+                files[f"{prefix}media/{kept.id}.enc"] = seal(recipient, store.get(kept.object_id))
+            except QuarantineError:
+                continue
+    return files
+
+
+def sign_and_pack(
+    files: dict[str, bytes], manifest: dict[str, Any], keyring: SigningKeyring
+) -> tuple[bytes, str, str]:
+    """Add the signed manifest, the key and SHA256SUMS to ``files``; the package's
+    bytes, their SHA-256 and the signing key's id."""
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+    signature = keyring.sign(manifest_bytes)
+    public = keyring.public_keys()[signature.key_id]
+    files[MANIFEST] = manifest_bytes
+    files[SIGNATURE] = signature.value
+    files[SIGNATURE_INFO] = canonical_json(signature.to_json())
+    files[PUBLIC_KEY] = public_key_pem(public).encode()
+    sums = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
+    )
+    files[SUMS] = sums.encode()
+    data = pack(files)
+    return data, hashlib.sha256(data).hexdigest(), signature.key_id
+
+
 def build(
     session: Session,
     referral: Referral,
@@ -177,28 +227,7 @@ def build(
     """Build and sign the package; the export is recorded in the custody log and the
     audit trail (with the package's SHA-256) in the caller's transaction."""
     now = clock()
-    files: dict[str, bytes] = {}
-    for snapshot in session.scalars(
-        select(PageSnapshot)
-        .join(Item, Item.id == PageSnapshot.item_id)
-        .where(Item.case_id == referral.case_id, PageSnapshot.purged_at.is_(None))
-    ):
-        try:
-            files[f"snapshots/{snapshot.id}.html"] = store.get(snapshot.object_id)
-        except QuarantineError:
-            continue  # listed in the manifest (sha256) even when the file is gone
-    agency_key = referral.agency.public_key
-    if Share.MEDIA in shares_of(referral) and agency_key:
-        recipient = parse_public_key(agency_key)
-        for kept in session.scalars(
-            select(QuarantinedMedia)
-            .join(Item, Item.id == QuarantinedMedia.item_id)
-            .where(Item.case_id == referral.case_id, QuarantinedMedia.purged_at.is_(None))
-        ):
-            try:
-                files[f"media/{kept.id}.enc"] = seal(recipient, store.get(kept.object_id))
-            except QuarantineError:
-                continue
+    files = case_files(session, referral, store)
     manifest = {
         "format": FORMAT,
         "created_at": now.isoformat(timespec="seconds"),
@@ -207,26 +236,14 @@ def build(
         "audit_events": case_audit_events(session, referral),
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
-    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
-    signature = keyring.sign(manifest_bytes)
-    public = keyring.public_keys()[signature.key_id]
-    files[MANIFEST] = manifest_bytes
-    files[SIGNATURE] = signature.value
-    files[SIGNATURE_INFO] = canonical_json(signature.to_json())
-    files[PUBLIC_KEY] = public_key_pem(public).encode()
-    sums = "".join(
-        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
-    )
-    files[SUMS] = sums.encode()
-    data = pack(files)
-    digest = hashlib.sha256(data).hexdigest()
+    data, digest, key_id = sign_and_pack(files, manifest, keyring)
     custody.append(
         session,
         referral.case_id,
         CustodyAction.EXPORTED,
         actor=actor,
         referral_id=referral.id,
-        details={"sha256": digest, "key_id": signature.key_id},
+        details={"sha256": digest, "key_id": key_id},
         clock=clock,
     )
     referral.package_sha256 = digest

@@ -26,6 +26,7 @@ from reclaim.audit.models import AuditEvent
 from reclaim.audit.recording import row_digest
 from reclaim.referrals.domain import CUSTODY_GENESIS, custody_digest
 from reclaim.referrals.evidence import (
+    CLUSTER_FORMAT,
     MANIFEST,
     PUBLIC_KEY,
     SIGNATURE,
@@ -80,7 +81,15 @@ def verify_package(
         return result
     manifest: dict[str, Any] = json.loads(files[MANIFEST])
     result.case = manifest.get("shared", {}).get("case")
-    listed: dict[str, str] = manifest.get("files", {})
+    _check_files(files, manifest.get("files", {}), result)
+    _check_sums(files, result)
+    for part in _case_parts(manifest, result):
+        _check_custody(part.get("custody", []), result)
+        _check_audit(part.get("audit_events", []), result)
+    return result
+
+
+def _check_files(files: dict[str, bytes], listed: dict[str, str], result: Verification) -> None:
     for name, digest in listed.items():
         if name not in files:
             result.problems.append(f"{name}: listed but missing")
@@ -90,10 +99,16 @@ def verify_package(
     if extra:
         result.problems.append(f"files not in the manifest: {', '.join(extra)}")
     result.files = len(listed)
-    _check_sums(files, result)
-    _check_custody(manifest.get("custody", []), result)
-    _check_audit(manifest.get("audit_events", []), result)
-    return result
+
+
+def _case_parts(manifest: dict[str, Any], result: Verification) -> list[dict[str, Any]]:
+    """The case parts to check: the one case, or every case of a cluster's package."""
+    if manifest.get("format") != CLUSTER_FORMAT:
+        return [manifest]
+    parts: list[dict[str, Any]] = manifest.get("cases", [])
+    numbers = [str(p.get("shared", {}).get("case")) for p in parts]
+    result.case = f"cluster of {len(parts)} cases: {', '.join(numbers)}"
+    return parts
 
 
 def _check_signature(
@@ -139,7 +154,7 @@ def _check_custody(entries: list[dict[str, Any]], result: Verification) -> None:
         if custody_digest(entry.get("prev_hash", ""), fields) != entry.get("entry_hash"):
             result.problems.append(f"custody entry {entry.get('id')}: altered")
         previous = entry.get("entry_hash", "")
-    result.custody_entries = len(entries)
+    result.custody_entries += len(entries)
 
 
 def _check_audit(events: list[dict[str, Any]], result: Verification) -> None:
@@ -175,4 +190,4 @@ def _check_audit(events: list[dict[str, Any]], result: Verification) -> None:
         ):
             result.problems.append(f"audit event {row.get('id')}: does not follow the one before")
         previous = row
-    result.audit_events = len(events)
+    result.audit_events += len(events)

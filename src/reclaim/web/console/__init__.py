@@ -11,6 +11,7 @@ from reclaim.web.console import (
     audit_trail,
     banks,
     cases,
+    cluster_referrals,
     linkage,
     notices,
     partners,
@@ -39,5 +40,6 @@ for _module in (
     agencies,
     linkage,
     statistics,
+    cluster_referrals,
 ):
     router.include_router(_module.router)

@@ -2,10 +2,11 @@
 across cases.
 
 Analysts and supervisors add identifiers and search; the cluster view is for
-supervisors (it gathers many victims' cases in one page).  Social workers and police
-liaisons see no links: they are to see links only within what was referred to them,
-and cluster referrals do not exist yet.  Linking runs when a case page is opened and
-after each change, so links are current when someone looks.
+supervisors (it gathers many victims' cases in one page), who may refer the whole
+cluster to police from it (cluster_referrals.py).  Social workers and police
+liaisons see no links on case pages: police see a cluster only as far as it was
+referred to their agency (``console.referred.cluster``).  Linking runs when a case
+page is opened and after each change, so links are current when someone looks.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reclaim.accounts.domain import Role
@@ -24,6 +26,8 @@ from reclaim.cases.models import Case
 from reclaim.linkage import case_links, clusters, identifiers, linking, search
 from reclaim.linkage.domain import IdentifierKind, InvalidIdentifierError, LinkReason
 from reclaim.linkage.identifiers import Keys, keys_for
+from reclaim.referrals.domain import AgencyKind
+from reclaim.referrals.models import Agency
 from reclaim.web.common import current_time, render, state_of
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import may, permitted
@@ -139,8 +143,23 @@ def cluster_page(
         "edges": edges,
         "reasons": list(LinkReason),
         "now": current_time(request),
+        "can_refer": may(staff, "console.case.cluster.refer"),
+        "agencies": _investigators(staff.db),
+        "referred": _counts(request) if request.query_params.get("notice") == "referred" else None,
+        "refer_error": bool(request.query_params.get("error")),
     }
     return render(request, "console/cluster.html", context)
+
+
+def _counts(request: Request) -> tuple[int, int]:
+    sent, left = request.query_params.get("sent", ""), request.query_params.get("left_out", "")
+    return (int(sent) if sent.isdigit() else 0, int(left) if left.isdigit() else 0)
+
+
+def _investigators(session: Session) -> list[Agency]:
+    """Police units and prosecutors: where a whole cluster is referred."""
+    kinds = [AgencyKind.POLICE.value, AgencyKind.PROSECUTOR.value]
+    return list(session.scalars(select(Agency).where(Agency.kind.in_(kinds)).order_by(Agency.name)))
 
 
 @router.get("/search", name="console.search")

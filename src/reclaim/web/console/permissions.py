@@ -162,6 +162,11 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.statistics": SUPERVISORS,
         "console.statistics.export": SUPERVISORS,
         "console.statistics.report": SUPERVISORS,
+        # a whole cluster referred to police as one package (cluster_referrals.py): the
+        # hotline's supervisors send it; agency staff see only what went to their agency
+        "console.case.cluster.refer": CASE_SUPERVISORS,
+        "console.referred.cluster": AGENCY_STAFF,
+        "console.referred.cluster_package": AGENCY_STAFF,
     }
 )
 

@@ -26,7 +26,7 @@ from reclaim.cases import casework, holds
 from reclaim.cases.models import Case
 from reclaim.cases.review import quarantine_store
 from reclaim.domain.states import IllegalTransitionError
-from reclaim.referrals import access, consent, evidence, referring, sharing
+from reclaim.referrals import access, cluster_referral, consent, evidence, referring, sharing
 from reclaim.referrals.domain import (
     AgencyKind,
     ConsentHow,
@@ -287,6 +287,8 @@ def referred_case(
         "answers": [a for a in ANSWERS if referral.status is not a],
         "outcomes": referring.OUTCOMES,
         "error": request.query_params.get("error"),
+        # other cases of the same cluster referred to this agency (cluster_referrals.py)
+        "cluster_cases": len(cluster_referral.cluster_referrals(staff.db, referral)),
     }
     return render(request, "console/referred_case.html", context)
 

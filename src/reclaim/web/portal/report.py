@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from reclaim.intake import receipts, submission
 from reclaim.intake.creation_limits import CreationPolicy, admit
 from reclaim.intake.domain import InvalidInputError, Problem, RawReport, parse_report
+from reclaim.linkage.identifiers import keys_for
 from reclaim.security.signing import signing_keyring
 from reclaim.security.throttle import Throttle
 from reclaim.web.common import current_time, render
@@ -143,6 +144,8 @@ def _submit(request: Request, session: DbSession, raw: RawReport, template: str)
     options: dict[str, Any] = {
         "policy": pages.intake_policy(request),
         "cipher": pages.cipher(request),
+        # offender identifiers the report states (the threatening account): linkage
+        "identifier_keys": keys_for(pages.cipher(request), settings.secret_bytes),
     }
     try:
         receipt = submission.submit_report(session, report, **options)
@@ -151,6 +154,9 @@ def _submit(request: Request, session: DbSession, raw: RawReport, template: str)
         # The same form sent twice at once: the other request made the report.
         session.rollback()
         receipt = submission.submit_report(session, report, **options)
+    if report.threat_account and not receipt.repeated:
+        # A new victim of a known account is linked now, not at the next minute's run.
+        request.app.state.reclaim.huey.reclaim_tasks.linkage.link_new_cases()
     body = receipts.receipt_body(
         hotline=settings.hotline_name,
         case_number=receipt.case_number,
