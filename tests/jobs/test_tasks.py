@@ -48,8 +48,8 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
         "reclaim.follow_up_referrals",
         "reclaim.link_new_cases",
     ]
-    # The patrol of watched pages hourly at 23 past.
-    assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 23))) == [
+    # The patrol of watched pages hourly at 41 past.
+    assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 41))) == [
         "reclaim.deliver_notices",
         "reclaim.deliver_referrals",
         "reclaim.link_new_cases",

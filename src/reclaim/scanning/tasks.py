@@ -15,8 +15,8 @@ from reclaim.domain.clock import Clock, system_clock
 from reclaim.fetching import SafeFetcher
 from reclaim.scanning import patrol
 
-#: Every hour at :23 (away from the other hourly jobs); each host is paced within a run.
-PATROL_SCHEDULE = {"minute": "23"}
+#: Every hour at :41 (away from the other hourly jobs); each host is paced within a run.
+PATROL_SCHEDULE = {"minute": "41"}
 
 
 @dataclass(frozen=True, slots=True)
