@@ -14,6 +14,7 @@ from reclaim.web.console import (
     linkage,
     notices,
     partners,
+    patrol,
     queue,
     referrals,
     review,
@@ -39,5 +40,6 @@ for _module in (
     agencies,
     linkage,
     statistics,
+    patrol,
 ):
     router.include_router(_module.router)

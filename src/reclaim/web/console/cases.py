@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from reclaim.accounts.domain import Role
 from reclaim.cases import case_view, casework
+from reclaim.scanning import patrol
 from reclaim.cases.domain import CaseStatus, Classification
 from reclaim.cases.models import Case
 from reclaim.cases.viewing import has_preview
@@ -107,6 +108,7 @@ def render_case(
         "require_second": settings.require_second_analyst,
         "feedback": feedback.case_feedback_counts(staff.db, case.id),
         "now": current_time(request),
+        "reuploads": patrol.finds_of_case(staff.db, case.id),
         **linkage.case_context(request, staff, case),
     }
     return render(request, "console/case.html", context, status)

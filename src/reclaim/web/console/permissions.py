@@ -162,6 +162,10 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.statistics": SUPERVISORS,
         "console.statistics.export": SUPERVISORS,
         "console.statistics.report": SUPERVISORS,
+        # the patrol's watched pages (patrol.py; case numbers and addresses)
+        "console.patrol": CASE_SUPERVISORS,
+        "console.patrol.add": CASE_SUPERVISORS,
+        "console.patrol.remove": CASE_SUPERVISORS,
     }
 )
 
