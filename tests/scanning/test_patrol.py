@@ -63,7 +63,9 @@ class Patrol:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store: QuarantineStore = review.quarantine_store(settings)
-        self.fetcher = SafeFetcher(patrol.fetch_policy(settings), network_backend=LoopbackOnlyBackend())
+        self.fetcher = SafeFetcher(
+            patrol.fetch_policy(settings), network_backend=LoopbackOnlyBackend()
+        )
         self.slept: list[float] = []
         self.now = 0.0
 
@@ -141,7 +143,9 @@ def test_a_reupload_on_a_watched_page_becomes_an_item_and_a_draft_notice_once(
     assert notice.platform_id == platform.id
     assert [p.page.url for p in notice.pages] == [server.url("/new/a.jpg")]
     assert session.scalar(select(func.count()).select_from(Delivery)) == 0
-    kept = session.scalars(select(QuarantinedMedia).where(QuarantinedMedia.item_id == item.id)).one()
+    kept = session.scalars(
+        select(QuarantinedMedia).where(QuarantinedMedia.item_id == item.id)
+    ).one()
     assert runner.store.get(kept.object_id)  # the evidence is kept, encrypted
     # only what matched stays in the quarantine (the page, the unrelated picture: deleted)
     assert len(list(runner.store.entries())) == 2  # the re-upload and its preview
@@ -168,7 +172,9 @@ def test_an_unrelated_or_unverified_picture_adds_nothing(
 ) -> None:
     case, _platform = confirmed_case(session, server, patrol_settings)
     # a picture only in an unverified (self-reported) bank does not count
-    bank_unverified(session, hash_image_bytes(UNRELATED, patrol_settings.hashing_limits()).pdq.signal)
+    bank_unverified(
+        session, hash_image_bytes(UNRELATED, patrol_settings.hashing_limits()).pdq.signal
+    )
     board(server, "/new/other.png")
     patrol.add_watch(session, server.url("/board"), case.number, actor=audit.SYSTEM)
     session.commit()

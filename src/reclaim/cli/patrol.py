@@ -42,9 +42,7 @@ def patrol_add(
                 raise fail(f"no platform {platform!r}", 2)
             platform_id = found.id
         try:
-            watch = patrol.add_watch(
-                session, url, case, actor=OPERATOR, platform_id=platform_id
-            )
+            watch = patrol.add_watch(session, url, case, actor=OPERATOR, platform_id=platform_id)
         except patrol.PatrolError as exc:
             raise fail(str(exc), 2) from exc
         console.print(f"Watching {watch.url} (#{watch.id}) for case {case.upper()}.")
@@ -85,7 +83,7 @@ def patrol_run() -> None:
     try:
         with make_session_factory(engine)() as session:  # the run commits page by page
             outcome = patrol.run(
-            session,
+                session,
                 fetcher=SafeFetcher(patrol.fetch_policy(config)),
                 store=review.quarantine_store(config),
                 matcher=MatchEngine(),

@@ -232,7 +232,16 @@ def run(
         if gathered.snapshot is not None:  # the watched page itself is not evidence
             store.delete(gathered.snapshot.object_id)
         outcome.fetched += 1
-        _record(session, watch_id, gathered, outcome, matcher, store, policy, clock)
+        _record(
+            session,
+            watch_id,
+            gathered,
+            outcome,
+            matcher=matcher,
+            store=store,
+            policy=policy,
+            clock=clock,
+        )
         session.commit()
     return outcome
 
@@ -248,6 +257,7 @@ def _record(
     watch_id: int,
     gathered: review.Gathered,
     outcome: PatrolOutcome,
+    *,
     matcher: MatchEngine,
     store: QuarantineStore,
     policy: review.ReviewPolicy,
@@ -311,9 +321,7 @@ def _add_reupload(
     case = watch.case
     page = pages.page_for(session, kept.url, now=now)
     if page.platform_id is None:
-        page.platform_id = watch.platform_id or platform_id_for_url(
-            page.url, domain_map(session)
-        )
+        page.platform_id = watch.platform_id or platform_id_for_url(page.url, domain_map(session))
     classification = _classification(case, found)
     item = Item(
         case_id=case.id,

@@ -206,8 +206,13 @@ def draft_page_notice(
         )
     )
     session.flush()
-    _audit(session, notice, actor, clock, {"status": "draft", "pages": 1, "media": len(media)}
-           | (details or {}))
+    _audit(
+        session,
+        notice,
+        actor,
+        clock,
+        {"status": "draft", "pages": 1, "media": len(media)} | (details or {}),
+    )
     return notice
 
 

@@ -84,7 +84,9 @@ def test_a_reupload_is_marked_on_the_case_page(
         from reclaim.cases.models import Case
 
         case = session.scalars(select(Case).where(Case.number == number)).one()
-        watch = WatchedPage(url="https://board.example.org/", host="board.example.org", case_id=case.id)
+        watch = WatchedPage(
+            url="https://board.example.org/", host="board.example.org", case_id=case.id
+        )
         session.add(watch)
         page = pages.page_for(session, "https://board.example.org/new.jpg", now=case.created_at)
         item = Item(case_id=case.id, kind=ItemKind.URL, url=page.url, page=page)
@@ -92,7 +94,9 @@ def test_a_reupload_is_marked_on_the_case_page(
         media = pages.fetched_media(
             session, page, url=page.url, sha256="ab" * 32, kind=MediaKind.IMAGE, now=case.created_at
         )
-        session.add(PatrolFind(watch_id=watch.id, item_id=item.id, media_id=media.id, bank="csam-verified"))
+        session.add(
+            PatrolFind(watch_id=watch.id, item_id=item.id, media_id=media.id, bank="csam-verified")
+        )
         session.commit()
     login_as(Role.SUPERVISOR)
 

@@ -15,12 +15,12 @@ from fastapi.responses import Response
 
 from reclaim.accounts.domain import Role
 from reclaim.cases import case_view, casework
-from reclaim.scanning import patrol
 from reclaim.cases.domain import CaseStatus, Classification
 from reclaim.cases.models import Case
 from reclaim.cases.viewing import has_preview
 from reclaim.domain.states import IllegalTransitionError
 from reclaim.partners import feedback
+from reclaim.scanning import patrol
 from reclaim.web.common import current_time, render, state_of
 from reclaim.web.console import linkage
 from reclaim.web.console.auth import Staff

@@ -48,9 +48,7 @@ async def patrol_add(
     data = await request.form()
     form = {name: str(data.get(name, ""))[:2000].strip() for name in ("url", "case")}
     try:
-        patrol.add_watch(
-            staff.db, form["url"], form["case"], actor=audit.Actor.user(staff.user.id)
-        )
+        patrol.add_watch(staff.db, form["url"], form["case"], actor=audit.Actor.user(staff.user.id))
     except patrol.PatrolError as exc:
         staff.db.rollback()
         return _page(request, staff, problem=str(exc), form=form, status=400)
