@@ -4,8 +4,11 @@ adds nothing; an unrelated picture adds nothing.  Public test media and syntheti
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -15,22 +18,26 @@ from reclaim import audit
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
 from reclaim.banks.engine import MatchEngine
-from reclaim.cases import review
+from reclaim.cases import pages, review
 from reclaim.cases.domain import Classification
 from reclaim.cases.models import Case, Item, QuarantinedMedia
 from reclaim.config import Settings
+from reclaim.domain.signals import Signal, SignalType
 from reclaim.fetching import SafeFetcher
 from reclaim.fetching.quarantine import QuarantineStore
 from reclaim.hashing import hash_image_bytes
 from reclaim.platforms.models import Platform
 from reclaim.scanning import patrol
 from reclaim.scanning.models import PatrolFind, WatchedPage
+from reclaim.statistics.domain import Filter, Period
+from reclaim.statistics.removal import removal_figures
 from reclaim.takedown.domain import NoticeStatus
 from reclaim.takedown.models import Delivery, Notice
+from reclaim.takedown.notices import NoticePolicy
 from tests.support.cases import bank_unverified, bank_verified, make_user, synthetic_png
 from tests.support.http import LoopbackOnlyBackend, LoopbackServer, content
 from tests.support.settings import make_settings
-from tests.support.takedown import case_with_urls
+from tests.support.takedown import case_with_urls, notice_for
 from tests.support.testdata import PDQ_IMAGES, pdq_reference
 
 REFERENCE = {row.path: row for row in pdq_reference()}
@@ -89,7 +96,7 @@ def confirmed_case(
     session: Session, server: LoopbackServer, settings: Settings
 ) -> tuple[Case, Platform]:
     """A case whose picture (at /board/old.jpg) was decided and banked as verified."""
-    platform = Platform(name="Loopboard", language="en")
+    platform = Platform(name="Loopboard", language="en", abuse_email="abuse@loopboard.example")
     session.add(platform)
     session.flush()
     old = server.url("/board/old.jpg")
@@ -225,3 +232,36 @@ def test_a_watch_needs_an_http_page_and_a_case_with_confirmed_content(
         patrol.add_watch(session, "https://example.org/u/1", case.number, actor=audit.SYSTEM)
     with pytest.raises(patrol.PatrolError):
         patrol.remove_watch(session, 999_999, actor=audit.SYSTEM)
+
+
+def test_an_exact_reupload_of_removed_content_counts_in_the_statistics(
+    session: Session, server: LoopbackServer, patrol_settings: Settings
+) -> None:
+    case, _platform = confirmed_case(session, server, patrol_settings)
+    original = case.items[0]
+    assert original.page is not None
+    (old_media,) = original.page.media
+    hashes = hash_image_bytes(ORIGINAL, patrol_settings.hashing_limits())
+    exact = [
+        (Signal(SignalType.MD5, hashlib.md5(ORIGINAL, usedforsecurity=False).hexdigest()), None),
+        (Signal(SignalType.SHA256, hashlib.sha256(ORIGINAL).hexdigest()), None),
+        (hashes.pdq.signal, hashes.pdq.quality),
+    ]
+    now = datetime.now(UTC)
+    pages.attach_signals(session, old_media, exact, now=now)
+    notice, _deliveries = notice_for(session, case, NoticePolicy.from_settings(patrol_settings))
+    notice.pages[0].media[0].removed_at = now - timedelta(hours=1)  # verification saw it go
+    # the same picture comes back at a new address on a watched page
+    server.routes["/board"] = content(b'<html><img src="/copy/1.jpg"></html>', "text/html")
+    server.routes["/copy/1.jpg"] = content(ORIGINAL, "image/jpeg")
+    patrol.add_watch(session, server.url("/board"), case.number, actor=audit.SYSTEM)
+    session.commit()
+
+    outcome = Patrol(patrol_settings).run(session)
+
+    assert len(outcome.added) == 1 and len(outcome.drafted) == 1
+    zone = ZoneInfo("Asia/Taipei")
+    today = now.astimezone(zone).date()
+    where = Filter(Period(today - timedelta(days=1), today + timedelta(days=1), zone))
+    overall = removal_figures(session, where, now + timedelta(minutes=1))[-1]
+    assert overall.reuploads == 1
