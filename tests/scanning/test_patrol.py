@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
+from reclaim.banks import banking, videos
+from reclaim.banks.domain import Category, EntrySource
 from reclaim.banks.engine import MatchEngine
 from reclaim.cases import pages, review
 from reclaim.cases.domain import Classification
+from reclaim.cases.fetched_videos import video_frames
 from reclaim.cases.models import Case, Item, QuarantinedMedia
 from reclaim.config import Settings
 from reclaim.domain.signals import Signal, SignalType
@@ -38,12 +41,14 @@ from tests.support.cases import bank_unverified, bank_verified, make_user, synth
 from tests.support.http import LoopbackOnlyBackend, LoopbackServer, content
 from tests.support.settings import make_settings
 from tests.support.takedown import case_with_urls, notice_for
-from tests.support.testdata import PDQ_IMAGES, pdq_reference
+from tests.support.testdata import PDQ_IMAGES, VIDEOS, pdq_reference
+from tests.support.videos import variant
 
 REFERENCE = {row.path: row for row in pdq_reference()}
 ORIGINAL = (PDQ_IMAGES / REFERENCE["bridge-mods/aaa-orig.jpg"].path).read_bytes()
 REUPLOAD = (PDQ_IMAGES / REFERENCE["bridge-mods/blur-a-little.jpg"].path).read_bytes()
 UNRELATED = synthetic_png(seed=7, size=(300, 200))
+VIDEO = VIDEOS / "chair-orig-22-sd-bar.mp4"
 
 
 @pytest.fixture
@@ -265,3 +270,41 @@ def test_an_exact_reupload_of_removed_content_counts_in_the_statistics(
     where = Filter(Period(today - timedelta(days=1), today + timedelta(days=1), zone))
     overall = removal_figures(session, where, now + timedelta(minutes=1))[-1]
     assert overall.reuploads == 1
+
+
+def test_a_trimmed_reupload_of_a_verified_video_is_found_by_vpdq(
+    session: Session, server: LoopbackServer, patrol_settings: Settings
+) -> None:
+    case, _platform = confirmed_case(session, server, patrol_settings)
+    original = VIDEO.read_bytes()
+    hashes: list[tuple[Signal, int | None]] = []
+    frames = video_frames(original, patrol_settings.hashing_limits(), hashes)
+    assert frames is not None
+    banking.add_signals(
+        session,
+        banking.verified_bank(session, Category.SELF_GENERATED_MINOR),
+        [
+            banking.NewEntry(
+                videos.signal_of(frames),
+                videos.best_quality(frames),
+                verified=True,
+                category=Category.SELF_GENERATED_MINOR,
+                verified_via="test",
+                frames=frames,
+            )
+        ],
+        source=EntrySource.IMPORT,
+        source_ref="test",
+        min_pdq_quality=50,
+    )
+    server.routes["/board"] = content(
+        b'<html><video src="/v/again.mp4"></video></html>', "text/html"
+    )
+    server.routes["/v/again.mp4"] = content(variant(VIDEO, skip_seconds=3.0), "video/mp4")
+    patrol.add_watch(session, server.url("/board"), case.number, actor=audit.SYSTEM)
+    session.commit()
+
+    outcome = Patrol(patrol_settings).run(session)
+
+    assert outcome.media == 1 and len(outcome.added) == 1 and len(outcome.drafted) == 1
+    assert session.get_one(Item, outcome.added[0]).url == server.url("/v/again.mp4")

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
-from reclaim.banks.engine import Match, MatchEngine
+from reclaim.banks import banking, videos
+from reclaim.banks.engine import Match, MatchEngine, VideoMatch
 from reclaim.cases import pages, review
 from reclaim.cases.domain import Classification, ItemKind
 from reclaim.cases.models import Case, Item, Page, QuarantinedMedia
@@ -271,11 +272,17 @@ def _record(
     for kept in gathered.kept:
         outcome.media += 1
         signals = list(dict.fromkeys(signal for signal, _quality in kept.hashes))
-        found = [
+        found: list[Match | VideoMatch] = [
             m
             for m in matcher.match(session, signals, max_distance=policy.max_distance)
             if m.verified
         ]
+        if kept.frames is not None:  # a video: vPDQ's rule against banked videos
+            found += [
+                m
+                for m in matcher.match_video(session, kept.frames, policy.video_rule)
+                if m.verified
+            ]
         if found:
             outcome.matched += 1
         if not found or _already_known(session, kept.url):
@@ -296,7 +303,7 @@ def _already_known(session: Session, url: str) -> bool:
     return bool(as_item or noticed)
 
 
-def _classification(case: Case, matches: list[Match]) -> Classification:
+def _classification(case: Case, matches: list[Match | VideoMatch]) -> Classification:
     decided = {item.classification for item in case.items}
     for classification in CONFIRMED:
         if classification in decided:
@@ -311,7 +318,7 @@ def _add_reupload(
     session: Session,
     watch: WatchedPage,
     kept: review.Kept,
-    found: list[Match],
+    found: list[Match | VideoMatch],
     outcome: PatrolOutcome,
     *,
     now: datetime,
@@ -336,6 +343,10 @@ def _add_reupload(
     media = pages.fetched_media(
         session, page, url=kept.url, sha256=kept.sha256, kind=kept.kind, now=now
     )
+    if kept.frames is not None:  # a video's vPDQ signal is stored with its frames
+        frame_signal = videos.signal_of(kept.frames)
+        ids = banking.signal_ids(session, [frame_signal], clock=lambda: now)
+        videos.store_frames(session, {ids[frame_signal]: kept.frames})
     pages.attach_signals(session, media, kept.hashes, now=now)
     session.add(
         QuarantinedMedia(
