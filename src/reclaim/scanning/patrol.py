@@ -28,7 +28,7 @@ from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks import banking, videos
 from reclaim.banks.engine import Match, MatchEngine, VideoMatch
-from reclaim.cases import pages, review
+from reclaim.cases import pages, review, status
 from reclaim.cases.domain import Classification, ItemKind
 from reclaim.cases.models import Case, Item, Page, QuarantinedMedia
 from reclaim.config import Settings
@@ -398,6 +398,8 @@ def _add_reupload(
         },
         clock=clock,
     )
+    session.refresh(case, ["items"])  # the new item joins what the status follows
+    status.follow_work(session, case, actor=audit.SYSTEM, clock=clock)
     outcome.added.append(item.id)
     if notice is not None:
         outcome.drafted.append(notice.id)
