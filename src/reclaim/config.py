@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     fetch_allowlist: list[str] = Field(default_factory=list)
     fetch_allowed_ports: list[int] | None = None
     fetch_user_agent: str = "Reclaim-Verifier/0.1 (child-protection hotline; removal checks)"
+    # the patrol's re-fetches of watched pages (review), separate from the verifier's
+    review_user_agent: str = "Reclaim-Review/0.1 (child-protection hotline; content review)"
+    patrol_host_interval_seconds: float = Field(default=10.0, ge=0)
     quarantine_current_key_id: str = "dev"
     quarantine_keys: dict[str, SecretStr] = Field(
         default_factory=lambda: {"dev": SecretStr(_DEVELOPMENT_QUARANTINE_KEY)}

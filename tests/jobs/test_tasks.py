@@ -48,6 +48,13 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
         "reclaim.follow_up_referrals",
         "reclaim.link_new_cases",
     ]
+    # The patrol of watched pages hourly at 41 past.
+    assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 41))) == [
+        "reclaim.deliver_notices",
+        "reclaim.deliver_referrals",
+        "reclaim.link_new_cases",
+        "reclaim.patrol_watched_pages",
+    ]
 
     store = review.quarantine_store(db_settings)
     store.put("expired-object", b"synthetic bytes")
@@ -70,6 +77,7 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
     assert AuditTag.QUARANTINE_PURGED.value in tags
     # (huey keeps no results for periodic tasks; the function itself reports counts.)
     assert tasks.cases.purge_quarantine.call_local() == {"purged": 0, "objects": 0, "orphans": 0}
+    assert tasks.scanning.patrol_watched_pages.call_local()["watched"] == 0
 
 
 def test_the_web_app_registers_the_tasks_for_its_in_process_consumer(

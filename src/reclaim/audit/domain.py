@@ -53,6 +53,9 @@ class AuditTag(enum.StrEnum):
     CASES_SEARCHED = "case:search:performed"
     # bulk scans
     SCAN_ITEMS_ADDED = "scan:items:added"
+    PATROL_WATCH_ADDED = "scan:patrol:watch_added"
+    PATROL_WATCH_REMOVED = "scan:patrol:watch_removed"
+    PATROL_REUPLOAD_FOUND = "scan:patrol:reupload"
     # banks
     BANK_CREATED = "bank:bank:created"
     BANK_IMPORTED = "bank:signals:imported"

@@ -8,6 +8,7 @@ from reclaim.cli import feed_guard as feed_guard_command  # noqa: F401
 from reclaim.cli import hash as hash_command  # noqa: F401
 from reclaim.cli import keys as keys_command  # noqa: F401
 from reclaim.cli import partner as partner_command  # noqa: F401
+from reclaim.cli import patrol as patrol_command  # noqa: F401
 from reclaim.cli import receipt as receipt_command  # noqa: F401
 from reclaim.cli import scan as scan_command  # noqa: F401
 from reclaim.cli import stats as stats_command  # noqa: F401

@@ -21,6 +21,7 @@ from reclaim.keys import tasks as key_tasks
 from reclaim.linkage import tasks as linkage_tasks
 from reclaim.oversight import tasks as oversight_tasks
 from reclaim.referrals import tasks as referral_tasks
+from reclaim.scanning import tasks as scanning_tasks
 from reclaim.statistics import tasks as statistics_tasks
 from reclaim.takedown import tasks as takedown_tasks
 
@@ -36,6 +37,7 @@ class Tasks:
     referrals: referral_tasks.ReferralTasks
     linkage: linkage_tasks.LinkageTasks
     statistics: statistics_tasks.StatisticsTasks
+    scanning: scanning_tasks.ScanningTasks
 
 
 def register_tasks(
@@ -64,6 +66,7 @@ def register_tasks(
         statistics=statistics_tasks.register(
             huey, settings, sessions, clock=clock, translate=translate
         ),
+        scanning=scanning_tasks.register(huey, settings, sessions, clock=clock),
     )
     huey.reclaim_tasks = tasks
     return tasks

@@ -16,6 +16,7 @@ from reclaim.linkage import models as linkage
 from reclaim.partners import models as partners
 from reclaim.platforms import models as platforms
 from reclaim.referrals import models as referrals
+from reclaim.scanning import models as scanning
 from reclaim.security import models as security
 from reclaim.statistics import models as statistics
 from reclaim.storage import models as storage
@@ -36,6 +37,7 @@ MODEL_MODULES = (
     referrals,
     linkage,
     statistics,
+    scanning,
 )
 
 metadata: MetaData = Base.metadata

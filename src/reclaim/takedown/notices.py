@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from reclaim import audit
 from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
 from reclaim.cases.domain import ALPHABET, Classification
-from reclaim.cases.models import Case, Item
+from reclaim.cases.models import Case, Item, Media, Page
 from reclaim.config import Settings
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.states import IllegalTransitionError
@@ -47,7 +47,12 @@ from reclaim.takedown.domain import (
     notice_deadline,
 )
 from reclaim.takedown.models import Delivery, Notice, NoticeMedia, NoticePage
-from reclaim.takedown.pending import PendingPage, account_items, pending_pages
+from reclaim.takedown.pending import (
+    PendingPage,
+    account_items,
+    covered_page_ids,
+    pending_pages,
+)
 
 
 class NoticeError(ValueError):
@@ -170,6 +175,45 @@ def draft_notices(
         )
         drafts.append(notice)
     return drafts
+
+
+def draft_page_notice(
+    session: Session,
+    page: Page,
+    media: Sequence[Media],
+    classification: Classification,
+    *,
+    actor: audit.Actor,
+    clock: Clock = system_clock,
+    details: dict[str, Any] | None = None,
+) -> Notice | None:
+    """A draft content notice for one page and the given pictures on it (a re-upload the
+    patrol matched to a verified bank), for a supervisor to approve; None when the page
+    is already in a notice or no platform hosts it."""
+    if page.platform_id is None or covered_page_ids(session, [page.id]):
+        return None
+    platform = session.get_one(Platform, page.platform_id)
+    notice = _new_notice(session, platform, NoticeKind.CONTENT, actor, clock)
+    notice.pages.append(
+        NoticePage(
+            page_id=page.id,
+            classification=classification,
+            outcome=PageOutcome.PENDING,
+            media=[
+                NoticeMedia(media_id=m.id, outcome=MediaOutcome.PENDING, baseline_sha256=m.sha256)
+                for m in media
+            ],
+        )
+    )
+    session.flush()
+    _audit(
+        session,
+        notice,
+        actor,
+        clock,
+        {"status": "draft", "pages": 1, "media": len(media)} | (details or {}),
+    )
+    return notice
 
 
 def draft_account_notice(

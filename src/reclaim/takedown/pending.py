@@ -59,6 +59,11 @@ def _covered_page_ids(session: Session, page_ids: Sequence[int]) -> set[int]:
     return set(rows)
 
 
+def covered_page_ids(session: Session, page_ids: Sequence[int]) -> set[int]:
+    """Pages already in a content notice that is a draft, open or done."""
+    return _covered_page_ids(session, page_ids)
+
+
 def pending_pages(session: Session, case: Case) -> list[PendingPage]:
     """The case's decided pages that call for a notice and no notice covers yet, each
     with the decisions of every case that reports it."""

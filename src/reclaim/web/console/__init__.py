@@ -15,6 +15,7 @@ from reclaim.web.console import (
     linkage,
     notices,
     partners,
+    patrol,
     queue,
     referrals,
     review,
@@ -41,5 +42,6 @@ for _module in (
     linkage,
     statistics,
     cluster_referrals,
+    patrol,
 ):
     router.include_router(_module.router)

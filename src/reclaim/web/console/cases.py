@@ -20,6 +20,7 @@ from reclaim.cases.models import Case
 from reclaim.cases.viewing import has_preview
 from reclaim.domain.states import IllegalTransitionError
 from reclaim.partners import feedback
+from reclaim.scanning import patrol
 from reclaim.web.common import current_time, render, state_of
 from reclaim.web.console import linkage
 from reclaim.web.console.auth import Staff
@@ -107,6 +108,7 @@ def render_case(
         "require_second": settings.require_second_analyst,
         "feedback": feedback.case_feedback_counts(staff.db, case.id),
         "now": current_time(request),
+        "reuploads": patrol.finds_of_case(staff.db, case.id),
         **linkage.case_context(request, staff, case),
     }
     return render(request, "console/case.html", context, status)

@@ -167,6 +167,10 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         "console.case.cluster.refer": CASE_SUPERVISORS,
         "console.referred.cluster": AGENCY_STAFF,
         "console.referred.cluster_package": AGENCY_STAFF,
+        # the patrol's watched pages (patrol.py; case numbers and addresses)
+        "console.patrol": CASE_SUPERVISORS,
+        "console.patrol.add": CASE_SUPERVISORS,
+        "console.patrol.remove": CASE_SUPERVISORS,
     }
 )
 
