@@ -2,7 +2,7 @@
 
 Supervisors list pages to watch (a board, a user's page, a search result) on platforms
 that hosted confirmed content, each tied to the case it came from.  A scheduled run
-re-fetches every watched page through the review path (``cases.review.gather``: the safe
+re-fetches every watched page through the review path (``cases.gathering.gather``: the safe
 fetcher, the quarantine, the hashes) with its own User-Agent
 (``RECLAIM_REVIEW_USER_AGENT``, not the verifier's) and at most one fetch per host every
 ``RECLAIM_PATROL_HOST_INTERVAL_SECONDS``, and matches each picture against the
@@ -28,7 +28,7 @@ from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.banks import banking, videos
 from reclaim.banks.engine import Match, MatchEngine, VideoMatch
-from reclaim.cases import pages, review, status
+from reclaim.cases import gathering, pages, review, status
 from reclaim.cases.domain import Classification, ItemKind
 from reclaim.cases.models import Case, Item, Page, QuarantinedMedia
 from reclaim.config import Settings
@@ -227,8 +227,8 @@ def run(
         if anchor is None:
             continue
         pacer.wait(host)
-        gathered = review.gather(
-            review.FetchPlan(anchor, url), fetcher=fetcher, store=store, policy=policy
+        gathered = gathering.gather(
+            gathering.FetchPlan(anchor, url), fetcher=fetcher, store=store, policy=policy
         )
         if gathered.snapshot is not None:  # the watched page itself is not evidence
             store.delete(gathered.snapshot.object_id)
@@ -256,7 +256,7 @@ def _anchor_item(watch: WatchedPage) -> int | None:
 def _record(
     session: Session,
     watch_id: int,
-    gathered: review.Gathered,
+    gathered: gathering.Gathered,
     outcome: PatrolOutcome,
     *,
     matcher: MatchEngine,
@@ -287,7 +287,7 @@ def _record(
             outcome.matched += 1
         if not found or _already_known(session, kept.url):
             store.delete(kept.object_id)
-            store.delete(kept.object_id + review.PREVIEW_SUFFIX)
+            store.delete(kept.object_id + gathering.PREVIEW_SUFFIX)
             continue
         _add_reupload(session, watch, kept, found, outcome, now=now, clock=clock, policy=policy)
 
@@ -317,7 +317,7 @@ def _classification(case: Case, matches: list[Match | VideoMatch]) -> Classifica
 def _add_reupload(
     session: Session,
     watch: WatchedPage,
-    kept: review.Kept,
+    kept: gathering.Kept,
     found: list[Match | VideoMatch],
     outcome: PatrolOutcome,
     *,
