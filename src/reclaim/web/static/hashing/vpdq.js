@@ -1,0 +1,129 @@
+// vPDQ on the reporter's device: the frame hashes of a video the browser can play,
+// computed without the video leaving the device.
+//
+//   import { videoFrames } from "/static/hashing/vpdq.js";
+//   const frames = await videoFrames(file, { secondsPerHash: 1, maxFrames, maxSeconds });
+//   // [{pdq, quality, timestamp}, ...] or null when this browser cannot play the file
+//
+// The file plays in a hidden <video> element from a blob: URL (a reference to the File
+// in this page's memory: nothing is fetched or sent). The element is sought to 0 s,
+// 1 s, 2 s, ... (the server's sampling: one frame every `secondsPerHash` seconds, as
+// vPDQ and python-threatexchange sample); each frame is drawn to a canvas at reduced
+// size (at most MAX_SIDE pixels on its longer side: PDQ shrinks every picture to 64 x
+// 64 anyway) and hashed with the same in-browser PDQ as pictures. The server's vPDQ
+// decodes every frame and keeps every int(fps)-th; seeking by time lands on the same
+// frames for whole-number frame rates and within a frame of them otherwise, which the
+// vPDQ rule (frames within 31 bits, shares of matching frames) absorbs: see
+// docs/hashing.md for the measured agreement.
+//
+// Needs a page (document): <video> and canvas do not exist in a Web Worker. The PDQ of
+// one reduced frame takes a few milliseconds, so the page stays responsive.
+
+import { PdqAccumulator, pixelsToLuma } from "./pdq.js";
+
+/** Longer side of the canvas a frame is drawn to before PDQ. */
+export const MAX_SIDE = 512;
+/** How long one seek may take before the browser is taken as unable to play the file. */
+const SEEK_TIMEOUT_MS = 15000;
+
+function once(target, events, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const handlers = {};
+    const timer = setTimeout(() => finish(() => reject(new Error("timed out"))), timeoutMs);
+    function finish(outcome) {
+      clearTimeout(timer);
+      for (const [name, handler] of Object.entries(handlers)) {
+        target.removeEventListener(name, handler);
+      }
+      outcome();
+    }
+    for (const name of events) {
+      handlers[name] = (event) =>
+        finish(() => (name === "error" ? reject(new Error("cannot play")) : resolve(event)));
+      target.addEventListener(name, handlers[name]);
+    }
+  });
+}
+
+/** PDQ `{hash, quality}` of the RGBA pixels of a canvas. */
+export function pdqOfCanvas(context, width, height) {
+  const { data } = context.getImageData(0, 0, width, height);
+  const accumulator = new PdqAccumulator(width, height);
+  const luma = new Float32Array(width * height);
+  pixelsToLuma(data, 0, luma, 0, width * height);
+  accumulator.addLumaRows(luma, height);
+  return accumulator.result();
+}
+
+/** Canvas size for a `width` x `height` frame: at most MAX_SIDE on the longer side. */
+export function reducedSize(width, height) {
+  const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
+  return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
+}
+
+/**
+ * The vPDQ frame list of `file` (a File or Blob of a video), or null when this browser
+ * cannot play it (its codec or container): the caller keeps the exact hashes only.
+ * `secondsPerHash` (> 0): sampling interval; `maxFrames`, `maxSeconds`: the server's
+ * bounds (the list stops there, as the server would refuse more); `onFraction(f)`,
+ * `signal` (an AbortSignal) as for pictures.
+ */
+export async function videoFrames(file, options = {}) {
+  const {
+    secondsPerHash = 1,
+    maxFrames = 3600,
+    maxSeconds = Infinity,
+    onFraction,
+    signal,
+  } = options;
+  const step = secondsPerHash > 0 ? secondsPerHash : 1;
+  const video = document.createElement("video");
+  video.muted = true;
+  video.preload = "auto";
+  video.playsInline = true;
+  const url = URL.createObjectURL(file);
+  try {
+    video.src = url;
+    try {
+      await once(video, ["loadeddata", "error"], SEEK_TIMEOUT_MS);
+    } catch {
+      return null;
+    }
+    const { videoWidth, videoHeight } = video;
+    const duration = Number.isFinite(video.duration) ? video.duration : 0;
+    if (!(videoWidth > 0 && videoHeight > 0) || !(duration > 0)) return null;
+    const [width, height] = reducedSize(videoWidth, videoHeight);
+    const canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    const last = Math.min(duration, maxSeconds);
+    const count = Math.min(maxFrames, Math.floor(last / step - 1e-9) + 1);
+    const frames = [];
+    for (let k = 0; k < count; k++) {
+      signal?.throwIfAborted();
+      const timestamp = k * step;
+      // A hair past the frame's start, so rounding never lands on the frame before.
+      video.currentTime = Math.min(timestamp + 0.001, duration);
+      try {
+        await once(video, ["seeked", "error"], SEEK_TIMEOUT_MS);
+      } catch {
+        return frames.length ? frames : null;
+      }
+      context.drawImage(video, 0, 0, width, height);
+      const { hash, quality } = pdqOfCanvas(context, width, height);
+      frames.push({ pdq: hash, quality, timestamp: Math.round(timestamp * 1000) / 1000 });
+      onFraction?.((k + 1) / count);
+    }
+    return frames;
+  } finally {
+    video.removeAttribute("src");
+    video.load();
+    URL.revokeObjectURL(url);
+  }
+}
+
+/** The frame list as the report form carries it: `pdq,quality,timestamp` joined by `;`. */
+export function encodeFrames(frames) {
+  return frames.map((f) => `${f.pdq},${f.quality},${f.timestamp.toFixed(3)}`).join(";");
+}
