@@ -95,3 +95,4 @@ def test_browser_frame_list_matches_the_servers_vpdq_both_ways(
     assert abs(len(browser) - len(server)) <= 1
     assert forward.is_match
     assert backward.is_match
+

@@ -22,9 +22,11 @@
 import { PdqAccumulator, pixelsToLuma } from "./pdq.js";
 
 /** Longer side of the canvas a frame is drawn to before PDQ. */
-export const MAX_SIDE = 512;
+export const MAX_SIDE = 1920;
 /** How long one seek may take before the browser is taken as unable to play the file. */
 const SEEK_TIMEOUT_MS = 15000;
+/** How long to wait, after a seek, for the sought frame to be presented. */
+const FRAME_WAIT_MS = 1000;
 
 function once(target, events, timeoutMs) {
   return new Promise((resolve, reject) => {
@@ -45,6 +47,33 @@ function once(target, events, timeoutMs) {
   });
 }
 
+/**
+ * The media time of the next video frame presented (after a seek), or null when none is
+ * within FRAME_WAIT_MS (the seek did not change the frame); undefined where the browser
+ * has no requestVideoFrameCallback (the caller then trusts the seek).
+ */
+function nextFrameTime(video) {
+  if (typeof video.requestVideoFrameCallback !== "function") return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const handle = video.requestVideoFrameCallback((_now, metadata) => {
+      clearTimeout(timer);
+      resolve(metadata.mediaTime);
+    });
+    const timer = setTimeout(() => {
+      video.cancelVideoFrameCallback(handle);
+      resolve(null);
+    }, FRAME_WAIT_MS);
+  });
+}
+
+/** Seek and wait: the presented frame's media time (see nextFrameTime). */
+async function seek(video, time) {
+  const presented = nextFrameTime(video);
+  video.currentTime = time;
+  await once(video, ["seeked", "error"], SEEK_TIMEOUT_MS);
+  return presented;
+}
+
 /** PDQ `{hash, quality}` of the RGBA pixels of a canvas. */
 export function pdqOfCanvas(context, width, height) {
   const { data } = context.getImageData(0, 0, width, height);
@@ -56,8 +85,8 @@ export function pdqOfCanvas(context, width, height) {
 }
 
 /** Canvas size for a `width` x `height` frame: at most MAX_SIDE on the longer side. */
-export function reducedSize(width, height) {
-  const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
+export function reducedSize(width, height, maxSide = MAX_SIDE) {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
   return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
 }
 
@@ -73,6 +102,7 @@ export async function videoFrames(file, options = {}) {
     secondsPerHash = 1,
     maxFrames = 3600,
     maxSeconds = Infinity,
+    maxSide = MAX_SIDE,
     onFraction,
     signal,
   } = options;
@@ -92,11 +122,14 @@ export async function videoFrames(file, options = {}) {
     const { videoWidth, videoHeight } = video;
     const duration = Number.isFinite(video.duration) ? video.duration : 0;
     if (!(videoWidth > 0 && videoHeight > 0) || !(duration > 0)) return null;
-    const [width, height] = reducedSize(videoWidth, videoHeight);
+    const [width, height] = reducedSize(videoWidth, videoHeight, maxSide);
     const canvas = document.createElement("canvas");
     canvas.width = width;
     canvas.height = height;
     const context = canvas.getContext("2d", { willReadFrequently: true });
+    // Shrink with a proper filter: a plain bilinear shrink aliases fine patterns.
+    context.imageSmoothingEnabled = true;
+    context.imageSmoothingQuality = "high";
     const last = Math.min(duration, maxSeconds);
     const count = Math.min(maxFrames, Math.floor(last / step - 1e-9) + 1);
     const frames = [];
@@ -104,15 +137,26 @@ export async function videoFrames(file, options = {}) {
       signal?.throwIfAborted();
       const timestamp = k * step;
       // A hair past the frame's start, so rounding never lands on the frame before.
-      video.currentTime = Math.min(timestamp + 0.001, duration);
+      let mediaTime;
+      const lastMediaTime = frames.length ? frames[frames.length - 1].mediaTime : undefined;
       try {
-        await once(video, ["seeked", "error"], SEEK_TIMEOUT_MS);
+        mediaTime = await seek(video, Math.min(timestamp + 0.001, duration));
+        // The container can outlast the video track (a longer audio track): a seek past
+        // the track's last frame shows that frame again, which the server never samples.
+        // A frame from before the sought time is either that or a slow frame rate: a
+        // seek half a step further tells (no new frame: the track has ended).
+        if (k > 0 && (mediaTime === null || mediaTime === lastMediaTime)) break;
+        if (k > 0 && mediaTime !== undefined && mediaTime < timestamp - 0.001) {
+          const later = await seek(video, Math.min(timestamp + step / 2, duration));
+          if (later === null || later === mediaTime) break;
+          await seek(video, timestamp + 0.001);
+        }
       } catch {
         return frames.length ? frames : null;
       }
       context.drawImage(video, 0, 0, width, height);
       const { hash, quality } = pdqOfCanvas(context, width, height);
-      frames.push({ pdq: hash, quality, timestamp: Math.round(timestamp * 1000) / 1000 });
+      frames.push({ pdq: hash, quality, timestamp: Math.round(timestamp * 1000) / 1000, mediaTime });
       onFraction?.((k + 1) / count);
     }
     return frames;
