@@ -31,6 +31,11 @@ MAX_THREAT_ACCOUNT_LENGTH = 200
 MAX_THREAT_PLATFORM_LENGTH = 100
 # A hidden file field: kind, MD5, SHA-256, PDQ and its quality, with separators.
 MAX_FILE_FIELD_LENGTH = 200
+#: A video's frame list from the device (vPDQ, one frame a second): at most this many
+#: frames (an hour; the match API's bound), each ``pdq,quality,timestamp``.
+MAX_VIDEO_FRAMES = 3600
+MAX_FRAME_LENGTH = 64 + 1 + 3 + 1 + 12
+MAX_TIMESTAMP = 2**32 / 1000
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -75,6 +80,9 @@ class FileHashes:
     sha256: Signal
     pdq: Signal | None = None
     pdq_quality: int | None = None
+    #: A video's vPDQ frames as ``(timestamp_seconds, pdq_hex, quality)``, in order
+    #: (numbered from 0); empty when the browser could not play the video.
+    frames: tuple[tuple[float, str, int], ...] = ()
 
     def signals(self) -> list[tuple[Signal, int | None]]:
         found: list[tuple[Signal, int | None]] = [(self.md5, None), (self.sha256, None)]
@@ -87,6 +95,8 @@ class FileHashes:
         parts = [self.media_kind.value, self.md5.value, self.sha256.value]
         if self.pdq is not None:
             parts += [self.pdq.value, str(self.pdq_quality)]
+        if self.frames:
+            parts.append(";".join(f"{v},{q},{t:.3f}" for t, v, q in self.frames))
         return ":".join(parts)
 
 
@@ -331,18 +341,24 @@ def parse_files(fields: Sequence[str], max_files: int, problems: list[Problem]) 
 
 
 def parse_file(value: str) -> FileHashes | None:
-    """``image:<md5>:<sha256>[:<pdq>:<quality>]`` or ``video:<md5>:<sha256>``."""
-    if len(value) > MAX_FILE_FIELD_LENGTH:
-        return None
+    """``image:<md5>:<sha256>[:<pdq>:<quality>]`` or ``video:<md5>:<sha256>[:<frames>]``,
+    frames being ``pdq,quality,timestamp`` joined by ``;`` (see parse_frames)."""
     parts = value.strip().split(":")
+    is_video = parts[0] == MediaKind.VIDEO.value
+    limit = MAX_FILE_FIELD_LENGTH + (MAX_VIDEO_FRAMES * (MAX_FRAME_LENGTH + 1) if is_video else 0)
+    if len(value) > limit:
+        return None
     try:
         kind = MediaKind(parts[0])
-        if len(parts) not in (3, 5) or (kind is MediaKind.VIDEO and len(parts) != 3):
+        if len(parts) not in (3, 4, 5) or (kind is MediaKind.VIDEO) != (len(parts) in (3, 4)):
             raise ValueError("wrong number of parts")
         md5 = Signal.parse(SignalType.MD5, parts[1])
         sha256 = Signal.parse(SignalType.SHA256, parts[2])
         if is_constant(md5.value) or is_constant(sha256.value):
             raise ValueError("no real file has this digest")
+        if kind is MediaKind.VIDEO:
+            frames = parse_frames(parts[3]) if len(parts) == 4 else ()
+            return FileHashes(kind, md5, sha256, frames=frames)
         pdq = Signal.parse(SignalType.PDQ, parts[3]) if len(parts) == 5 else None
         if pdq is not None and not (parts[4].isdigit() and 0 <= int(parts[4]) <= 100):
             raise ValueError("quality out of range")
@@ -352,6 +368,28 @@ def parse_file(value: str) -> FileHashes | None:
         return FileHashes(kind, md5, sha256, pdq, int(parts[4]))
     except (ValueError, InvalidSignalError):
         return None
+
+
+def parse_frames(text: str) -> tuple[tuple[float, str, int], ...]:
+    """A video's vPDQ frames as the portal's hasher writes them (vpdq.js):
+    ``pdq_hex,quality,timestamp`` joined by ``;``, timestamps in seconds, not
+    decreasing; at most :data:`MAX_VIDEO_FRAMES`.  Raises ValueError otherwise."""
+    items = text.split(";")
+    if not text or len(items) > MAX_VIDEO_FRAMES:
+        raise ValueError("a frame list has 1 to %d frames" % MAX_VIDEO_FRAMES)
+    frames: list[tuple[float, str, int]] = []
+    previous = 0.0
+    for item in items:
+        fields = item.split(",")
+        if len(fields) != 3 or len(item) > MAX_FRAME_LENGTH or not fields[1].isdigit():
+            raise ValueError("a frame is pdq,quality,timestamp")
+        pdq = Signal.parse(SignalType.PDQ, fields[0]).value
+        quality, timestamp = int(fields[1]), float(fields[2])
+        if not (0 <= quality <= 100 and previous <= timestamp < MAX_TIMESTAMP):
+            raise ValueError("a frame's quality or time is out of range")
+        previous = timestamp
+        frames.append((timestamp, pdq, quality))
+    return tuple(frames)
 
 
 def is_constant(hex_digest: str) -> bool:
