@@ -96,3 +96,52 @@ def test_browser_frame_list_matches_the_servers_vpdq_both_ways(
     assert forward.is_match
     assert backward.is_match
 
+
+
+def test_a_video_the_browser_cannot_play_gets_no_frame_list(
+    hasher_page: Page, site: StaticSite, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # An MP4 file-type box and then noise: the sniffer calls it a video, no decoder can play it.
+    generated = site.mounts["/generated/"]
+    (generated / "broken.mp4").write_bytes(
+        b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41" + bytes(range(256)) * 400
+    )
+    outcome = hasher_page.evaluate(
+        "u => hasherTest.videoFramesOf(u)", site.url("/generated/broken.mp4")
+    )
+    assert outcome["frames"] is None
+
+
+def test_in_browser_hashing_time_of_a_30_second_phone_video(
+    hasher_page: Page, site: StaticSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A figure, not a timed assertion: a 30-second 720 x 1280 (portrait phone) H.264
+    video at 30 frames/s, hashed at one frame a second."""
+    import av
+    import numpy as np
+
+    generated = site.mounts["/generated/"]
+    path = generated / "phone.mp4"
+    rng = np.random.default_rng(19)
+    with av.open(str(path), mode="w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 720, 1280, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "28"}
+        base = rng.integers(0, 255, size=(40, 24, 3), dtype=np.uint8)
+        for number in range(30 * 30):
+            scene = np.roll(base, number // 30, axis=0)  # a new picture every second
+            pixels = np.kron(scene, np.ones((32, 30, 1), dtype=np.uint8))
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    frames, ms = browser_frames(hasher_page, site.url("/generated/phone.mp4"))
+    server = server_frames(path)
+    result = match_vpdq(frames, server)
+    report(
+        capsys,
+        f"30-second 720x1280 video: {len(frames)} frames hashed in the browser in {ms:.0f} ms "
+        f"({ms / len(frames):.0f} ms a frame); matches the server's "
+        f"{result.query_percent:.0f}%/{result.target_percent:.0f}%",
+    )
+    assert len(frames) == 30
+    assert result.is_match
