@@ -97,7 +97,6 @@ def test_browser_frame_list_matches_the_servers_vpdq_both_ways(
     assert backward.is_match
 
 
-
 def test_a_video_the_browser_cannot_play_gets_no_frame_list(
     hasher_page: Page, site: StaticSite, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -376,7 +376,7 @@ def parse_frames(text: str) -> tuple[tuple[float, str, int], ...]:
     decreasing; at most :data:`MAX_VIDEO_FRAMES`.  Raises ValueError otherwise."""
     items = text.split(";")
     if not text or len(items) > MAX_VIDEO_FRAMES:
-        raise ValueError("a frame list has 1 to %d frames" % MAX_VIDEO_FRAMES)
+        raise ValueError(f"a frame list has 1 to {MAX_VIDEO_FRAMES} frames")
     frames: list[tuple[float, str, int]] = []
     previous = 0.0
     for item in items:

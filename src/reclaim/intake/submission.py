@@ -232,7 +232,9 @@ def bank_file_hashes(
         frames = frame_list(item)
         if frames is not None:
             entries.append(
-                banking.NewEntry(videos.signal_of(frames), videos.best_quality(frames), frames=frames)
+                banking.NewEntry(
+                    videos.signal_of(frames), videos.best_quality(frames), frames=frames
+                )
             )
     if not entries:
         return banking.AddOutcome()

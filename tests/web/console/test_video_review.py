@@ -140,9 +140,7 @@ def test_a_portal_hash_only_report_of_a_reencoded_copy_matches_the_banked_video(
     assert "Bank “unverified”" in page and "(adult_ncii)" in page
 
 
-def test_a_bad_frame_list_is_refused_and_changes_nothing(
-    app: FastAPI, client: TestClient
-) -> None:
+def test_a_bad_frame_list_is_refused_and_changes_nothing(app: FastAPI, client: TestClient) -> None:
     from reclaim.banks.models import VideoFrames
     from reclaim.cases.models import Case
     from tests.support.portal import report_form
