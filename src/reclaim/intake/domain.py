@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from reclaim.cases.domain import AgeGroup, MediaKind, ReporterRole, Situation
 from reclaim.domain.addresses import is_email
 from reclaim.domain.signals import InvalidSignalError, Signal, SignalType
+from reclaim.intake.device_video import MAX_FRAME_LENGTH, MAX_VIDEO_FRAMES, parse_frames
 
 MAX_URL_LENGTH = 2048
 MAX_DESCRIPTION_LENGTH = 4000
@@ -31,11 +32,6 @@ MAX_THREAT_ACCOUNT_LENGTH = 200
 MAX_THREAT_PLATFORM_LENGTH = 100
 # A hidden file field: kind, MD5, SHA-256, PDQ and its quality, with separators.
 MAX_FILE_FIELD_LENGTH = 200
-#: A video's frame list from the device (vPDQ, one frame a second): at most this many
-#: frames (an hour; the match API's bound), each ``pdq,quality,timestamp``.
-MAX_VIDEO_FRAMES = 3600
-MAX_FRAME_LENGTH = 64 + 1 + 3 + 1 + 12
-MAX_TIMESTAMP = 2**32 / 1000
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -350,7 +346,7 @@ def parse_file(value: str) -> FileHashes | None:
         return None
     try:
         kind = MediaKind(parts[0])
-        if len(parts) not in (3, 4, 5) or (kind is MediaKind.VIDEO) != (len(parts) in (3, 4)):
+        if len(parts) not in ((3, 4) if kind is MediaKind.VIDEO else (3, 5)):
             raise ValueError("wrong number of parts")
         md5 = Signal.parse(SignalType.MD5, parts[1])
         sha256 = Signal.parse(SignalType.SHA256, parts[2])
@@ -368,28 +364,6 @@ def parse_file(value: str) -> FileHashes | None:
         return FileHashes(kind, md5, sha256, pdq, int(parts[4]))
     except (ValueError, InvalidSignalError):
         return None
-
-
-def parse_frames(text: str) -> tuple[tuple[float, str, int], ...]:
-    """A video's vPDQ frames as the portal's hasher writes them (vpdq.js):
-    ``pdq_hex,quality,timestamp`` joined by ``;``, timestamps in seconds, not
-    decreasing; at most :data:`MAX_VIDEO_FRAMES`.  Raises ValueError otherwise."""
-    items = text.split(";")
-    if not text or len(items) > MAX_VIDEO_FRAMES:
-        raise ValueError(f"a frame list has 1 to {MAX_VIDEO_FRAMES} frames")
-    frames: list[tuple[float, str, int]] = []
-    previous = 0.0
-    for item in items:
-        fields = item.split(",")
-        if len(fields) != 3 or len(item) > MAX_FRAME_LENGTH or not fields[1].isdigit():
-            raise ValueError("a frame is pdq,quality,timestamp")
-        pdq = Signal.parse(SignalType.PDQ, fields[0]).value
-        quality, timestamp = int(fields[1]), float(fields[2])
-        if not (0 <= quality <= 100 and previous <= timestamp < MAX_TIMESTAMP):
-            raise ValueError("a frame's quality or time is out of range")
-        previous = timestamp
-        frames.append((timestamp, pdq, quality))
-    return tuple(frames)
 
 
 def is_constant(hex_digest: str) -> bool:
