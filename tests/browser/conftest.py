@@ -48,7 +48,8 @@ CHROMIUM_ARGS = (
 # no inline script, eval or new Function can run.
 STRICT_CSP = (
     "default-src 'self'; script-src 'self'; worker-src 'self'; connect-src 'self'; "
-    "img-src 'self' blob: data:; style-src 'self'; object-src 'none'; base-uri 'none'; "
+    "img-src 'self' blob: data:; media-src blob:; style-src 'self'; object-src 'none'; "
+    "base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
 

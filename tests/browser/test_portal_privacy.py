@@ -28,6 +28,7 @@ from tests.browser.portal_support import (
     the_case,
     video,
 )
+from tests.support.cases import signal_links
 
 pytestmark = pytest.mark.browser
 
@@ -109,11 +110,21 @@ def test_no_byte_of_the_pictures_or_videos_leaves_the_device(
     )
 
     number, _pin = receipt(page)
-    assert len([i for i in the_case(live_server, number).items if i.kind.value == "file"]) == 5
+    files = [i for i in the_case(live_server, number).items if i.kind.value == "file"]
+    assert len(files) == 5
+    # Both videos were played on the device and hashed as videos (vPDQ frame lists).
+    vpdq = [link for i in files for link in signal_links(i) if link.signal.type.value == "vpdq"]
+    assert len(vpdq) == 2
     context.close()
 
     assert requests, "no request was recorded"
-    outside = [r.url for r in requests if not r.url.startswith(live_server.url + "/")]
+    # The videos play from blob: URLs of the page's own origin: reads of the chosen File
+    # in the browser's memory, never a network request (and never with a body).
+    local = [r for r in requests if r.url.startswith(f"blob:{live_server.url}/")]
+    assert len(local) >= 2 and all(r.post_data_buffer is None for r in local)
+    outside = [
+        r.url for r in requests if not r.url.startswith(live_server.url + "/") and r not in local
+    ]
     assert outside == []
     bodies = []
     for request in requests:

@@ -77,8 +77,10 @@ def test_a_full_report_with_files_and_urls(
         assert (found[SignalType.MD5], found[SignalType.SHA256]) == (media.md5, media.sha256)
         if item.media_kind is MediaKind.IMAGE:
             assert pdq_distance(found[SignalType.PDQ], reference_pdq(media)) <= 2
+        else:  # the clip was played and hashed on the device: its vPDQ frame list
+            assert SignalType.VPDQ in found
     with live_server.sessions() as session:  # type: ignore[attr-defined]
-        assert len(self_reported(session)) == 3 + 3 + 2
+        assert len(self_reported(session)) == 3 + 3 + 3
         [report] = session.scalars(select(Report).where(Report.case_id == case.id)).all()
         assert report.language == language
         assert report.contact and "kid@example.com" not in report.contact

@@ -313,3 +313,28 @@ def test_any_text_is_a_url_or_a_reason(text: str) -> None:
     if url is not None:
         assert url.startswith(("http://", "https://"))
         assert normalise_url(url) == (url, "")  # canonical form is a fixed point
+
+
+def test_a_videos_frame_list_parses_round_trips_and_is_bounded() -> None:
+    frames = ";".join(f"{n:064x},{50 + n},{n:.3f}" for n in range(1, 4))
+    video = parse_file(f"video:{MD5}:{SHA}:{frames}")
+    assert video is not None
+    assert video.frames == tuple((float(n), f"{n:064x}", 50 + n) for n in range(1, 4))
+    assert video.encode() == f"video:{MD5}:{SHA}:{frames}"
+    assert parse_file(video.encode()) == video
+    one = f"{1:064x},90,0.000"
+    assert parse_file(f"video:{MD5}:{SHA}:" + ";".join([one] * 3600)) is not None
+    for bad in (
+        ";".join([one] * 3601),  # too many frames
+        "",  # an empty list
+        f"{1:064x},90",  # a frame of two fields
+        f"{1:063x}g,90,0",  # not hex
+        f"{1:064x},101,0",  # quality over 100
+        f"{1:064x},-1,0",  # negative quality
+        f"{1:064x},90,-1",  # negative time
+        f"{1:064x},90,nan",  # not a time
+        f"{1:064x},90,2;{2:064x},90,1",  # time going back
+    ):
+        assert parse_file(f"video:{MD5}:{SHA}:{bad}") is None, bad
+    # A picture has no frame list.
+    assert parse_file(f"image:{MD5}:{SHA}:{one}") is None

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from reclaim.cases.domain import AgeGroup, MediaKind, ReporterRole, Situation
 from reclaim.domain.addresses import is_email
 from reclaim.domain.signals import InvalidSignalError, Signal, SignalType
+from reclaim.intake.device_video import MAX_FRAME_LENGTH, MAX_VIDEO_FRAMES, parse_frames
 
 MAX_URL_LENGTH = 2048
 MAX_DESCRIPTION_LENGTH = 4000
@@ -75,6 +76,9 @@ class FileHashes:
     sha256: Signal
     pdq: Signal | None = None
     pdq_quality: int | None = None
+    #: A video's vPDQ frames as ``(timestamp_seconds, pdq_hex, quality)``, in order
+    #: (numbered from 0); empty when the browser could not play the video.
+    frames: tuple[tuple[float, str, int], ...] = ()
 
     def signals(self) -> list[tuple[Signal, int | None]]:
         found: list[tuple[Signal, int | None]] = [(self.md5, None), (self.sha256, None)]
@@ -87,6 +91,8 @@ class FileHashes:
         parts = [self.media_kind.value, self.md5.value, self.sha256.value]
         if self.pdq is not None:
             parts += [self.pdq.value, str(self.pdq_quality)]
+        if self.frames:
+            parts.append(";".join(f"{v},{q},{t:.3f}" for t, v, q in self.frames))
         return ":".join(parts)
 
 
@@ -331,18 +337,24 @@ def parse_files(fields: Sequence[str], max_files: int, problems: list[Problem]) 
 
 
 def parse_file(value: str) -> FileHashes | None:
-    """``image:<md5>:<sha256>[:<pdq>:<quality>]`` or ``video:<md5>:<sha256>``."""
-    if len(value) > MAX_FILE_FIELD_LENGTH:
-        return None
+    """``image:<md5>:<sha256>[:<pdq>:<quality>]`` or ``video:<md5>:<sha256>[:<frames>]``,
+    frames being ``pdq,quality,timestamp`` joined by ``;`` (see parse_frames)."""
     parts = value.strip().split(":")
+    is_video = parts[0] == MediaKind.VIDEO.value
+    limit = MAX_FILE_FIELD_LENGTH + (MAX_VIDEO_FRAMES * (MAX_FRAME_LENGTH + 1) if is_video else 0)
+    if len(value) > limit:
+        return None
     try:
         kind = MediaKind(parts[0])
-        if len(parts) not in (3, 5) or (kind is MediaKind.VIDEO and len(parts) != 3):
+        if len(parts) not in ((3, 4) if kind is MediaKind.VIDEO else (3, 5)):
             raise ValueError("wrong number of parts")
         md5 = Signal.parse(SignalType.MD5, parts[1])
         sha256 = Signal.parse(SignalType.SHA256, parts[2])
         if is_constant(md5.value) or is_constant(sha256.value):
             raise ValueError("no real file has this digest")
+        if kind is MediaKind.VIDEO:
+            frames = parse_frames(parts[3]) if len(parts) == 4 else ()
+            return FileHashes(kind, md5, sha256, frames=frames)
         pdq = Signal.parse(SignalType.PDQ, parts[3]) if len(parts) == 5 else None
         if pdq is not None and not (parts[4].isdigit() and 0 <= int(parts[4]) <= 100):
             raise ValueError("quality out of range")

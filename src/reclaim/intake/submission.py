@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
-from reclaim.banks import banking
+from reclaim.banks import banking, videos
 from reclaim.banks.domain import SELF_REPORTED_BANK, EntrySource
 from reclaim.banks.models import Bank
 from reclaim.cases import pages, status
@@ -42,6 +42,7 @@ from reclaim.domain.signals import SignalType
 from reclaim.intake.domain import FileHashes, Items, ReportInput
 from reclaim.linkage import identifiers
 from reclaim.linkage.identifiers import Keys
+from reclaim.matching.video import FrameList
 from reclaim.security.field_crypto import FieldCipher, Purpose
 from reclaim.security.secret_hashes import hash_secret, verify_secret
 
@@ -236,6 +237,14 @@ def bank_file_hashes(
     entries = [
         banking.NewEntry(signal, quality) for item in files for signal, quality in item.signals()
     ]
+    for item in files:
+        frames = frame_list(item)
+        if frames is not None:
+            entries.append(
+                banking.NewEntry(
+                    videos.signal_of(frames), videos.best_quality(frames), frames=frames
+                )
+            )
     if not entries:
         return banking.AddOutcome()
     bank = self_reported_bank(session)
@@ -263,6 +272,13 @@ def bank_file_hashes(
             clock=clock,
         )
     return outcome
+
+
+def frame_list(hashed: FileHashes) -> FrameList | None:
+    """A device video's vPDQ frames (numbered in order), or None when it has none."""
+    if not hashed.frames:
+        return None
+    return FrameList.from_frames((n, t, v, q) for n, (t, v, q) in enumerate(hashed.frames))
 
 
 def self_reported_bank(session: Session) -> Bank:
@@ -336,5 +352,13 @@ def _create_items(
         media = pages.device_media(item, hashed.media_kind, now=now)
         session.flush()
         pages.attach_signals(session, media, hashed.signals(), now=now)
+        frames = frame_list(hashed)
+        if frames is not None:
+            # The video's vPDQ from the device: its media's ``vpdq`` signal, frames stored
+            # once, as review stores a fetched video's.
+            signal = videos.signal_of(frames)
+            pages.attach_signals(session, media, [(signal, videos.best_quality(frames))], now=now)
+            ids = banking.signal_ids(session, [signal], clock=lambda: now)
+            videos.store_frames(session, {ids[signal]: frames})
     session.flush()
     session.refresh(case, ["items"])

@@ -15,6 +15,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data: blob:",
+        # The portal plays a chosen video from a blob: URL to hash its frames (vpdq.js).
+        "media-src blob:",
         "font-src 'self'",
         "connect-src 'self'",
         "worker-src 'self'",

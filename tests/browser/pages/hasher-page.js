@@ -7,6 +7,7 @@ import { hashFile } from "/static/hashing/hasher.js";
 import { Md5 } from "/static/hashing/md5.js";
 import { PdqAccumulator } from "/static/hashing/pdq.js";
 import { Sha256 } from "/static/hashing/sha256.js";
+import { videoFrames } from "/static/hashing/vpdq.js";
 import { pdqInReferenceOrder } from "./pdq-reference.js";
 
 const violations = [];
@@ -73,6 +74,14 @@ function random(seed) {
 
 window.hasherTest = {
   violations: () => violations.slice(),
+
+  /** The in-browser vPDQ frame list of a fetched video, and the milliseconds it took. */
+  async videoFramesOf(url, options = {}) {
+    const file = await fetchFile(url);
+    const started = performance.now();
+    const frames = await videoFrames(file, options);
+    return { frames, ms: performance.now() - started };
+  },
 
   /**
    * Hash files fetched from the test server, one after the other. With `canvasOnly`,

@@ -86,3 +86,76 @@ def test_a_video_has_a_blurred_keyframe_strip_behind_a_click(
     with app.state.reclaim.sessions() as session:
         tags = list(session.scalars(select(AuditEvent.tag).order_by(AuditEvent.id)))
     assert AuditTag.ITEM_PREVIEWED.value in tags
+
+
+def device_field(data: bytes, seed: str) -> str:
+    """The portal's file field for a video, as vpdq.js sends it (the server's vPDQ of the
+    same file stands in for the browser's: tests/browser/test_video_hasher.py shows the
+    two match under vPDQ's rule)."""
+    import hashlib
+
+    from reclaim.hashing import HashingLimits, VideoHashes, hash_bytes
+
+    hashes = hash_bytes(data, HashingLimits())
+    assert isinstance(hashes, VideoHashes)
+    frames = ";".join(f"{f.value},{f.quality},{f.timestamp:.3f}" for f in hashes.frames)
+    md5 = hashlib.md5(seed.encode() + data).hexdigest()  # noqa: S324
+    return f"video:{md5}:{hashlib.sha256(data).hexdigest()}:{frames}"
+
+
+def test_a_portal_hash_only_report_of_a_reencoded_copy_matches_the_banked_video(
+    app: FastAPI, client: TestClient, login_as: Login, server: LoopbackServer
+) -> None:
+    from reclaim.banks.models import BankEntry, VideoFrames
+    from reclaim.cases.models import Case
+    from reclaim.domain.signals import SignalType
+    from tests.support.portal import submit
+
+    server.routes["/first.mp4"] = content(ORIGINAL.read_bytes(), "video/mp4")
+    login_as(Role.ANALYST)
+    first, (first_item,) = url_case(app, server.url("/first.mp4"))
+    fetch(client, first, first_item)
+    assert decide(client, first, first_item, "adult_ncii").status_code == 303
+
+    reencoded = variant(ORIGINAL, crf=36)
+    other = (VIDEOS / "pattern-sd-grey-bar.mp4").read_bytes()
+    number, _pin = submit(
+        client,
+        urls="",
+        file=[device_field(reencoded, "copy"), device_field(other, "other")],
+    )
+    with app.state.reclaim.sessions() as session:
+        case_id = session.scalars(select(Case.id).where(Case.number == number)).one()
+        # Both videos' vPDQ are banked in the self-reported bank, unverified, frames stored.
+        entries = session.scalars(select(BankEntry)).all()
+        device_vpdq = [
+            e for e in entries if e.signal.type is SignalType.VPDQ and e.source_ref == number
+        ]
+        assert len(device_vpdq) == 2
+        assert all(not e.verified for e in device_vpdq)
+        assert len(session.scalars(select(VideoFrames)).all()) == 3
+    page = client.get(f"/console/cases/{number}", headers={"accept-language": "en"}).text
+    assert case_id
+    assert page.count("Banked videos this video matches: 1") == 1
+    assert "Bank “unverified”" in page and "(adult_ncii)" in page
+
+
+def test_a_bad_frame_list_is_refused_and_changes_nothing(app: FastAPI, client: TestClient) -> None:
+    from reclaim.banks.models import VideoFrames
+    from reclaim.cases.models import Case
+    from tests.support.portal import report_form
+
+    good = device_field((VIDEOS / "pattern-sd-grey-bar.mp4").read_bytes(), "x")
+    head, frames = good.rsplit(":", 1)
+    for bad in (
+        f"{head}:{frames.replace(',', ',101,', 1)}",  # a frame of four fields
+        f"{head}:{'0' * 63}g,90,0.000",  # not hex
+        f"{head}:{frames.split(';')[0].rsplit(',', 1)[0]},-1",  # negative time
+        f"{head}:" + ";".join([frames.split(";")[0]] * 3601),  # too many frames
+    ):
+        response = client.post("/report", data=report_form(client, file=[bad]))
+        assert response.status_code == 400, bad[:120]
+        assert "有 1 個檔案無法讀取，請重新選擇。" in response.text
+    with app.state.reclaim.sessions() as session:
+        assert session.scalars(select(Case)).all() == []
+        assert session.scalars(select(VideoFrames)).all() == []

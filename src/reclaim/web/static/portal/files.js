@@ -2,12 +2,16 @@
 //
 // Each chosen file is hashed on this device, in a Web Worker (/static/hashing/), and
 // only its hashes join the form, as a hidden field named "file":
-//   image:<md5>:<sha256>[:<pdq>:<quality>]   or   video:<md5>:<sha256>
+//   image:<md5>:<sha256>[:<pdq>:<quality>]   or   video:<md5>:<sha256>[:<frames>]
+// A video the browser can play also gets its vPDQ frame list (/static/hashing/vpdq.js,
+// in this page: <video> and canvas do not exist in a worker); one it cannot play keeps
+// its exact hashes, and the reporter is told what that means.
 // The file input has no name and is emptied as soon as files are taken from it, so the
 // form never carries a file. Messages come translated from the page's data-msg-*
 // attributes.
 
 import { hashInWorker } from "/static/hashing/client.js";
+import { encodeFrames, videoFrames } from "/static/hashing/vpdq.js";
 
 const ERROR_MESSAGES = {
   unsupported: "msgUnsupported",
@@ -20,6 +24,7 @@ const ERROR_MESSAGES = {
 export function fieldValue(result) {
   const parts = [result.kind, result.md5, result.sha256];
   if (result.pdq) parts.push(result.pdq.hash, String(result.pdq.quality));
+  if (result.frames?.length) parts.push(encodeFrames(result.frames));
   return parts.join(":");
 }
 
@@ -41,6 +46,11 @@ export function enhanceFilePicker(picker) {
     maxImageBytes: Number(text.maxImageBytes) || Infinity,
     maxVideoBytes: Number(text.maxVideoBytes) || Infinity,
     maxImagePixels: Number(text.maxImagePixels) || Infinity,
+  };
+  const videoLimits = {
+    secondsPerHash: Number(text.vpdqSecondsPerHash) || 1,
+    maxFrames: Number(text.maxVideoFrames) || 3600,
+    maxSeconds: Number(text.maxVideoSeconds) || Infinity,
   };
   let pending = 0;
 
@@ -93,12 +103,22 @@ export function enhanceFilePicker(picker) {
     row.insertBefore(progress, state);
     pending += 1;
     try {
+      // A video: the digests take the first half of the bar, its frames the second.
+      const share = file.type.startsWith("video/") ? 0.5 : 1;
       const result = await hashInWorker(file, {
         ...limits,
         onProgress: (fraction) => {
-          progress.value = fraction;
+          progress.value = share * fraction;
         },
       });
+      if (result.kind === "video") {
+        result.frames = await videoFrames(file, {
+          ...videoLimits,
+          onFraction: (fraction) => {
+            progress.value = 0.5 + 0.5 * fraction;
+          },
+        });
+      }
       if (readyFields().some((field) => field.value.split(":")[2] === result.sha256)) {
         progress.remove();
         failed(row, state, text.msgDuplicate);
@@ -112,7 +132,9 @@ export function enhanceFilePicker(picker) {
       // An image without PDQ (HEIC in Chromium): honest about what the fingerprint can do.
       state.textContent =
         result.kind === "video"
-          ? text.msgReadyVideo
+          ? result.frames?.length
+            ? text.msgReadyVideo
+            : text.msgVideoExactOnly
           : result.pdq
             ? text.msgReadyImage
             : text.msgExactOnly;
