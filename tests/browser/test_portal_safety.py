@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from reclaim.cases.domain import ItemKind
@@ -109,7 +109,9 @@ def test_quick_exit_leaves_no_portal_page_in_the_history(
         page.keyboard.press("Escape")
         page.keyboard.press("Escape")
     page.wait_for_url(NEUTRAL)
-    assert page.title() == "Weather"
+    # The URL changes when the navigation commits; the neutral page's title comes with
+    # its document, so wait for that (a condition, not a time).
+    expect(page).to_have_title("Weather")
     assert page.evaluate("sessionStorage.length") == 0
     page.go_back()
     # Back leads to where the tab was before the portal (here: its blank start page).

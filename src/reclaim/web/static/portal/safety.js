@@ -32,7 +32,9 @@ if (exit) {
     event.preventDefault();
     quickExit(exit.href);
   });
-  let lastEscape = 0;
+  // Not 0: event times count from the page load, so a first Escape within the window
+  // of loading would have counted as the second.
+  let lastEscape = Number.NEGATIVE_INFINITY;
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
     const now = event.timeStamp;
