@@ -24,7 +24,7 @@ from reclaim.web.common import render, state_of
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.linkage import keys_of
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import cipher_of, redirect, settings_of
+from reclaim.web.console.responses import cipher_of, download, redirect, settings_of
 
 router = APIRouter()
 
@@ -123,12 +123,4 @@ def referred_cluster_package(
         clock=state_of(request).clock,
     )
     staff.db.commit()
-    return Response(
-        package.data,
-        media_type="application/zip",
-        headers={
-            "content-disposition": f'attachment; filename="{package.filename}"',
-            "cache-control": "no-store",
-            "x-package-sha256": package.sha256,
-        },
-    )
+    return download(package.data, package.filename, headers={"x-package-sha256": package.sha256})

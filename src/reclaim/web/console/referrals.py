@@ -40,7 +40,7 @@ from reclaim.security.signing import public_key_pem, public_key_text, signing_ke
 from reclaim.web.common import current_time, render
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import may, permitted
-from reclaim.web.console.responses import cipher_of, redirect, settings_of
+from reclaim.web.console.responses import cipher_of, download, redirect, settings_of
 
 router = APIRouter()
 
@@ -312,15 +312,7 @@ def referred_package(
         clock=request.app.state.reclaim.clock,
     )
     staff.db.commit()
-    return Response(
-        package.data,
-        media_type="application/zip",
-        headers={
-            "content-disposition": f'attachment; filename="{package.filename}"',
-            "cache-control": "no-store",
-            "x-package-sha256": package.sha256,
-        },
-    )
+    return download(package.data, package.filename, headers={"x-package-sha256": package.sha256})
 
 
 def _answer(

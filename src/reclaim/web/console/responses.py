@@ -3,6 +3,7 @@ collaborators built from settings (field cipher, login throttle)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -11,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from reclaim.accounts.domain import Role
 from reclaim.accounts.login import Guard, LoginLimits
 from reclaim.config import Settings
+from reclaim.domain.languages import Language
 from reclaim.security.field_crypto import FieldCipher, field_cipher
 from reclaim.security.throttle import Throttle
 from reclaim.web.common import state_of
@@ -23,6 +25,14 @@ HOME = "/console/"
 QUEUE_ROUTE = "console.queue"
 #: The staff cookie goes only to console pages: portal pages never see it.
 STAFF_COOKIE_PATH = "/console"
+#: The files the console hands out (reports, exports, evidence packages), by suffix.
+FILE_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+}
 
 
 def settings_of(request: Request) -> Settings:
@@ -94,4 +104,25 @@ def clear_staff_cookie(request: Request, response: Response) -> None:
         httponly=True,
         samesite="strict",
         secure=settings_of(request).secure_cookies,
+    )
+
+
+def download(
+    body: bytes | str,
+    filename: str,
+    *,
+    language: Language | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A file for staff to save, typed by its suffix (one of :data:`FILE_TYPES`) and
+    never cached: what it holds is case content or figures behind the login."""
+    return Response(
+        body,
+        media_type=FILE_TYPES[filename.rpartition(".")[2]],
+        headers={
+            "content-disposition": f'attachment; filename="{filename}"',
+            "cache-control": "no-store",
+            **({"content-language": language.tag} if language is not None else {}),
+            **(headers or {}),
+        },
     )

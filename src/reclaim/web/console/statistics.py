@@ -28,7 +28,7 @@ from reclaim.web.common import current_time, wording_of
 from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
-from reclaim.web.console.responses import settings_of
+from reclaim.web.console.responses import download, settings_of
 
 router = APIRouter()
 
@@ -74,35 +74,23 @@ def statistics_page(
     return page(request, "console/statistics.html", context)
 
 
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+EXPORT_FORMATS = ("csv", "json")
 
 
 @router.get("/statistics/figures.{fmt}", name="console.statistics.export")
 def statistics_export(
     request: Request, fmt: str, staff: Annotated[Staff, permitted("console.statistics.export")]
 ) -> Response:
-    if fmt not in EXPORT_TYPES:
+    if fmt not in EXPORT_FORMATS:
         raise HTTPException(404, "formats: csv, json")
     where = _filter(request)
     figures = compute(staff.db, where, current_time(request))
     body = exporting.csv_bytes(figures) if fmt == "csv" else exporting.json_bytes(figures)
     name = f"reclaim-statistics-{where.period.first:%Y%m%d}-{where.period.last:%Y%m%d}.{fmt}"
-    return Response(
-        body,
-        media_type=EXPORT_TYPES[fmt],
-        headers={
-            "content-disposition": f'attachment; filename="{name}"',
-            "cache-control": "no-store",
-        },
-    )
+    return download(body, name)
 
 
-REPORT_TYPES = {
-    "html": "text/html; charset=utf-8",
-    "pdf": "application/pdf",
-    "csv": "text/csv; charset=utf-8",
-    "json": "application/json",
-}
+REPORT_FORMATS = ("html", "pdf", "csv", "json")
 
 
 @router.get("/statistics/{kind}.{fmt}", name="console.statistics.report")
@@ -114,7 +102,7 @@ def statistics_report(
 ) -> Response:
     """The monthly report (``?month=2026-11``) or the annual one (``?year=2026``), in the
     language the link asks for (``?lang=en``)."""
-    if kind not in ReportKind.__members__.values() or fmt not in REPORT_TYPES:
+    if kind not in ReportKind.__members__.values() or fmt not in REPORT_FORMATS:
         raise HTTPException(404, "reports: monthly or annual; formats: html, pdf, csv, json")
     zone = settings_of(request).zone
     now = current_time(request)
@@ -139,12 +127,4 @@ def statistics_report(
     except PdfUnavailableError as exc:
         raise HTTPException(503, str(exc)) from exc
     name = reports.filename(report, fmt, wording)
-    return Response(
-        body,
-        media_type=REPORT_TYPES[fmt],
-        headers={
-            "content-disposition": f'attachment; filename="{name}"',
-            "content-language": wording.language.tag,
-            "cache-control": "no-store",
-        },
-    )
+    return download(body, name, language=wording.language)

@@ -37,8 +37,8 @@ from reclaim.web.common import current_time, wording_of
 from reclaim.web.common import render as page
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import permitted
+from reclaim.web.console.responses import download, settings_of
 from reclaim.web.console.responses import redirect as redirect_to
-from reclaim.web.console.responses import settings_of
 
 router = APIRouter()
 
@@ -102,18 +102,14 @@ def _refused_notices(staff: Staff) -> list[Notice]:
     )
 
 
-REPORT_TYPES = {
-    "html": "text/html; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
-    "pdf": "application/pdf",
-}
+REPORT_FORMATS = ("html", "csv", "pdf")
 
 
 @router.get("/takedown/escalation.{fmt}", name="console.takedown.escalation")
 def escalation_report(
     request: Request, fmt: str, staff: Annotated[Staff, permitted("console.takedown.escalation")]
 ) -> Response:
-    if fmt not in REPORT_TYPES:
+    if fmt not in REPORT_FORMATS:
         raise HTTPException(404, "formats: html, csv, pdf")
     now = current_time(request)
     # The staff member's language, or the one a download link asks for (?lang=en).
@@ -133,15 +129,7 @@ def escalation_report(
     staff.db.commit()
     stamp = local(now, wording.zone)
     filename = f"reclaim-escalation-{stamp:%Y%m%d-%H%M}-{wording.language.value}.{fmt}"
-    return Response(
-        body,
-        media_type=REPORT_TYPES[fmt],
-        headers={
-            "content-disposition": f'attachment; filename="{filename}"',
-            "content-language": wording.language.tag,
-            "cache-control": "no-store",
-        },
-    )
+    return download(body, filename, language=wording.language)
 
 
 # --- the platform directory ------------------------------------------------------------
