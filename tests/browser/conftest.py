@@ -228,6 +228,40 @@ class LiveServer:
         return self.app.state.reclaim.sessions()
 
 
+# --- the in-browser hasher's test page (test_hasher.py, test_video_hasher.py) -----------
+
+
+@pytest.fixture(scope="module")
+def generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthetic media written by the tests, served under /generated/."""
+    return tmp_path_factory.mktemp("generated")
+
+
+@pytest.fixture(scope="module")
+def site(testdata: Path, generated_dir: Path) -> Iterator[StaticSite]:
+    mounts = {
+        "/static/": STATIC_DIR,
+        "/test/": PAGES_DIR,
+        "/testdata/": testdata,
+        "/generated/": generated_dir,
+    }
+    with StaticSite(mounts) as started:
+        yield started
+
+
+@pytest.fixture
+def hasher_page(page: Page, site: StaticSite) -> Iterator[Page]:
+    """The test page, loaded under the strict CSP; fails the test on any page error."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(site.url("/test/hasher.html"))
+    page.wait_for_function("window.hasherTestReady === true")
+    yield page
+    assert page.evaluate("hasherTest.violations()") == []
+    assert errors == []
+
+
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     with LiveServer(tmp_path) as server:

@@ -12,7 +12,6 @@ import hashlib
 import io
 import random
 import statistics
-from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 from PIL import Image, ImageOps, features
 from playwright.sync_api import Page
 
-from tests.browser.conftest import PAGES_DIR, STATIC_DIR, StaticSite
+from tests.browser.conftest import StaticSite
 
 pytestmark = pytest.mark.browser
 
@@ -124,37 +123,6 @@ def references(testdata: Path) -> list[Reference]:
             )
             for row in csv.DictReader(table, delimiter="\t")
         ]
-
-
-@pytest.fixture(scope="module")
-def generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Synthetic media written by the tests, served under /generated/."""
-    return tmp_path_factory.mktemp("generated")
-
-
-@pytest.fixture(scope="module")
-def site(testdata: Path, generated_dir: Path) -> Iterator[StaticSite]:
-    mounts = {
-        "/static/": STATIC_DIR,
-        "/test/": PAGES_DIR,
-        "/testdata/": testdata,
-        "/generated/": generated_dir,
-    }
-    with StaticSite(mounts) as started:
-        yield started
-
-
-@pytest.fixture
-def hasher_page(page: Page, site: StaticSite) -> Iterator[Page]:
-    """The test page, loaded under the strict CSP; fails the test on any page error."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.goto(site.url("/test/hasher.html"))
-    page.wait_for_function("window.hasherTestReady === true")
-    yield page
-    assert page.evaluate("hasherTest.violations()") == []
-    assert errors == []
 
 
 def hash_urls(page: Page, urls: list[str], **options: Any) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ vPDQ of the same file under vPDQ's rule, in both directions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from playwright.sync_api import Page
 
 from reclaim.hashing import HashingLimits, VideoHashes, VpdqFeature, hash_bytes, match_vpdq
-from tests.browser.conftest import PAGES_DIR, STATIC_DIR, StaticSite
+from tests.browser.conftest import StaticSite
 
 pytestmark = pytest.mark.browser
 
@@ -27,31 +26,6 @@ VIDEOS = [
     "test-padded-dimensions.mp4",
 ]
 LIMITS = HashingLimits()
-
-
-@pytest.fixture(scope="module")
-def site(testdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
-    generated = tmp_path_factory.mktemp("generated")
-    mounts = {
-        "/static/": STATIC_DIR,
-        "/test/": PAGES_DIR,
-        "/testdata/": testdata,
-        "/generated/": generated,
-    }
-    with StaticSite(mounts) as started:
-        yield started
-
-
-@pytest.fixture
-def hasher_page(page: Page, site: StaticSite) -> Iterator[Page]:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.goto(site.url("/test/hasher.html"))
-    page.wait_for_function("window.hasherTestReady === true")
-    yield page
-    assert page.evaluate("hasherTest.violations()") == []
-    assert errors == []
 
 
 def browser_frames(page: Page, url: str, **options: Any) -> tuple[list[VpdqFeature], float]:
@@ -98,11 +72,10 @@ def test_browser_frame_list_matches_the_servers_vpdq_both_ways(
 
 
 def test_a_video_the_browser_cannot_play_gets_no_frame_list(
-    hasher_page: Page, site: StaticSite, tmp_path_factory: pytest.TempPathFactory
+    hasher_page: Page, site: StaticSite, generated_dir: Path
 ) -> None:
     # An MP4 file-type box and then noise: the sniffer calls it a video, no decoder can play it.
-    generated = site.mounts["/generated/"]
-    (generated / "broken.mp4").write_bytes(
+    (generated_dir / "broken.mp4").write_bytes(
         b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41" + bytes(range(256)) * 400
     )
     outcome = hasher_page.evaluate(
@@ -112,15 +85,14 @@ def test_a_video_the_browser_cannot_play_gets_no_frame_list(
 
 
 def test_in_browser_hashing_time_of_a_30_second_phone_video(
-    hasher_page: Page, site: StaticSite, capsys: pytest.CaptureFixture[str]
+    hasher_page: Page, site: StaticSite, generated_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A figure, not a timed assertion: a 30-second 720 x 1280 (portrait phone) H.264
     video at 30 frames/s, hashed at one frame a second."""
     import av
     import numpy as np
 
-    generated = site.mounts["/generated/"]
-    path = generated / "phone.mp4"
+    path = generated_dir / "phone.mp4"
     rng = np.random.default_rng(19)
     with av.open(str(path), mode="w") as out:
         stream = out.add_stream("libx264", rate=30)
