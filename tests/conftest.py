@@ -25,6 +25,7 @@ from reclaim.migrations.schema import metadata
 from reclaim.storage.db import make_engine, make_session_factory
 from tests.support.clock import FakeClock
 from tests.support.settings import REPO, TEST_AUDIT_KEY, make_settings, require_or_skip
+from tests.support.smtp import LoopbackSmtp, RecordingHandler
 
 POSTGRES_URL = os.environ.get("RECLAIM_TEST_POSTGRES_URL", "")
 TESTDATA = REPO.parent / "shared" / "testdata"
@@ -148,3 +149,13 @@ def session(engine: Engine) -> Iterator[Session]:
 def db_settings(tmp_path: Path, database_url: str) -> Settings:
     """Settings pointing at the per-test database (either backend)."""
     return make_settings(tmp_path, database_url=database_url)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[LoopbackSmtp, RecordingHandler]]:
+    """A real SMTP server (aiosmtpd) on loopback, and what it received."""
+    handler = RecordingHandler()
+    server = LoopbackSmtp(handler)
+    server.start()
+    yield server, handler
+    server.stop()

@@ -51,15 +51,6 @@ RECLAIM = Path(sys.executable).parent / "reclaim"
 
 
 @pytest.fixture
-def mailbox() -> Iterator[tuple[LoopbackSmtp, RecordingHandler]]:
-    handler = RecordingHandler()
-    server = LoopbackSmtp(handler)
-    server.start()
-    yield server, handler
-    server.stop()
-
-
-@pytest.fixture
 def live(tmp_path: Path, mailbox: tuple[LoopbackSmtp, RecordingHandler]) -> Iterator[LiveServer]:
     with LiveServer(
         tmp_path,

@@ -90,15 +90,6 @@ class PlatformSite:
 
 
 @pytest.fixture
-def mailbox() -> Iterator[tuple[LoopbackSmtp, RecordingHandler]]:
-    handler = RecordingHandler()
-    server = LoopbackSmtp(handler)
-    server.start()
-    yield server, handler
-    server.stop()
-
-
-@pytest.fixture
 def platform_site() -> Iterator[PlatformSite]:
     site = PlatformSite()
     yield site

@@ -32,15 +32,6 @@ from tests.support.webhooks import SECRET, Answer, WebhookReceiver
 
 
 @pytest.fixture
-def mailbox() -> Iterator[tuple[LoopbackSmtp, RecordingHandler]]:
-    handler = RecordingHandler()
-    controller = LoopbackSmtp(handler)
-    controller.start()
-    yield controller, handler
-    controller.stop()
-
-
-@pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
     started = WebhookReceiver().start()
     yield started

@@ -4,7 +4,6 @@ relay refused for the next run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,15 +25,6 @@ from tests.support.settings import make_settings
 from tests.support.smtp import LoopbackSmtp, RecordingHandler
 
 FIRST_OF_DECEMBER = datetime(2026, 12, 1, 1, 5, tzinfo=UTC)
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[LoopbackSmtp, RecordingHandler]]:
-    handler = RecordingHandler()
-    controller = LoopbackSmtp(handler)
-    controller.start()
-    yield controller, handler
-    controller.stop()
 
 
 @pytest.fixture

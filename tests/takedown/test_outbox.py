@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,15 +39,6 @@ from tests.takedown.outbox_worker import make_outbox
 ACTOR = audit.Actor(ActorKind.USER, None)
 PAGE = "https://platform.example/p/1"
 PICTURE = "https://img.platform.example/p/1.jpg"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[LoopbackSmtp, RecordingHandler]]:
-    handler = RecordingHandler()
-    controller = LoopbackSmtp(handler)
-    controller.start()
-    yield controller, handler
-    controller.stop()
 
 
 @pytest.fixture
