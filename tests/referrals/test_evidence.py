@@ -28,6 +28,7 @@ from reclaim.security.signing import signing_keyring
 from tests.support.cases import make_case, make_user, quarantined
 from tests.support.clock import T0, FakeClock
 from tests.support.referrals import AGENCY_PRIVATE, make_agency, sent_referral
+from tests.support.settings import require_or_skip
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "agencies.md"
 
@@ -139,7 +140,7 @@ def test_a_repacked_package_with_a_changed_manifest_fails(
 
 def test_standard_tools_alone_verify_it(package: bytes, tmp_path: Path) -> None:
     if shutil.which("openssl") is None or shutil.which("sha256sum") is None:
-        pytest.skip("openssl and sha256sum are needed")
+        require_or_skip("openssl and sha256sum are needed")
     zipfile.ZipFile(io.BytesIO(package)).extractall(tmp_path)
     signed = subprocess.run(
         [
