@@ -9,25 +9,16 @@ from huey import Huey, crontab
 from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim.config import Settings
-from reclaim.delivery.factory import retry_policy, smtp_transport, webhook_transport
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.referrals import referring
 from reclaim.referrals.outbox import ReferralOutbox
-from reclaim.security.field_crypto import field_cipher
-from reclaim.takedown.outbox import Senders
+from reclaim.takedown import tasks as takedown_tasks
 
 
 def build_outbox(
     settings: Settings, sessions: sessionmaker[Session], *, clock: Clock = system_clock
 ) -> ReferralOutbox:
-    return ReferralOutbox(
-        sessions=sessions,
-        senders=Senders(email=smtp_transport(settings), webhook=webhook_transport(settings)),
-        settings=settings,
-        cipher=field_cipher(settings),
-        retry=retry_policy(settings),
-        clock=clock,
-    )
+    return takedown_tasks.make_outbox(ReferralOutbox, settings, sessions, clock=clock)
 
 
 @dataclass(frozen=True, slots=True)

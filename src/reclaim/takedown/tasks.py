@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from huey import Huey, crontab
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,10 +24,19 @@ DELIVERY_SCHEDULE = {"minute": "*"}
 FOLLOW_UP_SCHEDULE = {"minute": "*/5"}
 
 
-def build_outbox(
-    settings: Settings, sessions: sessionmaker[Session], *, clock: Clock = system_clock
-) -> Outbox:
-    return Outbox(
+T = TypeVar("T")
+
+
+def make_outbox(
+    kind: Callable[..., T],
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    clock: Clock = system_clock,
+) -> T:
+    """An outbox on the settings' transports, cipher and retry policy: the notices'
+    (:class:`Outbox`), or another by the same protocol (the referrals')."""
+    return kind(
         sessions=sessions,
         senders=Senders(email=smtp_transport(settings), webhook=webhook_transport(settings)),
         settings=settings,
@@ -34,6 +44,12 @@ def build_outbox(
         retry=retry_policy(settings),
         clock=clock,
     )
+
+
+def build_outbox(
+    settings: Settings, sessions: sessionmaker[Session], *, clock: Clock = system_clock
+) -> Outbox:
+    return make_outbox(Outbox, settings, sessions, clock=clock)
 
 
 @dataclass(frozen=True, slots=True)
