@@ -5,7 +5,10 @@ package: decode every frame of the first video stream, number frames in decoding
 output order from 0, keep the frames whose number is a multiple of
 ``int(seconds_per_hash * frame_rate)`` (every frame when that is 0), convert each to
 RGB at full size, and hash it with PDQ; a frame's timestamp is its number divided by
-the stream's average frame rate.  vPDQ's default is one frame per second, which is
+the stream's average frame rate.  Reclaim gets the same frames without decoding the
+ones nobody needs (:mod:`reclaim.hashing.video_plan`), and hashes them with the numba
+PDQ of :mod:`reclaim.hashing.pdq_luma` (``pdqhash``'s result on PDQ's own luminance).
+vPDQ's default is one frame per second, which is
 also what python-threatexchange (and so Hasher-Matcher-Actioner) uses; Meta's
 published reference lists hash every frame (``seconds_per_hash=0``).
 
@@ -19,10 +22,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import av
 import av.container
@@ -37,8 +41,17 @@ from reclaim.hashing.errors import (
 )
 from reclaim.hashing.formats import MediaFormat
 from reclaim.hashing.limits import HashingLimits
-from reclaim.hashing.pdq import pdq_of_pixels
+from reclaim.hashing.pdq_luma import pdq_of_rgb
 from reclaim.hashing.results import VpdqFeature
+from reclaim.hashing.video_plan import (
+    NONREF_CODECS,
+    DecodePlan,
+    PacketInfo,
+    is_reset_packet,
+    nal_length_size,
+    plan_decode,
+    plannable,
+)
 
 #: vPDQ's default sampling: one hashed frame per second of video.
 DEFAULT_SECONDS_PER_HASH = 1.0
@@ -60,24 +73,43 @@ def hash_video_frames(
     limits: HashingLimits,
     *,
     seconds_per_hash: float = DEFAULT_SECONDS_PER_HASH,
+    selective: bool = True,
 ) -> VideoFrames:
     """vPDQ frame hashes of the video in ``source`` (a path or a seekable binary file).
 
     ``media`` is the sniffed format; its demuxer is the only one FFmpeg may use.
+    ``selective`` decodes only the frames the sampled ones need (``video_plan``: the
+    same hashes, bit for bit); False decodes every frame as vPDQ's reference does.
     """
     if not (seconds_per_hash >= 0 and math.isfinite(seconds_per_hash)):
         raise ValueError(f"seconds_per_hash must be a number >= 0, got {seconds_per_hash!r}")
     deadline = time.monotonic() + limits.timeout_seconds
+    with _open(source, media) as container:
+        decoding = _Decoding(container, media, limits, seconds_per_hash, deadline)
+        decoding.check_metadata()
+        plan = decoding.plan() if selective else None
+    if plan is not None:
+        with _open(source, media) as container:
+            decoding = _Decoding(container, media, limits, seconds_per_hash, deadline)
+            frames = decoding.decode_planned(plan)
+            if frames is not None:
+                return decoding.result(frames)
+    with _open(source, media) as container:
+        decoding = _Decoding(container, media, limits, seconds_per_hash, deadline)
+        return decoding.result(decoding.decode_all())
+
+
+def _open(source: Path | BinaryIO, media: MediaFormat) -> av.container.InputContainer:
+    if not isinstance(source, Path):
+        source.seek(0)
     target = str(source) if isinstance(source, Path) else source
     try:
-        container = av.open(target, mode="r", format=media.decoder)
+        return av.open(target, mode="r", format=media.decoder)
     except av.FFmpegError as exc:
         raise CorruptFileError(
             f"the {media.name} video could not be opened; it is damaged or truncated "
             f"({_reason(exc)})"
         ) from exc
-    with container:
-        return _Decoding(container, media, limits, seconds_per_hash, deadline).run()
 
 
 def frame_step(seconds_per_hash: float, frame_rate: float) -> int:
@@ -114,13 +146,12 @@ class _Decoding:
         self.frame_rate = self._frame_rate()
         self.step = frame_step(seconds_per_hash, self.frame_rate)
 
-    def run(self) -> VideoFrames:
-        self._check_metadata()
+    def result(self, frames: tuple[VpdqFeature, ...]) -> VideoFrames:
         return VideoFrames(
             width=self.stream.codec_context.width,
             height=self.stream.codec_context.height,
             frame_rate=self.frame_rate,
-            frames=self._decode(),
+            frames=frames,
         )
 
     def _frame_rate(self) -> float:
@@ -130,7 +161,7 @@ class _Decoding:
                 return float(rate)
         raise CorruptFileError(f"the {self.media.name} video does not say its frame rate")
 
-    def _check_metadata(self) -> None:
+    def check_metadata(self) -> None:
         """Refuse from what the container claims, before decoding anything."""
         width, height = self.stream.codec_context.width, self.stream.codec_context.height
         if width <= 0 or height <= 0:
@@ -153,7 +184,7 @@ class _Decoding:
                 f"{self.limits.max_video_frames:,} (hash fewer frames per second?)"
             )
 
-    def _decode(self) -> tuple[VpdqFeature, ...]:
+    def decode_all(self) -> tuple[VpdqFeature, ...]:
         features: list[VpdqFeature] = []
         frame_number = -1
         try:
@@ -167,9 +198,7 @@ class _Decoding:
                     raise VideoTooLongError(
                         f"the video has more than {self.limits.max_video_frames:,} frames to hash"
                     )
-                _check_frame_size(frame.width, frame.height, self.limits)
-                pdq = pdq_of_pixels(frame.to_ndarray(format="rgb24"))
-                features.append(VpdqFeature(frame_number, timestamp, pdq.value, pdq.quality))
+                features.append(self._hash(frame, frame_number))
         except av.FFmpegError as exc:
             raise CorruptFileError(
                 f"the {self.media.name} video is damaged or truncated: decoding failed "
@@ -178,6 +207,91 @@ class _Decoding:
         if not features:
             raise CorruptFileError(f"no frame of the {self.media.name} video could be decoded")
         return tuple(features)
+
+    def _hash(self, frame: av.VideoFrame, frame_number: int) -> VpdqFeature:
+        _check_frame_size(frame.width, frame.height, self.limits)
+        value, quality = pdq_of_rgb(frame.to_ndarray(format="rgb24"))
+        return VpdqFeature(frame_number, frame_number / self.frame_rate, value, quality)
+
+    def plan(self) -> DecodePlan | None:
+        """Read the packets' metadata (no decoding) and plan a selective decode, or None."""
+        codec = self.stream.codec_context.name
+        if self.step == 1 or not plannable(codec):
+            return None
+        length_size = nal_length_size(codec, self.stream.codec_context.extradata)
+        packets: list[PacketInfo] = []
+        for packet in self.container.demux(self.stream):
+            if not packet.size:
+                continue
+            if packet.pts is None:
+                return None
+            keyframe = packet.is_keyframe
+            reset = keyframe and is_reset_packet(codec, bytes(packet), length_size)
+            packets.append(PacketInfo(packet.pts, reset, packet.is_discard))
+            if len(packets) % 256 == 0:
+                self._check_progress(len(packets) / self.frame_rate)
+        plan = plan_decode(packets, self.step)
+        if plan is not None:
+            self._check_progress((plan.frame_count - 1) / self.frame_rate)
+            if len(plan.sampled) > self.limits.max_video_frames:
+                raise VideoTooLongError(
+                    f"the video has more than {self.limits.max_video_frames:,} frames to hash"
+                )
+        return plan
+
+    def decode_planned(self, plan: DecodePlan) -> tuple[VpdqFeature, ...] | None:
+        """Decode what ``plan`` says; None if the video does not behave as planned."""
+        context = self.stream.codec_context
+        skip_nonref = context.name in NONREF_CODECS
+        found: dict[int, VpdqFeature] = {}
+        try:
+            for packet, restart in self._planned_packets(plan):
+                decoded = []
+                if restart:
+                    decoded.extend(context.decode(None))
+                    context.flush_buffers()
+                if skip_nonref:
+                    context.skip_frame = "DEFAULT" if packet.pts in plan.sampled else "NONREF"
+                decoded.extend(context.decode(packet))
+                if not self._take(decoded, plan, found):
+                    return None
+            context.skip_frame = "DEFAULT"
+            if not self._take(context.decode(None), plan, found):
+                return None
+        except av.FFmpegError:
+            return None  # the full decode says where it breaks, in its own words
+        if found.keys() != plan.sampled.keys():
+            return None
+        return tuple(found[pts] for pts in sorted(found))
+
+    def _planned_packets(self, plan: DecodePlan) -> Iterator[tuple[av.Packet[Any], bool]]:
+        """The packets to feed, each with whether the decoder restarts before it."""
+        last = max(plan.feed, default=-1)
+        position = -1
+        for packet in self.container.demux(self.stream):
+            if not packet.size:
+                continue
+            position += 1
+            if position > last:
+                return
+            if position in plan.feed:
+                yield packet, position in plan.restarts
+
+    def _take(
+        self,
+        frames: Iterable[av.VideoFrame],
+        plan: DecodePlan,
+        found: dict[int, VpdqFeature],
+    ) -> bool:
+        for frame in frames:
+            if time.monotonic() > self.deadline:
+                self._check_progress(0.0)
+            if frame.pts is None or frame.pts in found:
+                return False
+            number = plan.sampled.get(frame.pts)
+            if number is not None:
+                found[frame.pts] = self._hash(frame, number)
+        return True
 
     def _check_progress(self, timestamp: float) -> None:
         if timestamp > self.limits.max_video_seconds:
