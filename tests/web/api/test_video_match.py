@@ -3,6 +3,7 @@ the hash feed; a different video does not (shared test media; copies made with P
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from reclaim.fetching import SafeFetcher
 from reclaim.hashing import HashingLimits, VideoHashes, VpdqFeature, hash_bytes, match_vpdq
 from tests.support.cases import make_case, make_user
 from tests.support.http import LoopbackOnlyBackend, LoopbackServer, content
+from tests.support.settings import require_or_skip
 from tests.support.testdata import VIDEOS
 from tests.support.videos import variant, with_logo
 from tests.web.api.conftest import PartnerKey
@@ -173,7 +175,10 @@ def test_python_threatexchange_with_its_vpdq_extension_matches_the_feed(
     (the native ``vpdq`` package) run on the copies: python-threatexchange's VPDQSignal
     decides the match.  Needs ``pip install vpdq`` (built against FFmpeg's libraries:
     Debian's libavcodec-dev and friends)."""
-    extension = pytest.importorskip("threatexchange.extensions.vpdq.vpdq")
+    try:
+        extension = importlib.import_module("threatexchange.extensions.vpdq.vpdq")
+    except ImportError as exc:  # scripts/install-test-deps builds it
+        require_or_skip(f"python-threatexchange's vPDQ extension needs `vpdq` ({exc})")
     signal_type = extension.VPDQSignal
     bank_from_review(app, server)
     feed = client.get("/api/v1/hashes", headers=partner.headers, params={"signal_type": "vpdq"})
