@@ -22,7 +22,7 @@ from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.cases.case_view import report_description
 from reclaim.cases.models import Case, Item, Report
 from reclaim.domain.clock import Clock, system_clock
-from reclaim.linkage import scripts
+from reclaim.linkage import corrections, scripts
 from reclaim.linkage.domain import (
     Identifier,
     IdentifierKind,
@@ -110,9 +110,12 @@ def record(
     added_by_id: int | None = None,
     clock: Clock = system_clock,
 ) -> tuple[OffenderIdentifier, bool]:
-    """Say that ``case`` names ``identifier``; True when this is new for the case."""
+    """Say that ``case`` names ``identifier``; True when this is new for the case.
+    Not when a supervisor said the case does not name it (``corrections``)."""
     now = clock()
     row = identifier_row(session, identifier, keys, now=now)
+    if row.id in corrections.rejected_identifiers(session, case.id):
+        return row, False
     existing = session.scalar(
         select(CaseIdentifier.id).where(
             CaseIdentifier.case_id == case.id,
@@ -159,6 +162,8 @@ def add_by_analyst(
         added_by_id=actor_id,
         clock=clock,
     )
+    if not new and row.id in corrections.rejected_identifiers(session, case.id):
+        raise InvalidIdentifierError("rejected", "a supervisor said this case does not name it")
     if new:
         audit.record(
             session,

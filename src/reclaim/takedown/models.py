@@ -201,9 +201,7 @@ class NoticeCitation(Base):
     __tablename__ = "notice_citations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    notice_id: Mapped[int] = mapped_column(
-        ForeignKey("notices.id", ondelete="CASCADE"), index=True
-    )
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
