@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from reclaim.linkage.domain import (
     identifier_from_url,
     identifiers_in_text,
     normalise,
+    platform_of_host,
     threat_account_identifier,
 )
 from reclaim.linkage.models import CaseIdentifier, OffenderIdentifier, ThreatBand
@@ -207,6 +209,46 @@ def found_in_case(
     if keys is not None:
         found += threat_accounts(session, case, keys.cipher)
     return found
+
+
+def from_page(
+    session: Session,
+    case: Case,
+    item_id: int,
+    page_url: str,
+    author_urls: Iterable[str],
+    *,
+    keys: Keys,
+    clock: Clock = system_clock,
+) -> int:
+    """Identifiers a fetched page gives by its structure: the author it declares, when
+    that is a profile URL on the page's own platform (an Instagram post's author is an
+    Instagram account; a blog's link to its writer's X account says nothing reliable).
+    How many were new to the case."""
+    host = urlsplit(page_url).hostname or ""
+    platform = platform_of_host(host)
+    if platform is None:
+        return 0
+    added = 0
+    for url in author_urls:
+        identifier = identifier_from_url(url)
+        if identifier is None:
+            continue
+        on_platform = identifier.platform == platform or (
+            platform == "line" and identifier.kind is IdentifierKind.LINE_ID
+        )
+        if on_platform:
+            _row, new = record(
+                session,
+                case,
+                identifier,
+                source=IdentifierSource.PAGE,
+                keys=keys,
+                item_id=item_id,
+                clock=clock,
+            )
+            added += new
+    return added
 
 
 def threat_accounts(
