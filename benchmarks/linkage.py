@@ -30,7 +30,6 @@ import base64
 import os
 import random
 import secrets
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +42,7 @@ from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from reclaim.audit.keys import AuditKeyring, bind_keyring
 from reclaim.banks.models import Signal as SignalRow
 from reclaim.cases.domain import AgeGroup, ItemKind, MediaKind, MediaOrigin, ReporterRole, Situation
 from reclaim.cases.models import Case, Item, Media, MediaSignal, Page, Report
@@ -333,9 +333,16 @@ def timed(label: str, repeat: int, action: Callable[[int], object]) -> Clocks:
     return clocks
 
 
+def _median(values: list[float]) -> float:
+    # Not statistics.median: run as a script, benchmarks/statistics.py shadows the module.
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def report(label: str, clocks: Clocks) -> None:
-    median, worst = statistics.median(clocks.wall), max(clocks.wall)
-    cpu = statistics.median(clocks.cpu)
+    median, worst = _median(clocks.wall), max(clocks.wall)
+    cpu = _median(clocks.cpu)
     print(
         f"  {label:<30} median {median:7.1f} ms   worst {worst:7.1f} ms   "
         f"CPU median {cpu:6.1f} ms   (n={len(clocks.wall)})"
@@ -461,6 +468,8 @@ def run(url: str, args: argparse.Namespace) -> None:
     engine = make_engine(url)
     upgrade(engine)
     keys = keys_for_benchmark(args.seed)
+    # Linking audits what it adds: a throwaway audit key for the benchmark's database.
+    bind_keyring(engine, AuditKeyring("bench", {"bench": random.Random(args.seed).randbytes(32)}))
     print(f"building ({engine.dialect.name}, scale {args.scale}):")
     data = build(engine, keys, args)
     print("measuring:")

@@ -283,7 +283,9 @@ def portal(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     assert unexpected == []
 
 
-def staff_context(browser: Browser, live: LiveServer, role: object, name: str) -> object:
+def staff_context(
+    browser: Browser, live: LiveServer, role: object, name: str, locale: str = "en-US"
+) -> object:
     """A browser context logged in to ``live`` as a new, enrolled staff member.
 
     The session is started through the sessions service and its cookie handed to the
@@ -300,6 +302,6 @@ def staff_context(browser: Browser, live: LiveServer, role: object, name: str) -
         policy = SessionPolicy.of(settings.session_idle_minutes, settings.session_absolute_hours)
         started = staff_sessions.start(session, user, policy, mfa_passed=True)
         session.commit()
-    context = browser.new_context(locale="en-US")
+    context = browser.new_context(locale=locale)
     context.add_cookies([{"name": STAFF_COOKIE, "value": started.token, "url": live.url}])
     return context

@@ -49,6 +49,7 @@ class AuditTag(enum.StrEnum):
     IDENTIFIER_ADDED = "case:identifier:added"
     CASES_LINKED = "case:links:added"
     CLUSTER_VIEWED = "case:cluster:viewed"
+    LINK_REJECTED = "case:links:rejected"  # a supervisor said a link is wrong
     CLUSTER_REFERRED = "case:cluster:referred"  # a whole cluster sent to one agency
     CASES_SEARCHED = "case:search:performed"
     # bulk scans

@@ -20,7 +20,13 @@ from reclaim.cases import snapshots
 from reclaim.cases.domain import MediaKind
 from reclaim.cases.fetched_videos import preview_of, video_frames
 from reclaim.domain.signals import Signal, SignalType
-from reclaim.fetching import FetchError, FetchResult, SafeFetcher, extract_media_urls
+from reclaim.fetching import (
+    FetchError,
+    FetchResult,
+    SafeFetcher,
+    extract_author_urls,
+    extract_media_urls,
+)
 from reclaim.fetching.quarantine import QuarantineError, QuarantineStore
 from reclaim.hashing import HashingError, HashingLimits, hash_image_bytes
 from reclaim.matching.video import FrameList
@@ -76,6 +82,8 @@ class Gathered:
     was_page: bool = False
     page: FetchResult | None = None
     snapshot: snapshots.Snapshot | None = None
+    #: The URLs the page declares as its author's (linkage reads handles from them).
+    authors: list[str] = field(default_factory=list)
 
 
 def gather(
@@ -107,6 +115,7 @@ def _fetch_media(
         return [first]
     gathered.was_page = True
     gathered.page = first
+    gathered.authors = extract_author_urls(first.content, first.final_url, charset=_charset(first))
     candidates = extract_media_urls(first.content, first.final_url, charset=_charset(first))
     if not candidates:
         gathered.problems.append(

@@ -127,6 +127,9 @@ class ReviewOutcome:
     found: list[ReviewedMedia] = field(default_factory=list)
     problems: list[FetchProblem] = field(default_factory=list)
     was_page: bool = False
+    #: The page (its final URL) and the URLs it declares as its author's.
+    page_url: str | None = None
+    authors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -156,7 +159,12 @@ def record(
     ITEM_FETCH_FAILED).  The caller commits."""
     item = session.get_one(Item, fetch_plan.item_id)
     now = clock()
-    outcome = ReviewOutcome(problems=list(gathered.problems), was_page=gathered.was_page)
+    outcome = ReviewOutcome(
+        problems=list(gathered.problems),
+        was_page=gathered.was_page,
+        page_url=gathered.page.final_url if gathered.page is not None else None,
+        authors=list(gathered.authors),
+    )
     page = item.page or pages.page_for(session, fetch_plan.url, now=now)
     item.page = page
     for kept in gathered.kept:

@@ -24,7 +24,7 @@ from reclaim.fetching.errors import (
     TooManyRedirectsError,
 )
 from reclaim.fetching.fetcher import FetchPolicy, FetchResult, RedirectHop, SafeFetcher
-from reclaim.fetching.pages import extract_media_urls
+from reclaim.fetching.pages import extract_author_urls, extract_media_urls
 from reclaim.fetching.resolver import Resolver, SystemResolver
 from reclaim.fetching.urls import SafeUrl
 
@@ -53,6 +53,7 @@ __all__ = [
     "TooLargeError",
     "TooManyRedirectsError",
     "blocked_reason",
+    "extract_author_urls",
     "extract_media_urls",
     "is_public",
     "parse_allowlist",

@@ -51,6 +51,53 @@ def extract_media_urls(page: bytes, page_url: str, *, charset: str | None = None
     return found
 
 
+#: Where a page names its author by its structure (not every link on it: a post page
+#: links to commenters, to the platform's own account, to suggested profiles).
+_AUTHOR_META = {"article:author", "author", "og:article:author"}
+MAX_AUTHOR_URLS = 10
+
+
+def extract_author_urls(page: bytes, page_url: str, *, charset: str | None = None) -> list[str]:
+    """The absolute http(s) URLs a page declares as its author's: ``<link rel=author>``,
+    ``<a rel=author>``, ``<meta property=article:author>`` and ``twitter:creator`` (an
+    X handle, as its profile URL); in page order, deduplicated."""
+    text = _decode(page, charset)[:MAX_PARSE_CHARS]
+    collector = _AuthorCollector()
+    collector.feed(text)
+    collector.close()
+    found: list[str] = []
+    for reference in collector.references:
+        try:
+            url = str(SafeUrl.parse(urljoin(page_url, reference)))
+        except (FetchError, ValueError):
+            continue
+        if url not in found:
+            found.append(url)
+        if len(found) >= MAX_AUTHOR_URLS:
+            break
+    return found
+
+
+class _AuthorCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.references: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value.strip() for name, value in attrs if value}
+        rels = values.get("rel", "").lower().split()
+        if tag in ("a", "link") and "author" in rels and values.get("href"):
+            self.references.append(values["href"])
+        if tag != "meta" or not values.get("content"):
+            return
+        name = (values.get("property") or values.get("name") or "").lower()
+        content = values["content"]
+        if name in _AUTHOR_META and content.lower().startswith(("http://", "https://")):
+            self.references.append(content)
+        elif name == "twitter:creator" and content.startswith("@") and len(content) > 1:
+            self.references.append(f"https://x.com/{content[1:]}")
+
+
 def _decode(page: bytes, charset: str | None) -> str:
     try:
         return page.decode(charset or "utf-8", errors="replace")

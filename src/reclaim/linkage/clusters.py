@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from reclaim.cases.models import Case
-from reclaim.linkage.models import ClusterMember
+from reclaim.linkage.models import CaseLink, ClusterMember
 from reclaim.storage.bulk import insert_ignoring_duplicates
 
 #: A cluster that gained a case within this long raises the urgency of all its cases.
@@ -48,6 +48,39 @@ def join(session: Session, case_id: int, others: Collection[int], *, now: dateti
         ],
     )
     return target
+
+
+def rebuild(session: Session, cluster_id: int) -> None:
+    """Recompute a cluster after links were removed (a supervisor said one is wrong):
+    it may split in several, each named by its smallest case id; a case left linked to
+    none leaves the clusters."""
+    members = member_ids(session, cluster_id)
+    parent = {case_id: case_id for case_id in members}
+
+    def root(case_id: int) -> int:
+        while parent[case_id] != case_id:
+            parent[case_id] = parent[parent[case_id]]
+            case_id = parent[case_id]
+        return case_id
+
+    for first, second in session.execute(
+        select(CaseLink.case_id, CaseLink.other_case_id).where(CaseLink.case_id.in_(members))
+    ):
+        if first in parent and second in parent:
+            a, b = root(first), root(second)
+            parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = {}
+    for case_id in members:
+        groups.setdefault(root(case_id), []).append(case_id)
+    for group in groups.values():
+        if len(group) == 1:
+            session.execute(delete(ClusterMember).where(ClusterMember.case_id == group[0]))
+        else:
+            session.execute(
+                update(ClusterMember)
+                .where(ClusterMember.case_id.in_(group))
+                .values(cluster_id=min(group))
+            )
 
 
 def cluster_id_of(session: Session, case_id: int) -> int | None:

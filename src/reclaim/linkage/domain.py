@@ -49,6 +49,7 @@ class IdentifierSource(enum.StrEnum):
     ITEM_URL = "item_url"  # a reported URL that is a profile page
     DESCRIPTION = "description"  # an @handle or profile URL in the reporter's words
     REPORTER = "reporter"  # "the account threatening you", from the report form
+    PAGE = "page"  # the author a fetched page declares (its platform's structure)
 
 
 class LinkReason(enum.StrEnum):

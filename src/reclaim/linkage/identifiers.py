@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from reclaim.audit.domain import AuditTag, TargetKind
 from reclaim.cases.case_view import report_description
 from reclaim.cases.models import Case, Item, Report
 from reclaim.domain.clock import Clock, system_clock
-from reclaim.linkage import scripts
+from reclaim.linkage import corrections, scripts
 from reclaim.linkage.domain import (
     Identifier,
     IdentifierKind,
@@ -31,6 +32,7 @@ from reclaim.linkage.domain import (
     identifier_from_url,
     identifiers_in_text,
     normalise,
+    platform_of_host,
     threat_account_identifier,
 )
 from reclaim.linkage.models import CaseIdentifier, OffenderIdentifier, ThreatBand
@@ -110,9 +112,12 @@ def record(
     added_by_id: int | None = None,
     clock: Clock = system_clock,
 ) -> tuple[OffenderIdentifier, bool]:
-    """Say that ``case`` names ``identifier``; True when this is new for the case."""
+    """Say that ``case`` names ``identifier``; True when this is new for the case.
+    Not when a supervisor said the case does not name it (``corrections``)."""
     now = clock()
     row = identifier_row(session, identifier, keys, now=now)
+    if row.id in corrections.rejected_identifiers(session, case.id):
+        return row, False
     existing = session.scalar(
         select(CaseIdentifier.id).where(
             CaseIdentifier.case_id == case.id,
@@ -159,6 +164,8 @@ def add_by_analyst(
         added_by_id=actor_id,
         clock=clock,
     )
+    if not new and row.id in corrections.rejected_identifiers(session, case.id):
+        raise InvalidIdentifierError("rejected", "a supervisor said this case does not name it")
     if new:
         audit.record(
             session,
@@ -202,6 +209,46 @@ def found_in_case(
     if keys is not None:
         found += threat_accounts(session, case, keys.cipher)
     return found
+
+
+def from_page(
+    session: Session,
+    case: Case,
+    item_id: int,
+    page_url: str,
+    author_urls: Iterable[str],
+    *,
+    keys: Keys,
+    clock: Clock = system_clock,
+) -> int:
+    """Identifiers a fetched page gives by its structure: the author it declares, when
+    that is a profile URL on the page's own platform (an Instagram post's author is an
+    Instagram account; a blog's link to its writer's X account says nothing reliable).
+    How many were new to the case."""
+    host = urlsplit(page_url).hostname or ""
+    platform = platform_of_host(host)
+    if platform is None:
+        return 0
+    added = 0
+    for url in author_urls:
+        identifier = identifier_from_url(url)
+        if identifier is None:
+            continue
+        on_platform = identifier.platform == platform or (
+            platform == "line" and identifier.kind is IdentifierKind.LINE_ID
+        )
+        if on_platform:
+            _row, new = record(
+                session,
+                case,
+                identifier,
+                source=IdentifierSource.PAGE,
+                keys=keys,
+                item_id=item_id,
+                clock=clock,
+            )
+            added += new
+    return added
 
 
 def threat_accounts(

@@ -34,7 +34,7 @@ from reclaim.banks.models import Signal as SignalRow
 from reclaim.cases.models import Case, Item, Media, MediaSignal, Page
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.signals import SignalType
-from reclaim.linkage import clusters, identifiers
+from reclaim.linkage import clusters, corrections, identifiers
 from reclaim.linkage.domain import (
     SCRIPT_SIMILARITY,
     IdentifierKind,
@@ -81,6 +81,9 @@ def link_case(
     found = find_links(
         session, case.id, keys=keys, media_index=media_index, max_distance=max_distance
     )
+    # A link a supervisor said is wrong is never made again.
+    wrong = corrections.rejected_others(session, case.id)
+    found = [f for f in found if f.other_case_id not in wrong]
     new = _store(session, case.id, found, now=now)
     others = frozenset(f.other_case_id for f in found)
     cluster = clusters.join(session, case.id, others, now=now)

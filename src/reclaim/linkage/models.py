@@ -107,3 +107,19 @@ class ClusterMember(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     cluster_id: Mapped[int] = mapped_column(Integer, index=True)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LinkRejection(Base):
+    """A supervisor said a link is wrong: two cases are not linked (``other_case_id``),
+    or a case does not name an identifier (``identifier_id``).  Linking never makes
+    that link again; the audit trail keeps who said so and why."""
+
+    __tablename__ = "link_rejections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    other_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    identifier_id: Mapped[int | None] = mapped_column(ForeignKey("offender_identifiers.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

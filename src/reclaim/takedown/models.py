@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reclaim.cases.domain import Classification
-from reclaim.cases.models import Media, Page
+from reclaim.cases.models import Case, Item, Media, Page
 from reclaim.platforms.models import Platform
 from reclaim.storage.base import Base
 from reclaim.storage.types import enum_column, utcnow
@@ -191,3 +191,20 @@ class MediaCheck(Base):
 
     verification: Mapped[Verification] = relationship(back_populates="media")
     notice_media: Mapped[NoticeMedia] = relationship()
+
+
+class NoticeCitation(Base):
+    """A case an account notice cites (one row per item of the case on the platform,
+    or one with no item): one notice to a platform covers every victim's report of one
+    account, and each cited case shows the notice.  Never a reporter's details."""
+
+    __tablename__ = "notice_citations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    item: Mapped[Item | None] = relationship()

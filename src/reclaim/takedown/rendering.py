@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from reclaim.cases.domain import Classification
 from reclaim.cases.models import Item
 from reclaim.config import Settings
+from reclaim.takedown.account_notices import cited_cases
 from reclaim.takedown.domain import NoticeKind
 from reclaim.takedown.models import Notice
 
@@ -73,6 +74,9 @@ LABELS = {
         "email": "Email",
         "phone": "Phone",
         "reference": "Reference",
+        "cases": "This account was reported to us in %s cases (our case numbers; what each "
+        "reported on your service is listed under it). The reporters' details stay with us.",
+        "case": "Case",
     },
     "zh_TW": {
         "intro": "請立即移除或限制瀏覽下列內容：每個網頁，以及列於其下的每張圖片或影片。",
@@ -93,6 +97,9 @@ LABELS = {
         "email": "電子郵件",
         "phone": "電話",
         "reference": "編號",
+        "cases": "本中心共收到 %s 件案件通報此帳號"
+        "（下列為本中心案件編號，及各案通報的貴平臺內容）。通報人的資料由本中心保管，不隨本通知提供。",
+        "case": "案件",
     },
 }
 WITHIN = {"en": "within {hours} hours of this notice", "zh_TW": "收到本通知後 {hours} 小時內"}
@@ -148,6 +155,14 @@ def notice_document(session: Session, notice: Notice, settings: Settings) -> dic
         "sent_at": _iso(notice.sent_at),
         "deadline": _iso(notice.deadline_at),
         "items": pages,
+        # An account notice of a cluster: every case naming the account (numbers and
+        # what each reported on this platform; never a reporter's details).
+        "cases": [
+            {"case": cited.number, "urls": list(cited.urls)}
+            for cited in cited_cases(session, notice.id)
+        ]
+        if notice.kind is NoticeKind.ACCOUNT
+        else [],
         "notifier": {
             "name": settings.hotline_name,
             "email": settings.hotline_email or None,

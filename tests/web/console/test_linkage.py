@@ -220,3 +220,35 @@ def test_search_refuses_other_roles(
     response = client.get("/console/search", params={"key": "host", "q": "leaks.example"})
     assert response.status_code == 403
     assert events(app, AuditTag.CASES_SEARCHED) == []
+
+
+def test_a_supervisor_marks_a_link_wrong_and_it_stays_undone(
+    app: FastAPI, client: TestClient, login_as: Login
+) -> None:
+    first = named(app, "user_alpha")
+    second = named(app, "user_alpha")
+    login_as(Role.ANALYST)
+    page = client.get(f"/console/cases/{first}", headers=EN).text
+    assert f'data-linked="{second}"' in page and "This link is wrong" not in page
+    action = f"/console/cases/{first}/links/{second}/reject"
+    refused = client.post(action, data={"csrf_token": csrf_from(page), "reason": "no"})
+    assert refused.status_code == 403
+
+    login_as(Role.SUPERVISOR)
+    page = client.get(f"/console/cases/{first}", headers=EN).text
+    assert "This link is wrong" in page and "This case does not name it" in page
+    empty = client.post(action, data={"csrf_token": csrf_from(page), "reason": " "}, headers=EN)
+    assert "Say why the link is wrong." in empty.text and f'data-linked="{second}"' in empty.text
+    done = client.post(
+        action,
+        data={"csrf_token": csrf_from(page), "reason": "A common name, not one person"},
+        headers=EN,
+    )
+    assert "The link was marked as wrong" in done.text
+    for number, other in ((first, second), (second, first)):
+        shown = client.get(f"/console/cases/{number}", headers=EN).text  # links again
+        assert f'data-linked="{other}"' not in shown
+    cluster = client.get(f"/console/cases/{first}/cluster", headers=EN).text
+    assert 'data-victims="1"' in cluster
+    (event, _other) = events(app, AuditTag.LINK_REJECTED)
+    assert event.details["reason"] == "A common name, not one person"

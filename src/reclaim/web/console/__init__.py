@@ -11,6 +11,7 @@ from reclaim.web.console import (
     audit_trail,
     banks,
     cases,
+    cluster_notices,
     cluster_referrals,
     linkage,
     notices,
@@ -42,6 +43,7 @@ for _module in (
     linkage,
     statistics,
     cluster_referrals,
+    cluster_notices,
     patrol,
 ):
     router.include_router(_module.router)

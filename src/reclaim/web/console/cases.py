@@ -47,6 +47,7 @@ NOTICES = frozenset(
         "awaiting_second",
         "agreed",
         "identifier_added",
+        "link_rejected",
     }
 )
 

@@ -23,11 +23,21 @@ from sqlalchemy.orm import Session
 from reclaim.accounts.domain import Role
 from reclaim.cases import casework
 from reclaim.cases.models import Case
-from reclaim.linkage import case_links, clusters, identifiers, linking, search
+from reclaim.linkage import (
+    accounts,
+    case_links,
+    clusters,
+    corrections,
+    identifiers,
+    linking,
+    search,
+)
 from reclaim.linkage.domain import IdentifierKind, InvalidIdentifierError, LinkReason
 from reclaim.linkage.identifiers import Keys, keys_for
 from reclaim.referrals.domain import AgencyKind
 from reclaim.referrals.models import Agency
+from reclaim.takedown.account_notices import account_notices_citing
+from reclaim.takedown.models import Notice, NoticeCitation
 from reclaim.web.common import current_time, render, state_of
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.permissions import may, permitted
@@ -72,13 +82,17 @@ def case_context(request: Request, staff: Staff, case: Case) -> dict[str, Any]:
         "can_add_identifier": may(staff, "console.case.identifiers"),
         "can_see_cluster": may(staff, "console.case.cluster"),
         "identifier_error": _known(request.query_params.get("identifier_error")),
+        # Account notices citing this case (one notice for a cluster's reports of one
+        # account): the analyst sees the platform was told, and where it stands.
+        "account_notices": account_notices_citing(staff.db, case.id),
+        "can_reject_link": may(staff, "console.case.link.reject"),
     }
 
 
 #: Why an identifier was refused (?identifier_error=...), as the page words it.
 IDENTIFIER_ERRORS = frozenset(
     {"empty", "too_long", "bad_handle", "bad_url", "bad_line_id", "bad_phone", "bad_email",
-     "bad_kind"}
+     "bad_kind", "rejected", "no_reason", "not_linked", "not_named"}
 )  # fmt: skip
 
 
@@ -114,6 +128,60 @@ def add_identifier(
     return redirect(f"/console/cases/{case.number}?notice=identifier_added#identifiers")
 
 
+@router.post("/cases/{number}/links/{other}/reject", name="console.case.link.reject")
+def reject_link(
+    request: Request,
+    number: str,
+    other: str,
+    staff: Annotated[Staff, permitted("console.case.link.reject")],
+    reason: Annotated[str, Form(max_length=corrections.MAX_REASON)] = "",
+) -> Response:
+    """A supervisor says two cases are not linked (with why)."""
+    case, other_case = _case_or_404(staff, number), _case_or_404(staff, other)
+    try:
+        corrections.reject_link(
+            staff.db,
+            case,
+            other_case,
+            reason,
+            actor_id=staff.user.id,
+            clock=state_of(request).clock,
+        )
+    except corrections.CorrectionError as exc:
+        staff.db.rollback()
+        return redirect(f"/console/cases/{case.number}?identifier_error={exc.code}#linked")
+    staff.db.commit()
+    return redirect(f"/console/cases/{case.number}?notice=link_rejected#linked")
+
+
+@router.post(
+    "/cases/{number}/identifiers/{identifier_id}/reject", name="console.case.identifier.reject"
+)
+def reject_identifier(
+    request: Request,
+    number: str,
+    identifier_id: int,
+    staff: Annotated[Staff, permitted("console.case.identifier.reject")],
+    reason: Annotated[str, Form(max_length=corrections.MAX_REASON)] = "",
+) -> Response:
+    """A supervisor says the case does not name this identifier (with why)."""
+    case = _case_or_404(staff, number)
+    try:
+        corrections.reject_identifier(
+            staff.db,
+            case,
+            identifier_id,
+            reason,
+            actor_id=staff.user.id,
+            clock=state_of(request).clock,
+        )
+    except corrections.CorrectionError as exc:
+        staff.db.rollback()
+        return redirect(f"/console/cases/{case.number}?identifier_error={exc.code}#identifiers")
+    staff.db.commit()
+    return redirect(f"/console/cases/{case.number}?notice=link_rejected#identifiers")
+
+
 def _case_or_404(staff: Staff, number: str) -> Case:
     case = casework.find_case(staff.db, number)
     if case is None:
@@ -147,8 +215,34 @@ def cluster_page(
         "agencies": _investigators(staff.db),
         "referred": _counts(request) if request.query_params.get("notice") == "referred" else None,
         "refer_error": bool(request.query_params.get("error")),
+        **_account_notice_context(request, staff, view),
     }
     return render(request, "console/cluster.html", context)
+
+
+def _account_notice_context(
+    request: Request, staff: Staff, view: case_links.ClusterView
+) -> dict[str, Any]:
+    """The cluster's account notices, and the accounts a supervisor may notice."""
+    ids = [c.id for c in view.cases]
+    may_draft = may(staff, "console.case.cluster.account_notice")
+    error = request.query_params.get("account_error")
+    return {
+        "account_choices": accounts.account_choices(staff.db, ids, keys_of(request))
+        if may_draft
+        else [],
+        "can_draft_account_notice": may_draft,
+        "cluster_account_notices": list(
+            staff.db.scalars(
+                select(Notice)
+                .join(NoticeCitation, NoticeCitation.notice_id == Notice.id)
+                .where(NoticeCitation.case_id.in_(ids))
+                .distinct()
+                .order_by(Notice.id)
+            )
+        ),
+        "account_error": error if error in {"choose", "open"} else None,
+    }
 
 
 def _counts(request: Request) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from reclaim.domain.states import IllegalTransitionError
 from reclaim.fetching import SafeFetcher
 from reclaim.platforms.models import Platform
 from reclaim.takedown import answers, notices, pending, verification
+from reclaim.takedown.account_notices import cited_cases
 from reclaim.takedown.case_progress import cases_of_pages
 from reclaim.takedown.domain import ResolveOutcome
 from reclaim.takedown.models import Delivery, Notice, NoticePage, Verification
@@ -192,8 +193,11 @@ def notice_page(
 
 
 def notices_cases(staff: Staff, notice: Notice) -> list[str]:
-    """The numbers of the cases whose pages the notice names."""
-    return [case.number for case in cases_of_pages(staff.db, [p.page_id for p in notice.pages])]
+    """The numbers of the cases whose pages the notice names, and those it cites (an
+    account notice for a cluster's reports of one account)."""
+    numbers = {case.number for case in cases_of_pages(staff.db, [p.page_id for p in notice.pages])}
+    numbers |= {cited.number for cited in cited_cases(staff.db, notice.id)}
+    return sorted(numbers)
 
 
 @router.post("/notices/{notice_id}/send", name="console.notice.send")

@@ -165,6 +165,11 @@ ROUTES: Mapping[str, Access] = MappingProxyType(
         # a whole cluster referred to police as one package (cluster_referrals.py): the
         # hotline's supervisors send it; agency staff see only what went to their agency
         "console.case.cluster.refer": CASE_SUPERVISORS,
+        # one account notice citing every case of a cluster naming the account
+        # (cluster_notices.py), and marking a wrong link (linkage.py)
+        "console.case.cluster.account_notice": CASE_SUPERVISORS,
+        "console.case.link.reject": CASE_SUPERVISORS,
+        "console.case.identifier.reject": CASE_SUPERVISORS,
         "console.referred.cluster": AGENCY_STAFF,
         "console.referred.cluster_package": AGENCY_STAFF,
         # the patrol's watched pages (patrol.py; case numbers and addresses)

@@ -17,10 +17,12 @@ from reclaim.cases import decisions, media_view, review, viewing
 from reclaim.cases.domain import Classification, DecisionStatus
 from reclaim.cases.models import Case, Decision, Item, QuarantinedMedia
 from reclaim.fetching import SafeFetcher
+from reclaim.linkage import identifiers
 from reclaim.referrals import referring
 from reclaim.web.common import current_time, render, state_of
 from reclaim.web.console.auth import Staff
 from reclaim.web.console.cases import case_url, render_case
+from reclaim.web.console.linkage import keys_of, link_now
 from reclaim.web.console.permissions import permitted
 from reclaim.web.console.responses import redirect
 
@@ -81,8 +83,21 @@ def fetch_item(
         return render_case(
             request, staff, item.case, status=409, error=exc.code, error_item=item.id
         )
-    staff.db.commit()
     item = _item_or_404(staff, item_id)
+    if outcome.page_url and outcome.authors:
+        # The page's declared author on its own platform is an identifier of the case.
+        added = identifiers.from_page(
+            staff.db,
+            item.case,
+            item.id,
+            outcome.page_url,
+            outcome.authors,
+            keys=keys_of(request),
+            clock=state.clock,
+        )
+        if added:
+            link_now(request, staff, item.case)
+    staff.db.commit()
     notice = "fetched" if outcome.ok else "fetch_failed"
     return redirect(case_url(item.case, notice, f"item-{item.id}"))
 
