@@ -105,6 +105,7 @@ def scan(  # noqa: PLR0917 - typer maps each option to a parameter
         limits=config.hashing_limits(),
         request=HashRequest(dihedral=plan.dihedral, exact=plan.exact),
         max_distance=plan.max_distance,
+        video_rule=plan.video_rule or config.video_rule(),
         fetch_policy=fetch_policy(config),
     )
     if work:
@@ -159,6 +160,7 @@ def _new_plan(
         exact=exact,
         batch_size=batch_size,
         case=case,
+        video_rule=config.video_rule(),
     )
 
 
