@@ -84,7 +84,7 @@ def load_plan(results: Path) -> ScanPlan:
 
 def pending_batches(results: Path, units: list[Unit], batch_size: int) -> tuple[list[Batch], int]:
     """The batches still to run, and how many units are already complete."""
-    done = parts.read_all(results)
+    done = parts.done_keys(results)
     pending = [u for u in units if u.key not in done]
     return batches(pending, batch_size), len(units) - len(pending)
 
