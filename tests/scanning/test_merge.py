@@ -62,6 +62,13 @@ def test_a_merge_in_many_runs_equals_the_in_memory_merge_and_the_first_line_wins
     assert "note" not in next(r for r in streamed if r["key"] == record(numbers[0])["key"])
     assert not list(tmp_path.glob("merge-*"))  # the scratch runs are gone
 
+    # A merge killed half-way leaves its scratch folder; the next one clears it first.
+    (tmp_path / "merge-killed").mkdir()
+    (tmp_path / "merge-killed" / "run-000000.jsonl").write_text("{}\n")
+    merge.remove_leftovers(tmp_path)
+    assert not list(tmp_path.glob("merge-*"))
+    assert parts.read_all(tmp_path) == expected
+
 
 def test_the_outputs_are_written_batch_by_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
