@@ -100,6 +100,11 @@ def test_the_outputs_are_written_batch_by_batch(
     assert [r["key"] for r in lines] == sorted(r["key"] for r in lines)
     assert len(lines) == 53
     assert (summary.files, summary.hashed, summary.matched) == (53, 52, 2)
+    assert summary.videos_matched == 1
+    assert (
+        "Videos matching a banked video (vPDQ)</th><td>1<"
+        in (tmp_path / "summary.html").read_text()
+    )
     assert summary.errors == {"corrupt": 1}
     table = (tmp_path / "results.csv").read_bytes()
     assert table.startswith(b"\xef\xbb\xbf") and table.count(b"\r\n") == 54

@@ -60,6 +60,7 @@ class Summary:
     files: int = 0
     hashed: int = 0
     matched: int = 0
+    videos_matched: int = 0  # videos that matched a banked video under vPDQ's rule
     archives: int = 0
     by_bank: Counter[str] = field(default_factory=Counter)
     by_category: Counter[str] = field(default_factory=Counter)
@@ -117,6 +118,8 @@ def count(summary: Summary, record: Record) -> None:
     matches = record.get("matches") or []
     if matches:
         summary.matched += 1
+    if any(m.get("by") == "vpdq" for m in matches):
+        summary.videos_matched += 1
     for bank in sorted({m["bank"] for m in matches}):
         summary.by_bank[bank] += 1
     for category in sorted({m["category"] for m in matches}):
@@ -210,6 +213,7 @@ td,th{border:1px solid #999;padding:.25rem .5rem;text-align:left}</style>
 <tr><th>Files</th><td>{{ s.files }}</td></tr>
 <tr><th>Hashed</th><td>{{ s.hashed }}</td></tr>
 <tr><th>Matched a bank</th><td>{{ s.matched }}</td></tr>
+<tr><th>Videos matching a banked video (vPDQ)</th><td>{{ s.videos_matched }}</td></tr>
 <tr><th>Archives opened</th><td>{{ s.archives }}</td></tr>
 <tr><th>Errors</th><td>{{ s.errors.values() | sum }}</td></tr>
 </table>
