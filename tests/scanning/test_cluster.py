@@ -1,6 +1,7 @@
 """``reclaim scan`` on a real Dask cluster on loopback: a ``dask scheduler`` and two
 ``dask worker`` processes, over a folder, a hostile zip and a URL list served by a
-loopback platform; the matches checked against a brute-force twin.  Then the resume
+loopback platform (with a trimmed copy of a banked video and a different video); the
+matches checked against a brute-force twin.  Then the resume
 test: a worker and the client killed mid-scan, and every file found exactly once."""
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from typing import Any
 
 import pytest
 
-from reclaim.scanning.snapshot import Entry, bank_entries
+from reclaim.banks import banking, videos
+from reclaim.banks.domain import Category, EntrySource
+from reclaim.hashing import HashingLimits, HashRequest, VideoHashes, hash_file
+from reclaim.matching.video import FrameList
+from reclaim.scanning.snapshot import Entry, bank_entries, video_frames
 from reclaim.storage.db import make_engine, make_session_factory
 from tests.conftest import sqlite_copy
 from tests.support.cases import bank_verified, make_case
@@ -25,8 +30,12 @@ from tests.support.dask_cluster import Cluster, start_cluster
 from tests.support.http import Handler, LoopbackServer, content, send
 from tests.support.scanning import brute_force, entries_for, hostile_zip, photos, write_folder
 from tests.support.settings import TEST_AUDIT_KEY, TEST_QUARANTINE_KEY, TEST_SIGNING_KEY
+from tests.support.testdata import VIDEOS
+from tests.support.videos import variant
 
 pytestmark = pytest.mark.slow
+BANKED_VIDEO = VIDEOS / "chair-orig-22-sd-bar.mp4"
+OTHER_VIDEO = VIDEOS / "pattern-sd-grey-bar.mp4"
 RECLAIM = Path(sys.executable).parent / "reclaim"
 #: Bound on waiting for a subprocess on a loaded machine; never reached when all is well.
 PATIENCE = 300
@@ -78,6 +87,36 @@ def bank(database: str, images: list[bytes]) -> None:
     engine.dispose()
 
 
+def frames_of(path: Path) -> FrameList:
+    hashed = hash_file(path, HashingLimits(), request=HashRequest())
+    assert isinstance(hashed, VideoHashes)
+    return video_frames(hashed)
+
+
+def bank_video(database: str, path: Path) -> None:
+    frames = frames_of(path)
+    engine = make_engine(database)
+    with make_session_factory(engine).begin() as session:
+        banking.add_signals(
+            session,
+            banking.verified_bank(session, Category.CSAM),
+            [
+                banking.NewEntry(
+                    videos.signal_of(frames),
+                    videos.best_quality(frames),
+                    verified=True,
+                    category=Category.CSAM,
+                    verified_via="test",
+                    frames=frames,
+                )
+            ],
+            source=EntrySource.IMPORT,
+            source_ref="test",
+            min_pdq_quality=50,
+        )
+    engine.dispose()
+
+
 def banked_entries(database: str) -> list[Entry]:
     engine = make_engine(database)
     with make_session_factory(engine)() as session:
@@ -96,6 +135,10 @@ def test_a_scan_on_a_real_cluster_matches_the_brute_force_twin(
     images = photos(12)
     folder_images, zip_images, url_images = images[:6], images[6:9], images[9:]
     write_folder(tmp_path / "device", folder_images)
+    (tmp_path / "device" / "clip.mp4").write_bytes(
+        variant(BANKED_VIDEO, skip_seconds=2.0, max_seconds=21.0)
+    )
+    (tmp_path / "device" / "other.mp4").write_bytes(OTHER_VIDEO.read_bytes())
     (tmp_path / "seized.zip").write_bytes(hostile_zip(zip_images))
     for number, data in enumerate(url_images):
         platform.routes[f"/media/{number}.jpg"] = content(data, "image/jpeg")
@@ -107,6 +150,7 @@ def test_a_scan_on_a_real_cluster_matches_the_brute_force_twin(
     (tmp_path / "urls.txt").write_text("# seen on the forum\n" + "\n".join(urls) + "\n")
     # One of each source in the bank.
     bank(database, [folder_images[1], zip_images[0], url_images[2]])
+    bank_video(database, BANKED_VIDEO)
     out = tmp_path / "results"
 
     finished = subprocess.run(
@@ -132,18 +176,22 @@ def test_a_scan_on_a_real_cluster_matches_the_brute_force_twin(
     assert finished.returncode == 0, finished.stderr.decode()
     found = results(out)
     by_origin = Counter(str(r["origin"]) for r in found)
-    assert by_origin == {"file": 7, "archive": 1, "member": 8, "url": 5}
+    assert by_origin == {"file": 9, "archive": 1, "member": 8, "url": 5}
     entries = banked_entries(database)
     matched = []
     for record in found:
         if record.get("error") or record["origin"] == "archive":
             continue
         ids = {m["entry"] for m in record["matches"]}
-        twin = brute_force((record.get("pdq"), record.get("md5")), entries, 31)
+        frames = frames_of(Path(record["source"])) if record["kind"] == "video" else None
+        twin = brute_force((record.get("pdq"), record.get("md5")), entries, 31, frames)
         assert ids == twin, record["source"]
         if ids:
-            matched.append(str(record["source"]))
-    assert len(matched) == 3
+            matched.append(Path(record["source"]).name)
+    assert len(matched) == 4 and "clip.mp4" in matched
+    (clip,) = [r for r in found if r["source"].endswith("clip.mp4")]
+    assert [m["by"] for m in clip["matches"]] == ["vpdq"]
+    assert clip["matches"][0]["query_percent"] >= 80
     errors = Counter(r["error"]["kind"] for r in found if r.get("error"))
     assert errors == {"unsupported": 2, "archive": 4, "nested_archive": 1, "fetch": 1}
     assert (out / "results.csv").read_bytes().startswith(b"\xef\xbb\xbf")

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from reclaim.domain.signals import Signal, SignalType, pdq_distance
 from reclaim.hashing import HashingLimits, HashRequest, ImageHashes, hash_bytes
+from reclaim.matching.video import FrameList, VideoRule, brute_force_video_matches
 from reclaim.scanning.snapshot import Entry
 from tests.support.photos import photo_jpeg
 
+DEFAULT_RULE = VideoRule()
 #: A member of this size, of zeros, deflates about a thousand times: a small bomb.
 BOMB_BYTES = 4 * 1024 * 1024
 
@@ -91,9 +93,17 @@ def entries_for(images: list[bytes], bank: str = "csam-verified", first_id: int 
 
 
 def brute_force(
-    record_hashes: tuple[str | None, str | None], entries: list[Entry], max_distance: int
+    record_hashes: tuple[str | None, str | None],
+    entries: list[Entry],
+    max_distance: int,
+    frames: FrameList | None = None,
+    rule: VideoRule = DEFAULT_RULE,
 ) -> set[int]:
-    """The twin: entry ids a file matches, by looking at every entry."""
+    """The twin: entry ids a file matches, by looking at every entry.
+
+    A picture's PDQ against every PDQ entry; a video's ``frames`` against every banked
+    video, frame by frame (vPDQ's rule, :func:`brute_force_video_matches`), and never
+    against single PDQ entries; MD5 exactly for both."""
     pdq, md5 = record_hashes
     found = set()
     for entry in entries:
@@ -102,6 +112,11 @@ def brute_force(
                 found.add(entry.id)
         elif entry.signal.type is SignalType.MD5 and entry.signal.value == md5:
             found.add(entry.id)
+    if frames is not None:
+        banked = {e.id: e.frames for e in entries if e.frames is not None}
+        found.update(
+            h.entry_id for h in brute_force_video_matches(frames, banked, rule) if h.is_match
+        )
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -65,7 +66,7 @@ def scan(  # noqa: PLR0917 - typer maps each option to a parameter
     """
     from reclaim.cases.review import fetch_policy
     from reclaim.hashing import HashRequest
-    from reclaim.scanning import parts, runner
+    from reclaim.scanning import merge, runner
     from reclaim.scanning.reports import write_outputs
     from reclaim.scanning.sources import SourceError, enumerate_units
     from reclaim.scanning.worker import ScanJob
@@ -105,6 +106,7 @@ def scan(  # noqa: PLR0917 - typer maps each option to a parameter
         limits=config.hashing_limits(),
         request=HashRequest(dihedral=plan.dihedral, exact=plan.exact),
         max_distance=plan.max_distance,
+        video_rule=plan.video_rule or config.video_rule(),
         fetch_policy=fetch_policy(config),
     )
     if work:
@@ -118,9 +120,10 @@ def scan(  # noqa: PLR0917 - typer maps each option to a parameter
             raise fail(f"stopped; finish with: reclaim scan --resume --out {out}", 130) from None
         finally:
             _close(client)
-    records = parts.read_all(out)
-    summary = write_outputs(out, records)
-    attached = _attach(config, plan.case, records, out) if plan.case is not None else 0
+    # Streamed: neither the merge nor the writers hold the results in memory.
+    merge.remove_leftovers(out)
+    summary = write_outputs(out, merge.merged(out))
+    attached = _attach(config, plan.case, out) if plan.case is not None else 0
     console.print(
         f"{summary.files} files ({summary.archives} archives), {summary.hashed} hashed, "
         f"{summary.matched} matched, {sum(summary.errors.values())} errors; results in {out}",
@@ -159,6 +162,7 @@ def _new_plan(
         exact=exact,
         batch_size=batch_size,
         case=case,
+        video_rule=config.video_rule(),
     )
 
 
@@ -217,15 +221,22 @@ def _write_snapshot(config: Settings, directory: Path, banks: tuple[str, ...] | 
     write_snapshot(directory, entries)
 
 
-def _attach(config: Settings, number: str, records: dict[str, Record], out: Path) -> int:
+def _attach(config: Settings, number: str, out: Path) -> int:
     from reclaim.domain.clock import system_clock
     from reclaim.scanning.case_items import attach_matches
 
     with database(config) as session:
         return attach_matches(
-            session,
-            number,
-            (records[k] for k in sorted(records)),
-            source=str(out),
-            clock=system_clock,
+            session, number, _matched(out / "results.jsonl"), source=str(out), clock=system_clock
         )
+
+
+def _matched(results: Path) -> Iterator[Record]:
+    """The matched results of the merged output, read line by line."""
+    import json
+
+    with results.open("rb") as lines:
+        for line in lines:
+            record: Record = json.loads(line)
+            if record.get("matches") and not record.get("error"):
+                yield record

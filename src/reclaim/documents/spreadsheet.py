@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from typing import IO
 
 BOM = "\ufeff"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,11 +35,20 @@ def formula_safe(text: str) -> str:
 def csv_for_people(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     """The table as UTF-8 CSV with a byte-order mark and no formulas."""
     out = io.StringIO()
+    write_csv_for_people(out, header, rows)
+    return out.getvalue().encode("utf-8")
+
+
+def write_csv_for_people(
+    out: IO[str], header: Sequence[str], rows: Iterable[Sequence[Cell]]
+) -> None:
+    """:func:`csv_for_people` written row by row to a text file (opened as UTF-8 with
+    ``newline=""``), for tables too big to hold."""
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([formula_safe(name) for name in header])
     for row in rows:
         writer.writerow([_cell(cell) for cell in row])
-    return (BOM + out.getvalue()).encode("utf-8")
 
 
 def _cell(cell: Cell) -> str | int | float:

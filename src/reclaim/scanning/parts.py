@@ -30,31 +30,46 @@ def part_path(results: Path, batch_id: str) -> Path:
 
 def read_part(path: Path) -> list[Record]:
     """The complete lines of one part file (a torn last line is not a result)."""
+    return list(iter_part(path))
+
+
+def iter_part(path: Path) -> Iterator[Record]:
+    """:func:`read_part` line by line, for part files too big to hold."""
     try:
-        raw = path.read_bytes()
+        file = path.open("rb")
     except FileNotFoundError:
-        return []
-    records = []
-    for line in raw.split(b"\n")[:-1] if raw else []:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and isinstance(record.get("key"), str):
-            records.append(record)
-    return records
+        return
+    with file:
+        for line in file:
+            if not line.endswith(b"\n"):
+                return  # torn: the writer died while writing it
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("key"), str):
+                yield record
+
+
+def part_paths(results: Path) -> list[Path]:
+    """The part files of a scan, in the order whose first line for a key wins."""
+    folder = results / PARTS
+    return sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
 
 
 def read_all(results: Path) -> dict[str, Record]:
-    """Every recorded result by key, the first line for a key winning."""
+    """Every recorded result by key, the first line for a key winning (in memory: for
+    small scans and tests; the final outputs use :mod:`reclaim.scanning.merge`)."""
     found: dict[str, Record] = {}
-    folder = results / PARTS
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.glob("*.jsonl")):
-        for record in read_part(path):
+    for path in part_paths(results):
+        for record in iter_part(path):
             found.setdefault(record["key"], record)
     return found
+
+
+def done_keys(results: Path) -> set[str]:
+    """The keys that have a result (only the keys are held, not the results)."""
+    return {record["key"] for path in part_paths(results) for record in iter_part(path)}
 
 
 @contextmanager
@@ -108,4 +123,15 @@ def _last_newline(file: IO[bytes], before: int) -> int:
     return 0
 
 
-__all__ = ["PARTS", "Record", "appending", "part_path", "read_all", "read_part", "write_record"]
+__all__ = [
+    "PARTS",
+    "Record",
+    "appending",
+    "done_keys",
+    "iter_part",
+    "part_path",
+    "part_paths",
+    "read_all",
+    "read_part",
+    "write_record",
+]

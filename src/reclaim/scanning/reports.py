@@ -1,8 +1,10 @@
 """A finished scan's outputs: JSON lines, CSV, Parquet (with pyarrow) and an HTML summary.
 
-Written from the part files once every unit has a result, each key once, in key order.
-Matched content is never copied: the outputs hold hashes, sizes, where a file was and
-which bank entries it matched.
+Written from the part files once every unit has a result, each key once, in key order,
+as a stream (:func:`reclaim.scanning.merge.merged`): every output is written result by
+result (Parquet in row groups of :data:`PARQUET_ROWS`), so the memory the writer needs
+does not grow with the number of results.  Matched content is never copied: the
+outputs hold hashes, sizes, where a file was and which bank entries it matched.
 """
 
 from __future__ import annotations
@@ -10,15 +12,21 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
 
-from reclaim.documents.spreadsheet import Cell, csv_for_people
+from reclaim.documents.spreadsheet import Cell, write_csv_for_people
 from reclaim.scanning.parts import Record
+
+#: Rows of a Parquet row group (one batch held at a time).
+PARQUET_ROWS = 10_000
+#: Parquet types of the columns that are numbers (the others are text).
+_NUMBERS = frozenset({"size", "width", "height", "quality", "frames", "best_distance"})
 
 COLUMNS = (
     "key",
@@ -34,6 +42,7 @@ COLUMNS = (
     "pdq",
     "quality",
     "frames",
+    "vpdq",
     "matched",
     "banks",
     "categories",
@@ -51,6 +60,7 @@ class Summary:
     files: int = 0
     hashed: int = 0
     matched: int = 0
+    videos_matched: int = 0  # videos that matched a banked video under vPDQ's rule
     archives: int = 0
     by_bank: Counter[str] = field(default_factory=Counter)
     by_category: Counter[str] = field(default_factory=Counter)
@@ -75,10 +85,11 @@ def row(record: Record) -> list[Cell]:
         record.get("pdq"),
         record.get("quality"),
         record.get("frames"),
+        record.get("vpdq"),
         "yes" if matches else "no",
         ";".join(sorted({m["bank"] for m in matches})),
         ";".join(sorted({m["category"] for m in matches})),
-        min((m["distance"] for m in matches), default=None),
+        min((m["distance"] for m in matches if "distance" in m), default=None),
         "yes" if any(m["verified"] for m in matches) else "no",
         error.get("kind"),
         error.get("message"),
@@ -88,59 +99,107 @@ def row(record: Record) -> list[Cell]:
 def summarise(records: Iterable[Record]) -> Summary:
     summary = Summary()
     for record in records:
-        if record.get("origin") == "archive":
-            summary.archives += 1
-            if record.get("error"):
-                summary.errors[record["error"]["kind"]] += 1
-            continue
-        summary.files += 1
+        count(summary, record)
+    return summary
+
+
+def count(summary: Summary, record: Record) -> None:
+    """Add one result to the summary."""
+    if record.get("origin") == "archive":
+        summary.archives += 1
         if record.get("error"):
             summary.errors[record["error"]["kind"]] += 1
-            continue
-        summary.hashed += 1
-        matches = record.get("matches") or []
-        if matches:
-            summary.matched += 1
-        for bank in sorted({m["bank"] for m in matches}):
-            summary.by_bank[bank] += 1
-        for category in sorted({m["category"] for m in matches}):
-            summary.by_category[category] += 1
-    return summary
-
-
-def write_outputs(results: Path, records: dict[str, Record]) -> Summary:
-    """Write every output file (each under a temporary name, then renamed)."""
-    ordered = [records[key] for key in sorted(records)]
-    _write(
-        results / "results.jsonl",
-        "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in ordered).encode(),
-    )
-    _write(results / "results.csv", csv_for_people(COLUMNS, (row(r) for r in ordered)))
-    _write_parquet(results / "results.parquet", ordered)
-    summary = summarise(ordered)
-    _write(results / "summary.html", render_summary(summary).encode())
-    return summary
-
-
-def _write_parquet(target: Path, ordered: list[Record]) -> None:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
         return
-    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
-    for record in ordered:
-        for name, value in zip(COLUMNS, row(record), strict=True):
-            columns[name].append(value)
-    temporary = target.with_name(target.name + ".tmp")
-    pq.write_table(pa.table(columns), temporary)
-    os.replace(temporary, target)
+    summary.files += 1
+    if record.get("error"):
+        summary.errors[record["error"]["kind"]] += 1
+        return
+    summary.hashed += 1
+    matches = record.get("matches") or []
+    if matches:
+        summary.matched += 1
+    if any(m.get("by") == "vpdq" for m in matches):
+        summary.videos_matched += 1
+    for bank in sorted({m["bank"] for m in matches}):
+        summary.by_bank[bank] += 1
+    for category in sorted({m["category"] for m in matches}):
+        summary.by_category[category] += 1
 
 
-def _write(target: Path, data: bytes) -> None:
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
+def write_outputs(results: Path, records: Iterable[Record]) -> Summary:
+    """Write every output from ``records`` (in key order, each key once), streaming.
+
+    Each file is written under a temporary name and renamed once all are complete, so
+    a merge that is stopped leaves the outputs of the last complete one (or none)."""
+    outputs = ("results.jsonl", "results.csv", "results.parquet", "summary.html")
+    staged = {name: results / (name + ".tmp") for name in outputs}
+    summary = Summary()
+    with ExitStack() as stack:
+        jsonl = stack.enter_context(staged["results.jsonl"].open("wb"))
+        table = stack.enter_context(staged["results.csv"].open("w", encoding="utf-8", newline=""))
+        parquet = _ParquetRows(staged["results.parquet"])
+        stack.callback(parquet.close)
+
+        def rows() -> Iterator[list[Cell]]:
+            for record in records:
+                jsonl.write(json.dumps(record, ensure_ascii=False, sort_keys=True).encode())
+                jsonl.write(b"\n")
+                count(summary, record)
+                cells = row(record)
+                parquet.add(cells)
+                yield cells
+
+        write_csv_for_people(table, COLUMNS, rows())
+    staged["summary.html"].write_text(render_summary(summary), encoding="utf-8")
+    for name, temporary in staged.items():
+        if temporary.exists():
+            os.replace(temporary, results / name)
+    return summary
+
+
+class _ParquetRows:
+    """Rows to a Parquet file in row groups (nothing when pyarrow is not installed)."""
+
+    def __init__(self, target: Path) -> None:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            self._writer: Any = None
+            return
+        self._pa = pa
+        self._schema = pa.schema(
+            [(name, pa.int64() if name in _NUMBERS else pa.string()) for name in COLUMNS]
+        )
+        self._writer = pq.ParquetWriter(target, self._schema)
+        self._rows: list[list[Cell]] = []
+
+    def add(self, cells: list[Cell]) -> None:
+        if self._writer is None:
+            return
+        self._rows.append(cells)
+        if len(self._rows) >= PARQUET_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        columns = list(zip(*self._rows, strict=True)) if self._rows else [()] * len(COLUMNS)
+        self._writer.write_table(
+            self._pa.Table.from_arrays(
+                [
+                    self._pa.array(list(values), type=self._schema.field(i).type)
+                    for i, values in enumerate(columns)
+                ],
+                schema=self._schema,
+            )
+        )
+        self._rows = []
+
+    def close(self) -> None:
+        if self._writer is None:
+            return
+        if self._rows:
+            self._flush()
+        self._writer.close()
 
 
 _SUMMARY = """<!doctype html>
@@ -154,6 +213,7 @@ td,th{border:1px solid #999;padding:.25rem .5rem;text-align:left}</style>
 <tr><th>Files</th><td>{{ s.files }}</td></tr>
 <tr><th>Hashed</th><td>{{ s.hashed }}</td></tr>
 <tr><th>Matched a bank</th><td>{{ s.matched }}</td></tr>
+<tr><th>Videos matching a banked video (vPDQ)</th><td>{{ s.videos_matched }}</td></tr>
 <tr><th>Archives opened</th><td>{{ s.archives }}</td></tr>
 <tr><th>Errors</th><td>{{ s.errors.values() | sum }}</td></tr>
 </table>
@@ -180,4 +240,13 @@ def render_summary(summary: Summary) -> str:
     return environment.from_string(_SUMMARY).render(s=summary)
 
 
-__all__ = ["COLUMNS", "Summary", "render_summary", "row", "summarise", "write_outputs"]
+__all__ = [
+    "COLUMNS",
+    "PARQUET_ROWS",
+    "Summary",
+    "count",
+    "render_summary",
+    "row",
+    "summarise",
+    "write_outputs",
+]

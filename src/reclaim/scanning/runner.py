@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from reclaim.matching.video import VideoRule
 from reclaim.scanning import parts
 from reclaim.scanning.domain import Batch, Unit, batches
 from reclaim.scanning.worker import BatchDone, ScanJob, scan_batch
@@ -42,6 +43,8 @@ class ScanPlan:
     exact: bool
     batch_size: int
     case: str | None
+    #: vPDQ's thresholds for videos (None in a manifest written before they were kept).
+    video_rule: VideoRule | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, **asdict(self)}
@@ -51,6 +54,7 @@ class ScanPlan:
         if shape.get("format") != FORMAT:
             raise ScanError("the results folder was written by another version of Reclaim")
         banks = shape["banks"]
+        rule = shape.get("video_rule")
         return cls(
             sources=tuple(shape["sources"]),
             banks=tuple(banks) if banks is not None else None,
@@ -59,6 +63,7 @@ class ScanPlan:
             exact=bool(shape["exact"]),
             batch_size=int(shape["batch_size"]),
             case=shape.get("case"),
+            video_rule=VideoRule(**rule) if isinstance(rule, dict) else None,
         )
 
 
@@ -79,7 +84,7 @@ def load_plan(results: Path) -> ScanPlan:
 
 def pending_batches(results: Path, units: list[Unit], batch_size: int) -> tuple[list[Batch], int]:
     """The batches still to run, and how many units are already complete."""
-    done = parts.read_all(results)
+    done = parts.done_keys(results)
     pending = [u for u in units if u.key not in done]
     return batches(pending, batch_size), len(units) - len(pending)
 

@@ -2,8 +2,10 @@
 
 The client writes the snapshot once, at the start of a scan, from the database: the
 active entries of the chosen banks, PDQ hashes as a saved :class:`PdqIndex` (the
-matching engine's own memory-mapped format), MD5 and SHA-256 digests, and for each
-entry its bank, category and whether it is verified.  Workers never touch the
+matching engine's own memory-mapped format), banked videos (``vpdq`` entries) as a
+saved :class:`VideoIndex` (their distinct frame hashes in a PdqIndex of its own, also
+memory-mapped), MD5 and SHA-256 digests, and for each entry its bank, category and
+whether it is verified.  Workers never touch the
 database: each worker process opens the snapshot once (the big arrays are mapped, so
 several workers on one machine share one copy in the page cache) and keeps it for
 every batch.  A scan's results therefore reflect one fixed state of the banks, which
@@ -25,11 +27,11 @@ import numpy.typing as npt
 from reclaim.domain.signals import Signal, SignalType
 from reclaim.hashing import ImageHashes, VideoHashes
 from reclaim.matching import MD5_BYTES, SHA256_BYTES, ExactIndex, PdqIndex, SearchResult
+from reclaim.matching.video import FrameList, VideoIndex, VideoRule
 
 _META = "snapshot.json"
+_VIDEO = "video"
 _DIGESTS = {SignalType.MD5: MD5_BYTES, SignalType.SHA256: SHA256_BYTES}
-#: vPDQ skips frames below this quality, and so does the scan.
-_FRAME_QUALITY = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class Entry:
     category: str
     verified: bool
     signal: Signal
+    frames: FrameList | None = None  # a ``vpdq`` entry's frame list
 
 
 def write_snapshot(directory: Path, entries: Sequence[Entry]) -> None:
@@ -51,6 +54,13 @@ def write_snapshot(directory: Path, entries: Sequence[Entry]) -> None:
         np.array([e.id for e in pdq], np.int64),
         _rows([e.signal.value for e in pdq], 32),
     ).save(directory / "pdq")
+    videos = VideoIndex()
+    videos.add_many(
+        (e.id, e.frames)
+        for e in entries
+        if e.signal.type is SignalType.VPDQ and e.frames is not None
+    )
+    videos.save(directory / _VIDEO)
     for kind, width in _DIGESTS.items():
         chosen = [e for e in entries if e.signal.type is kind]
         ids = np.array([e.id for e in chosen], np.int64)
@@ -84,6 +94,9 @@ class Snapshot:
     def __init__(self, directory: Path) -> None:
         meta = json.loads((directory / _META).read_text(encoding="utf-8"))
         self.pdq = PdqIndex.load(directory / "pdq")
+        # A snapshot written before banks held videos has no video index.
+        has_videos = (directory / _VIDEO).is_dir()
+        self.videos = VideoIndex.load(directory / _VIDEO) if has_videos else VideoIndex()
         self.exact: dict[SignalType, ExactIndex] = {}
         for kind in _DIGESTS:
             with np.load(directory / f"{kind.value}.npz") as saved:
@@ -121,15 +134,37 @@ class Snapshot:
         found.extend(self._exact(hashes.md5, hashes.sha256))
         return self._describe(found)
 
-    def match_video(self, hashes: VideoHashes, max_distance: int) -> list[dict[str, Any]]:
-        found: list[tuple[str, int, int]] = list(self._exact(hashes.md5, hashes.sha256))
-        frames = [f.value for f in hashes.frames if f.quality >= _FRAME_QUALITY]
-        if frames:
-            # Banks hold single PDQ hashes, not frame lists: a video matches an entry
-            # when one of its frames (quality 50 or more, as vPDQ keeps) is within
-            # the distance; _describe keeps the best frame per entry.
-            found.extend(_hits("vpdq", self.pdq.search(_rows(frames, 32), max_distance)))
-        return self._describe(found)
+    def match_video(self, hashes: VideoHashes, rule: VideoRule) -> list[dict[str, Any]]:
+        """Banked videos this video matches under vPDQ's rule, and MD5/SHA-256 entries.
+
+        A video is matched as a video only: its frames are not looked up among the
+        single PDQ entries (pictures), as the portal's review and the patrol do."""
+        return self.match_frames(hashes.md5, hashes.sha256, video_frames(hashes), rule)
+
+    def match_frames(
+        self, md5: str, sha256: str, frames: FrameList, rule: VideoRule
+    ) -> list[dict[str, Any]]:
+        """:meth:`match_video` for a video whose frame list is already built."""
+        exact = self._describe(self._exact(md5, sha256))
+        known = {m["entry"] for m in exact}
+        videos = []
+        for hit in self.videos.search(frames, rule):
+            described = self.entries.get(hit.entry_id)
+            if not hit.is_match or described is None or hit.entry_id in known:
+                continue
+            bank, category, verified = described
+            videos.append(
+                {
+                    "entry": hit.entry_id,
+                    "bank": bank,
+                    "category": category,
+                    "verified": verified,
+                    "by": "vpdq",
+                    "query_percent": round(hit.query_percent, 2),
+                    "target_percent": round(hit.target_percent, 2),
+                }
+            )
+        return exact + videos
 
     def _exact(self, md5: str, sha256: str) -> list[tuple[str, int, int]]:
         found: list[tuple[str, int, int]] = []
@@ -163,6 +198,13 @@ class Snapshot:
         return matches
 
 
+def video_frames(hashes: VideoHashes) -> FrameList:
+    """A hashed video's frames as a vPDQ frame list."""
+    return FrameList.from_frames(
+        (f.frame_number, f.timestamp, f.value, f.quality) for f in hashes.frames
+    )
+
+
 def _hits(how: str, result: SearchResult) -> list[tuple[str, int, int]]:
     return [
         (how, i, d) for i, d in zip(result.ids.tolist(), result.distances.tolist(), strict=True)
@@ -183,6 +225,7 @@ def bank_entries(session: Any, banks: Collection[str] | None) -> list[Entry]:
     """The active entries of ``banks`` (every bank when None), read from the database."""
     from sqlalchemy import select
 
+    from reclaim.banks import videos
     from reclaim.banks.models import Bank, BankEntry
     from reclaim.banks.models import Signal as SignalRow
 
@@ -194,6 +237,7 @@ def bank_entries(session: Any, banks: Collection[str] | None) -> list[Entry]:
             BankEntry.verified,
             SignalRow.type,
             SignalRow.value,
+            SignalRow.id,
         )
         .join(Bank, Bank.id == BankEntry.bank_id)
         .join(SignalRow, SignalRow.id == BankEntry.signal_id)
@@ -202,10 +246,29 @@ def bank_entries(session: Any, banks: Collection[str] | None) -> list[Entry]:
     )
     if banks is not None:
         query = query.where(Bank.name.in_(sorted(banks)))
+    rows = session.execute(query).all()
+    # Banked videos' frame lists, stored once per vpdq signal beside it.
+    frames = videos.frames_of(
+        session, [signal_id for *_, kind, _v, signal_id in rows if kind == SignalType.VPDQ]
+    )
     return [
-        Entry(int(i), str(bank), str(category), bool(verified), Signal(SignalType(kind), value))
-        for i, bank, category, verified, kind, value in session.execute(query)
+        Entry(
+            int(i),
+            str(bank),
+            str(category),
+            bool(verified),
+            Signal(SignalType(kind), value),
+            frames.get(signal_id) if kind == SignalType.VPDQ else None,
+        )
+        for i, bank, category, verified, kind, value, signal_id in rows
     ]
 
 
-__all__ = ["Entry", "Snapshot", "bank_entries", "open_snapshot", "write_snapshot"]
+__all__ = [
+    "Entry",
+    "Snapshot",
+    "bank_entries",
+    "open_snapshot",
+    "video_frames",
+    "write_snapshot",
+]

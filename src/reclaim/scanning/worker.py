@@ -31,10 +31,11 @@ from reclaim.hashing import (
     hash_bytes,
     hash_file,
 )
+from reclaim.matching.video import VideoRule
 from reclaim.scanning import parts
 from reclaim.scanning.archives import ArchiveError, read_members
 from reclaim.scanning.domain import ArchiveLimits, Batch, ErrorKind, Unit, UnitKind, member_key
-from reclaim.scanning.snapshot import Snapshot, open_snapshot
+from reclaim.scanning.snapshot import Snapshot, open_snapshot, video_frames
 
 _ERROR_KINDS: tuple[tuple[type[HashingError], ErrorKind], ...] = (
     (UnsupportedFormatError, ErrorKind.UNSUPPORTED),
@@ -57,6 +58,7 @@ class ScanJob:
     limits: HashingLimits
     request: HashRequest
     max_distance: int
+    video_rule: VideoRule = field(default_factory=VideoRule)
     fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     seconds_per_hash: float = 1.0
@@ -173,8 +175,12 @@ def _hashed(result: HashResult, job: ScanJob, snapshot: Snapshot) -> dict[str, A
             result, job.max_distance, dihedral=job.request.dihedral
         )
     else:
-        shape["frames"] = len(result.frames)
-        shape["matches"] = snapshot.match_video(result, job.max_distance)
+        frames = video_frames(result)
+        shape["frames"] = len(frames)
+        if len(frames):
+            # The vpdq signal's value, as a bank holds it (the frame list's fingerprint).
+            shape["vpdq"] = frames.fingerprint()
+        shape["matches"] = snapshot.match_frames(result.md5, result.sha256, frames, job.video_rule)
     return shape
 
 
