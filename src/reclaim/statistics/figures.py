@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from reclaim.banks.domain import Category
 from reclaim.cases.domain import AgeGroup, ReporterRole
 from reclaim.partners.domain import FeedbackOutcome
+from reclaim.statistics import rollups
 from reclaim.statistics.domain import COUNTED_TYPES, TYPE_OF, Channel, Filter, Spread, Table
 from reclaim.statistics.intake import IntakeFigures, intake_figures
 from reclaim.statistics.removal import BAND_NAMES, RemovalFigures, removal_figures
@@ -53,12 +54,15 @@ class Figures:
 
 
 def compute(session: Session, where: Filter, now: datetime) -> Figures:
+    """Every figure: from the monthly rollups where they cover the period (exact; see
+    ``rollups.py``), the rest live."""
+    rolled = rollups.parts(session, where, now, work=True)
     return Figures(
         where=where,
         generated_at=now,
-        intake=intake_figures(session, where),
-        removal=removal_figures(session, where, now),
-        work=work_figures(session, where),
+        intake=rolled.intake if rolled else intake_figures(session, where),
+        removal=rolled.removal if rolled else removal_figures(session, where, now),
+        work=rolled.work if rolled and rolled.work else work_figures(session, where),
         banks=bank_figures(session, where),
         feedback=feedback_figures(session, where),
     )

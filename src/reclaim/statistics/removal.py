@@ -97,6 +97,48 @@ def _empty(platform: str) -> RemovalFigures:
     return RemovalFigures(platform, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, EMPTY_SPREAD, (0,) * 4)
 
 
+def platform_figures(session: Session, where: Filter, now: datetime) -> dict[str, RemovalFigures]:
+    """Per platform with pages in the filter (no overall row)."""
+    return _figures(session, where, now, by_platform=True)
+
+
+def overdue_counts(
+    session: Session, where: Filter, now: datetime, *, by_platform: bool
+) -> dict[str, int]:
+    """Per platform (or "" overall): open notices of the filter past their deadline now."""
+    noticed = _noticed(where).subquery()
+    key: Any = noticed.c.platform if by_platform else literal_column("''")
+    return {
+        row[0]: int(row[1])
+        for row in session.execute(
+            select(key, func.count(func.distinct(Notice.id)))
+            .select_from(noticed)
+            .join(NoticePage, NoticePage.id == noticed.c.id)
+            .join(Notice, Notice.id == NoticePage.notice_id)
+            .where(
+                Notice.status.in_(OPEN_NOTICE_STATUSES),
+                Notice.deadline_at.is_not(None),
+                Notice.deadline_at <= now,
+            )
+            .group_by(*([noticed.c.platform] if by_platform else []))
+        ).all()
+    }
+
+
+def removal_durations(session: Session, where: Filter, *, by_platform: bool) -> Select[Any]:
+    """(platform or "", seconds from sending to removal) of every removed page."""
+    noticed = _noticed(where).subquery()
+    key: Any = noticed.c.platform if by_platform else literal_column("''")
+    gone = NoticePage.outcome.in_(GONE)
+    return (
+        select(key.label("k"), seconds_between(session, NoticePage.removed_at, Notice.sent_at))
+        .select_from(noticed)
+        .join(NoticePage, NoticePage.id == noticed.c.id)
+        .join(Notice, Notice.id == NoticePage.notice_id)
+        .where(gone, NoticePage.removed_at.is_not(None))
+    )
+
+
 def _figures(
     session: Session, where: Filter, now: datetime, *, by_platform: bool
 ) -> dict[str, RemovalFigures]:
@@ -148,21 +190,7 @@ def _figures(
         ).all()
     }
 
-    overdue = {
-        row[0]: int(row[1])
-        for row in session.execute(
-            select(key, func.count(func.distinct(Notice.id)))
-            .select_from(noticed)
-            .join(NoticePage, NoticePage.id == noticed.c.id)
-            .join(Notice, Notice.id == NoticePage.notice_id)
-            .where(
-                Notice.status.in_(OPEN_NOTICE_STATUSES),
-                Notice.deadline_at.is_not(None),
-                Notice.deadline_at <= now,
-            )
-            .group_by(*([noticed.c.platform] if by_platform else []))
-        ).all()
-    }
+    overdue = overdue_counts(session, where, now, by_platform=by_platform)
 
     # Re-uploads: a removed picture whose signal turned up again on a media object
     # first seen after the removal.
@@ -190,13 +218,7 @@ def _figures(
         ).all()
     }
 
-    durations = (
-        select(key.label("k"), seconds_between(session, NoticePage.removed_at, Notice.sent_at))
-        .select_from(noticed)
-        .join(NoticePage, NoticePage.id == noticed.c.id)
-        .join(Notice, Notice.id == NoticePage.notice_id)
-        .where(gone, NoticePage.removed_at.is_not(None))
-    )
+    durations = removal_durations(session, where, by_platform=by_platform)
     spread = spreads(session, durations)
 
     found: dict[str, RemovalFigures] = {}

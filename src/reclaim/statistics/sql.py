@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, case, cast, func, literal_column, select
+from sqlalchemy import ColumnElement, Float, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from reclaim.statistics.domain import EMPTY_SPREAD, Spread
@@ -32,8 +32,9 @@ def seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement
     return cast(func.extract("epoch", later - earlier), Float)
 
 
-def spreads(session: Session, durations: Select[Any]) -> dict[Any, Spread]:
-    """Per key: the spread of ``durations``, a select of (key, seconds) rows.
+def spreads(session: Session, durations: Any) -> dict[Any, Spread]:
+    """Per key: the spread of ``durations``, a select (or a union of selects) of
+    (key, seconds) rows.
 
     Nearest rank: the p-th percentile is the smallest value whose 1-based rank r
     satisfies r >= p * n, i.e. ``r * 100 >= p100 * n`` in integers.
@@ -58,7 +59,7 @@ def spreads(session: Session, durations: Select[Any]) -> dict[Any, Spread]:
     return {row[0]: Spread.from_seconds(int(row[1]), row[2], row[3], row[4]) for row in rows}
 
 
-def overall_spread(session: Session, durations: Select[Any]) -> Spread:
+def overall_spread(session: Session, durations: Any) -> Spread:
     """The spread over every row of a select of (anything, seconds)."""
     d = durations.subquery()
     found = spreads(session, select(literal_column("'all'").label("k"), d.c[1]))

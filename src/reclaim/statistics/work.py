@@ -44,7 +44,9 @@ def _cases(where: Filter) -> Select[Any]:
     return query
 
 
-def work_figures(session: Session, where: Filter) -> WorkFigures:
+def work_durations(session: Session, where: Filter) -> dict[str, Select[Any]]:
+    """Per measure (``first_look``, ``decision``): a select of (urgency, seconds), one
+    row per case of the filter that has that first moment."""
     cases = _cases(where).subquery()
     urgency = case((Case.urgent.is_(True), "urgent"), else_="not_urgent")
     # Each first moment is found for the period's cases only (the indexes on the
@@ -83,14 +85,24 @@ def work_figures(session: Session, where: Filter) -> WorkFigures:
         .subquery()
     )
 
-    def spread_of(first: Any) -> dict[str, Spread]:
-        found = spreads(
-            session,
-            select(first.c.u, seconds_between(session, first.c.at, first.c.created_at)),
-        )
+    return {
+        measure: select(first.c.u, seconds_between(session, first.c.at, first.c.created_at))
+        for measure, first in (("first_look", first_view), ("decision", first_decision))
+    }
+
+
+def work_from(session: Session, durations: dict[str, Any]) -> WorkFigures:
+    """The spreads per urgency of selects of (urgency, seconds) per measure."""
+
+    def spread_of(measure: str) -> dict[str, Spread]:
+        found = spreads(session, durations[measure])
         return {name: found.get(name, EMPTY_SPREAD) for name in URGENCY}
 
-    return WorkFigures(first_look=spread_of(first_view), decision=spread_of(first_decision))
+    return WorkFigures(first_look=spread_of("first_look"), decision=spread_of("decision"))
+
+
+def work_figures(session: Session, where: Filter) -> WorkFigures:
+    return work_from(session, work_durations(session, where))
 
 
 @dataclass(frozen=True, slots=True)
