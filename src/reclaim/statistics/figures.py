@@ -63,7 +63,7 @@ def compute(session: Session, where: Filter, now: datetime) -> Figures:
         intake=rolled.intake if rolled else intake_figures(session, where),
         removal=rolled.removal if rolled else removal_figures(session, where, now),
         work=rolled.work if rolled and rolled.work else work_figures(session, where),
-        banks=bank_figures(session, where),
+        banks=rolled.banks if rolled else bank_figures(session, where),
         feedback=feedback_figures(session, where),
     )
 

@@ -12,8 +12,9 @@ Exact by construction:
   the union of the stored durations and the live months' (nearest rank, as live).
 - The parts of a period a valid rollup does not cover (the month in progress, a month
   not rolled up or stale, days at the edges) are computed live, with the same queries.
-- Overdue notices depend on the moment: always live.  Banks and partner feedback are
-  small: always live.  A filter (platform, type, urgency): live.
+- Bank entries added and withdrawn are per month: they add up too.  Overdue notices
+  depend on the moment, and partner feedback is small: always live.  A filter
+  (platform, type, urgency): live.
 - A rollup is used only while no stale mark (``staleness.py``) inside its month was made
   after it was computed (less ``MARGIN``, for a change flushed in a transaction that
   committed after the rollup read the rows).  The hourly job computes stale and missing
@@ -44,7 +45,14 @@ from reclaim.statistics.removal import (
     removal_durations,
 )
 from reclaim.statistics.sql import overall_spread, spreads
-from reclaim.statistics.work import URGENCY, WorkFigures, work_durations, work_from
+from reclaim.statistics.work import (
+    URGENCY,
+    BankRow,
+    WorkFigures,
+    bank_figures,
+    work_durations,
+    work_from,
+)
 
 #: A rollup ignores changes flushed up to this long before it was computed.
 MARGIN = timedelta(minutes=10)
@@ -93,7 +101,11 @@ def build(session: Session, month: Period, now: datetime) -> Rollup:
         start_at=month.start,
         end_at=month.end,
         computed_at=computed_at,
-        figures={"intake": _intake_json(intake), "removal": _removal_json(platforms)},
+        figures={
+            "intake": _intake_json(intake),
+            "removal": _removal_json(platforms),
+            "banks": [_bank_json(row) for row in bank_figures(session, where)],
+        },
     )
     session.add(rollup)
     session.flush()
@@ -176,6 +188,7 @@ class Parts:
     intake: IntakeFigures
     removal: list[RemovalFigures]
     work: WorkFigures | None
+    banks: list[BankRow]
 
 
 def _pieces(period: Period, covered: list[Period]) -> list[Period] | None:
@@ -245,7 +258,9 @@ def parts(session: Session, where: Filter, now: datetime, *, work: bool) -> Part
                 for measure in ("first_look", "decision")
             },
         )
-    return Parts(intake, removal, found_work)
+    bank_rows = [r.figures["banks"] for r in rollups]
+    bank_rows += [[_bank_json(row) for row in bank_figures(session, w)] for w in live]
+    return Parts(intake, removal, found_work, _sum_banks(bank_rows))
 
 
 # --- (de)serialising and adding -------------------------------------------------------------
@@ -279,6 +294,21 @@ def _intake_from(data: dict[str, Any]) -> IntakeFigures:
         by_reporter=dict(data["by_reporter"]),
         by_channel=dict(data["by_channel"]),
     )
+
+
+def _bank_json(row: BankRow) -> list[str | int]:
+    return [row.bank, row.category, row.month, row.added, row.withdrawn]
+
+
+def _sum_banks(parts: list[list[list[Any]]]) -> list[BankRow]:
+    """The bank rows of every part, added per (bank, category, month), in order."""
+    total: dict[tuple[str, str, str], list[int]] = {}
+    for rows in parts:
+        for bank, category, month, added, withdrawn in rows:
+            before = total.setdefault((bank, category, month), [0, 0])
+            before[0] += int(added)
+            before[1] += int(withdrawn)
+    return [BankRow(*key, *total[key]) for key in sorted(total)]
 
 
 def _add(target: dict[str, int], more: dict[str, int]) -> None:

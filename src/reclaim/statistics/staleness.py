@@ -5,7 +5,8 @@ A rollup is a month of figures computed once; the rows behind it keep changing a
 the month closes (a page removed weeks after its notice was sent, a case looked at or
 decided later, a picture uploaded again, a decision that changes an item's type).  An
 ORM listener on every session's flush writes, for each changed row, the moment it is
-counted under — a case's or report's creation, a notice's sending — into
+counted under — a case's or report's creation, a notice's sending, a bank entry's
+addition or withdrawal — into
 ``statistics_stale_marks`` in the same transaction; ``rollups.valid`` ignores a rollup
 with a mark inside its month made after (or shortly before) it was computed, and the
 periodic job computes it again.
@@ -25,12 +26,13 @@ from sqlalchemy.orm import Session
 
 from reclaim.audit.domain import AuditTag
 from reclaim.audit.models import AuditEvent
+from reclaim.banks.models import Bank, BankEntry
 from reclaim.cases.models import Case, Decision, Item, MediaSignal, Report
 from reclaim.platforms.models import Platform
 from reclaim.statistics.models import Rollup, StaleMark
 from reclaim.takedown.models import Notice, NoticeMedia, NoticePage
 
-EVERYTHING = None  # an anchor for a change every month depends on (a platform renamed)
+EVERYTHING = None  # an anchor for a change every month depends on (a name changed)
 
 
 def _value(instance: Any, name: str) -> Any:
@@ -86,7 +88,11 @@ def _anchors(session: Session, changed: Iterable[Any]) -> set[datetime | None]: 
             page_ids.add(_value(row, "notice_page_id"))
         elif isinstance(row, MediaSignal):
             signal_ids.add(_value(row, "signal_id"))
-        elif isinstance(row, Platform):
+        elif isinstance(row, BankEntry):
+            for name in ("added_at", "withdrawn_at"):
+                found.add(_value(row, name))
+                found.update(_previous(row, name))
+        elif isinstance(row, (Platform, Bank)):
             found.add(EVERYTHING)
     if case_ids:
         found.update(
@@ -124,7 +130,19 @@ def _anchors(session: Session, changed: Iterable[Any]) -> set[datetime | None]: 
     return found
 
 
-COUNTED = (Case, Report, Item, Decision, AuditEvent, Notice, NoticePage, NoticeMedia, MediaSignal)
+COUNTED = (
+    Case,
+    Report,
+    Item,
+    Decision,
+    AuditEvent,
+    Notice,
+    NoticePage,
+    NoticeMedia,
+    MediaSignal,
+    BankEntry,
+)
+NAMED = (Platform, Bank)  # a new name changes every month's rows
 
 
 def _after_flush(session: Session, _context: Any) -> None:
@@ -132,7 +150,7 @@ def _after_flush(session: Session, _context: Any) -> None:
         row
         for row in (*session.new, *session.dirty, *session.deleted)
         if isinstance(row, COUNTED)
-        or (isinstance(row, Platform) and row in session.dirty and _renamed(row))
+        or (isinstance(row, NAMED) and row in session.dirty and _renamed(row))
     ]
     if not changed:
         return
@@ -144,8 +162,9 @@ def _after_flush(session: Session, _context: Any) -> None:
     write(session, anchors)
 
 
-def _renamed(platform: Platform) -> bool:
-    return bool(inspect(platform).attrs["name"].history.deleted)
+def _renamed(named: Platform | Bank) -> bool:
+    state: Any = inspect(named)
+    return bool(state.attrs["name"].history.deleted)
 
 
 def write(session: Session, anchors: Iterable[datetime | None]) -> None:
