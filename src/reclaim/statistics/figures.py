@@ -60,12 +60,19 @@ def compute(session: Session, where: Filter, now: datetime) -> Figures:
     return Figures(
         where=where,
         generated_at=now,
-        intake=rolled.intake if rolled else intake_figures(session, where),
+        intake=rolled.intake if rolled and rolled.intake else intake_figures(session, where),
         removal=rolled.removal if rolled else removal_figures(session, where, now),
         work=rolled.work if rolled and rolled.work else work_figures(session, where),
         banks=rolled.banks if rolled else bank_figures(session, where),
         feedback=feedback_figures(session, where),
     )
+
+
+def removal(session: Session, where: Filter, now: datetime) -> list[RemovalFigures]:
+    """The takedown figures alone (per platform, then overall), from the rollups where
+    they cover the period — what the takedown dashboard shows."""
+    rolled = rollups.parts(session, where, now, work=False, intake=False)
+    return rolled.removal if rolled else removal_figures(session, where, now)
 
 
 def _share(part: int, whole: int) -> float | None:

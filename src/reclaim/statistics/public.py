@@ -87,7 +87,7 @@ def public_figures(
     # Only what the page shows: intake and removal (no hotline work, banks or partners).
     where = Filter(period)
     rolled = rollups.parts(session, where, now, work=False)
-    intake = rolled.intake if rolled else intake_figures(session, where)
+    intake = rolled.intake if rolled and rolled.intake else intake_figures(session, where)
     removal = rolled.removal if rolled else removal_figures(session, where, now)
     platforms_all, overall = removal[:-1], removal[-1]
     months = period.months()

@@ -185,7 +185,7 @@ def valid(session: Session, months: Sequence[tuple[int, str]]) -> list[Rollup]:
 
 @dataclass(frozen=True, slots=True)
 class Parts:
-    intake: IntakeFigures
+    intake: IntakeFigures | None
     removal: list[RemovalFigures]
     work: WorkFigures | None
     banks: list[BankRow]
@@ -206,8 +206,11 @@ def _pieces(period: Period, covered: list[Period]) -> list[Period] | None:
     return pieces
 
 
-def parts(session: Session, where: Filter, now: datetime, *, work: bool) -> Parts | None:
-    """The figures from the valid rollups and live pieces; None: compute all live."""
+def parts(
+    session: Session, where: Filter, now: datetime, *, work: bool, intake: bool = True
+) -> Parts | None:
+    """The figures from the valid rollups and live pieces (intake and hotline work only
+    when asked for); None: compute all live."""
     if not usable(where):
         return None
     period = where.period
@@ -232,9 +235,13 @@ def parts(session: Session, where: Filter, now: datetime, *, work: bool) -> Part
             RollupDuration.rollup_id.in_(ids), RollupDuration.measure == measure
         )
 
-    intake = _sum_intake(
-        [_intake_from(r.figures["intake"]) for r in rollups]
-        + [intake_figures(session, w) for w in live]
+    found_intake = (
+        _sum_intake(
+            [_intake_from(r.figures["intake"]) for r in rollups]
+            + [intake_figures(session, w) for w in live]
+        )
+        if intake
+        else None
     )
     counts: dict[str, list[int]] = {}
     for r in rollups:
@@ -260,7 +267,7 @@ def parts(session: Session, where: Filter, now: datetime, *, work: bool) -> Part
         )
     bank_rows = [r.figures["banks"] for r in rollups]
     bank_rows += [[_bank_json(row) for row in bank_figures(session, w)] for w in live]
-    return Parts(intake, removal, found_work, _sum_banks(bank_rows))
+    return Parts(found_intake, removal, found_work, _sum_banks(bank_rows))
 
 
 # --- (de)serialising and adding -------------------------------------------------------------
