@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from reclaim.banks.domain import Category
 from reclaim.cases.domain import AgeGroup, ReporterRole
 from reclaim.partners.domain import FeedbackOutcome
+from reclaim.referrals.domain import AgencyKind, ReferralStatus
 from reclaim.statistics import rollups
 from reclaim.statistics.domain import COUNTED_TYPES, TYPE_OF, Channel, Filter, Spread, Table
 from reclaim.statistics.intake import IntakeFigures, intake_figures
@@ -24,9 +25,11 @@ from reclaim.statistics.work import (
     URGENCY,
     BankRow,
     FeedbackRow,
+    ReferralRow,
     WorkFigures,
     bank_figures,
     feedback_figures,
+    referral_figures,
     work_figures,
 )
 
@@ -43,6 +46,7 @@ class Figures:
     work: WorkFigures
     banks: list[BankRow]
     feedback: list[FeedbackRow]
+    referrals: list[ReferralRow]
 
     @property
     def overall(self) -> RemovalFigures:
@@ -65,6 +69,7 @@ def compute(session: Session, where: Filter, now: datetime) -> Figures:
         work=rolled.work if rolled and rolled.work else work_figures(session, where),
         banks=rolled.banks if rolled else bank_figures(session, where),
         feedback=feedback_figures(session, where),
+        referrals=referral_figures(session, where),
     )
 
 
@@ -202,5 +207,27 @@ def tables(figures: Figures) -> list[Table]:
             "partner_feedback",
             ("platform", "outcome", "count"),
             tuple((f.platform, FeedbackOutcome(f.outcome), f.count) for f in figures.feedback),
+        ),
+        Table(
+            "referrals",
+            (
+                "agency_kind",
+                "status",
+                "agency_outcome",
+                "referrals",
+                "mandatory",
+                "mandatory_on_time",
+            ),
+            tuple(
+                (
+                    AgencyKind(r.kind),
+                    ReferralStatus(r.status),
+                    r.outcome,
+                    r.referrals,
+                    r.mandatory,
+                    r.mandatory_on_time,
+                )
+                for r in figures.referrals
+            ),
         ),
     ]
