@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from reclaim import audit
+from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
 from reclaim.cases.domain import Classification
 from reclaim.demo.history import make_history
 from reclaim.statistics import rollups
@@ -24,6 +26,8 @@ from reclaim.statistics.removal import removal_figures
 from reclaim.statistics.work import bank_figures, work_figures
 from reclaim.takedown.domain import PageOutcome
 from reclaim.takedown.models import Notice, NoticePage
+from tests.support.cases import make_case
+from tests.support.takedown import decide
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 END = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -154,3 +158,26 @@ def test_the_public_page_reads_the_rollups_with_the_same_result(history: Session
     history.commit()
     assert rollups.parts(history, Filter(period), NOW, work=False) is not None
     assert public_figures(history, period, threshold=5, now=NOW) == before
+
+
+def test_a_decision_and_a_case_view_mark_the_month_the_case_was_created(session: Session) -> None:
+    created = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    case = make_case(session, urls=["https://photos.example/p/1"], created_at=created)
+    session.commit()
+    session.execute(delete(StaleMark))
+    session.commit()
+
+    decide(session, case.items[0], Classification.ADULT_NCII)  # the decision service
+    session.commit()
+    anchors = set(session.scalars(select(StaleMark.anchor_at)))
+    assert created in anchors  # the case's month (its items' type changed)
+
+    session.execute(delete(StaleMark))
+    audit.record(
+        session,
+        AuditTag.CASE_VIEWED,
+        actor=audit.Actor(ActorKind.USER, None),
+        target=(TargetKind.CASE, case.id),
+    )
+    session.commit()
+    assert set(session.scalars(select(StaleMark.anchor_at))) == {created}
