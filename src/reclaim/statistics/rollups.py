@@ -54,6 +54,8 @@ from reclaim.statistics.work import (
     work_from,
 )
 
+#: What a rollup's JSON holds; a rollup of another version is computed again.
+VERSION = 2
 #: A rollup ignores changes flushed up to this long before it was computed.
 MARGIN = timedelta(minutes=10)
 #: How many closed months the job keeps rolled up (the longest period is five years).
@@ -102,6 +104,7 @@ def build(session: Session, month: Period, now: datetime) -> Rollup:
         end_at=month.end,
         computed_at=computed_at,
         figures={
+            "version": VERSION,
             "intake": _intake_json(intake),
             "removal": _removal_json(platforms),
             "banks": [_bank_json(row) for row in bank_figures(session, where)],
@@ -180,7 +183,11 @@ def valid(session: Session, months: Sequence[tuple[int, str]]) -> list[Rollup]:
             ~stale,
         )
     ).all()
-    return [r for r in found if (r.offset_minutes, r.month) in wanted]
+    return [
+        r
+        for r in found
+        if (r.offset_minutes, r.month) in wanted and r.figures.get("version") == VERSION
+    ]
 
 
 @dataclass(frozen=True, slots=True)
