@@ -39,6 +39,7 @@ STATISTICS_INDEXES = (
     # Migration 0017: covering indexes, so the joins read the index and not the rows.
     Index("ix_stats_decisions_item_created", Decision.item_id, Decision.created_at),
     Index("ix_stats_items_report_kind", Item.report_id, Item.kind),
+    Index("ix_stats_notices_status_deadline", Notice.status, Notice.deadline_at),
     Index(
         "ix_stats_audit_events_case_views",
         AuditEvent.tag,

@@ -25,6 +25,7 @@ depends_on = None
 INDEXES = (
     ("ix_stats_decisions_item_created", "decisions", ["item_id", "created_at"]),
     ("ix_stats_items_report_kind", "items", ["report_id", "kind"]),
+    ("ix_stats_notices_status_deadline", "notices", ["status", "deadline_at"]),
     (
         "ix_stats_audit_events_case_views",
         "audit_events",
