@@ -56,6 +56,14 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
         "reclaim.patrol_watched_pages",
     ]
 
+    # The statistics' rollups of closed months hourly at 53 past.
+    assert sorted(t.name for t in huey.read_periodic(datetime(2026, 3, 1, 10, 53))) == [
+        "reclaim.deliver_notices",
+        "reclaim.deliver_referrals",
+        "reclaim.link_new_cases",
+        "reclaim.roll_up_statistics",
+    ]
+
     store = review.quarantine_store(db_settings)
     store.put("expired-object", b"synthetic bytes")
     with sessions.begin() as session:
@@ -78,6 +86,7 @@ def test_the_purge_runs_hourly_and_purges(engine: Engine, db_settings: Settings)
     # (huey keeps no results for periodic tasks; the function itself reports counts.)
     assert tasks.cases.purge_quarantine.call_local() == {"purged": 0, "objects": 0, "orphans": 0}
     assert tasks.scanning.patrol_watched_pages.call_local()["watched"] == 0
+    assert tasks.statistics.roll_up.call_local()["months"] > 0  # empty months, rolled up
 
 
 def test_the_web_app_registers_the_tasks_for_its_in_process_consumer(

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session
@@ -17,6 +18,8 @@ from reclaim.audit.domain import ActorKind
 from reclaim.cases.domain import CaseStatus, Classification
 from reclaim.cases.models import Case
 from reclaim.platforms.models import Platform
+from reclaim.statistics.domain import Filter, Period
+from reclaim.statistics.removal import RemovalFigures, removal_figures
 from reclaim.takedown import answers
 from reclaim.takedown.domain import NoticeStatus, ResolveOutcome, VerificationOutcome
 from reclaim.takedown.escalation import (
@@ -29,7 +32,7 @@ from reclaim.takedown.escalation import (
 )
 from reclaim.takedown.models import Notice, NoticePage, Verification
 from reclaim.takedown.notices import NoticePolicy
-from reclaim.takedown.progress import case_progress, changed_content, platform_figures
+from reclaim.takedown.progress import case_progress, changed_content
 from reclaim.takedown.verification import Finding, Findings, apply, plan
 from tests.support.cases import make_case
 from tests.support.documents import (
@@ -209,6 +212,11 @@ def test_the_pdf_renders_chinese_in_poppler_and_pdfium(
     assert "Overdue by" in poppler_text(to_pdf(report, wording("en")))
 
 
+def platform_figures(session: Session, now: datetime) -> list[RemovalFigures]:
+    """The dashboard's figures per platform: the statistics module's, for 2026."""
+    return removal_figures(session, Filter(Period.year(2026, ZoneInfo("Asia/Taipei"))), now)
+
+
 def test_platform_figures_count_pages_and_pictures_once(
     session: Session, policy: NoticePolicy
 ) -> None:
@@ -242,9 +250,10 @@ def test_platform_figures_count_pages_and_pictures_once(
     )
 
     figures = {f.platform: f for f in platform_figures(session, T0 + timedelta(hours=30))}
+    assert set(figures) == {"Fast Site", "Slow Site", ""}  # "": every platform
     quick = figures["Fast Site"]
     assert (quick.notices, quick.pages, quick.removed) == (1, 1, 1)  # one page, two cases
-    assert quick.median_hours_to_removal == 3.0
+    assert quick.time_to_removal.median_hours == 3.0
     assert quick.compliance == 1.0 and quick.overdue == 0
     late = figures["Slow Site"]
     assert (late.pages, late.removed, late.partially_removed) == (2, 0, 1)
@@ -272,8 +281,9 @@ def test_a_refusal_counts_on_the_platform(session: Session, policy: NoticePolicy
         via=answers.Via.API,
         clock=lambda: T0 + timedelta(hours=1),
     )
-    (figures,) = platform_figures(session, T0 + timedelta(hours=2))
-    assert (figures.refused, figures.removed, figures.open_notices) == (1, 0, 0)
+    figures, _overall = platform_figures(session, T0 + timedelta(hours=2))
+    assert (figures.refused, figures.removed, figures.overdue) == (1, 0, 0)
+    assert not notice.status.is_open
 
 
 def test_changed_content_is_listed_for_an_analyst(session: Session, policy: NoticePolicy) -> None:

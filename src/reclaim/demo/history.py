@@ -42,6 +42,7 @@ from reclaim.cases.domain import (
 from reclaim.cases.models import Case, Decision, Item, Media, MediaSignal, Page, Report
 from reclaim.domain.signals import SignalType
 from reclaim.platforms.models import Platform
+from reclaim.statistics import staleness
 from reclaim.storage import counters
 from reclaim.takedown.domain import (
     DEFAULT_DEADLINE_HOURS,
@@ -237,6 +238,8 @@ def make_history(  # noqa: C901 - one pass over the cases, then the bulk writes
         out.counts["audit_events"] = len(views)
     _move_sequences(session, [*t.values(), BANK_ENTRIES])
     session.flush()
+    # The bulk INSERTs above bypass the ORM's stale marks: any rollup is stale now.
+    staleness.mark_everything_rolled_up(session)
     history.counts = out.counts
     return history
 

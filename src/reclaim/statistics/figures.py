@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from reclaim.banks.domain import Category
 from reclaim.cases.domain import AgeGroup, ReporterRole
 from reclaim.partners.domain import FeedbackOutcome
+from reclaim.referrals.domain import AgencyKind, ReferralStatus
+from reclaim.statistics import rollups
 from reclaim.statistics.domain import COUNTED_TYPES, TYPE_OF, Channel, Filter, Spread, Table
 from reclaim.statistics.intake import IntakeFigures, intake_figures
 from reclaim.statistics.removal import BAND_NAMES, RemovalFigures, removal_figures
@@ -23,9 +25,11 @@ from reclaim.statistics.work import (
     URGENCY,
     BankRow,
     FeedbackRow,
+    ReferralRow,
     WorkFigures,
     bank_figures,
     feedback_figures,
+    referral_figures,
     work_figures,
 )
 
@@ -42,6 +46,7 @@ class Figures:
     work: WorkFigures
     banks: list[BankRow]
     feedback: list[FeedbackRow]
+    referrals: list[ReferralRow]
 
     @property
     def overall(self) -> RemovalFigures:
@@ -53,15 +58,26 @@ class Figures:
 
 
 def compute(session: Session, where: Filter, now: datetime) -> Figures:
+    """Every figure: from the monthly rollups where they cover the period (exact; see
+    ``rollups.py``), the rest live."""
+    rolled = rollups.parts(session, where, now, work=True)
     return Figures(
         where=where,
         generated_at=now,
-        intake=intake_figures(session, where),
-        removal=removal_figures(session, where, now),
-        work=work_figures(session, where),
-        banks=bank_figures(session, where),
+        intake=rolled.intake if rolled and rolled.intake else intake_figures(session, where),
+        removal=rolled.removal if rolled else removal_figures(session, where, now),
+        work=rolled.work if rolled and rolled.work else work_figures(session, where),
+        banks=rolled.banks if rolled else bank_figures(session, where),
         feedback=feedback_figures(session, where),
+        referrals=referral_figures(session, where),
     )
+
+
+def removal(session: Session, where: Filter, now: datetime) -> list[RemovalFigures]:
+    """The takedown figures alone (per platform, then overall), from the rollups where
+    they cover the period — what the takedown dashboard shows."""
+    rolled = rollups.parts(session, where, now, work=False, intake=False)
+    return rolled.removal if rolled else removal_figures(session, where, now)
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -191,5 +207,27 @@ def tables(figures: Figures) -> list[Table]:
             "partner_feedback",
             ("platform", "outcome", "count"),
             tuple((f.platform, FeedbackOutcome(f.outcome), f.count) for f in figures.feedback),
+        ),
+        Table(
+            "referrals",
+            (
+                "agency_kind",
+                "status",
+                "agency_outcome",
+                "referrals",
+                "mandatory",
+                "mandatory_on_time",
+            ),
+            tuple(
+                (
+                    AgencyKind(r.kind),
+                    ReferralStatus(r.status),
+                    r.outcome,
+                    r.referrals,
+                    r.mandatory,
+                    r.mandatory_on_time,
+                )
+                for r in figures.referrals
+            ),
         ),
     ]

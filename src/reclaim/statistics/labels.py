@@ -7,6 +7,7 @@ from reclaim.banks.domain import Category
 from reclaim.cases.domain import AgeGroup, ReporterRole
 from reclaim.documents.words import Labels, _
 from reclaim.partners.domain import FeedbackOutcome
+from reclaim.referrals.domain import AgencyKind, ReferralStatus
 from reclaim.statistics.domain import Channel, MinistryType
 from reclaim.takedown.labels import LABELS as TAKEDOWN_LABELS
 
@@ -45,7 +46,41 @@ FEEDBACK = {
     FeedbackOutcome.PENDING_REVIEW: _("Under review at the platform"),
 }
 
-LABELS = TAKEDOWN_LABELS | Labels(AGE_GROUP, REPORTER, CHANNEL, MINISTRY_TYPE, CATEGORY, FEEDBACK)
+# The referrals' words (the catalog is referrals.po, as on the referral pages).
+AGENCY_KIND = {
+    AgencyKind.SOCIAL_SERVICES: _("Social services"),
+    AgencyKind.POLICE: _("Police"),
+    AgencyKind.PROSECUTOR: _("Prosecutor's office"),
+    AgencyKind.HOTLINE: _("Another hotline"),
+}
+REFERRAL_STATUS = {
+    ReferralStatus.DRAFT: _("Draft"),
+    ReferralStatus.SENT: _("Sent"),
+    ReferralStatus.ACKNOWLEDGED: _("Acknowledged"),
+    ReferralStatus.ACCEPTED: _("Accepted"),
+    ReferralStatus.DECLINED: _("Declined"),
+    ReferralStatus.EXPIRED: _("Expired without an answer"),
+    ReferralStatus.CANCELLED: _("Cancelled"),
+    ReferralStatus.CLOSED: _("Closed"),
+}
+#: What an agency reported (``referring.OUTCOMES``); "" none yet.
+AGENCY_OUTCOME = {
+    "will_contact": _("We will contact the reporter"),
+    "investigating": _("An investigation is open"),
+    "support_given": _("Support was given"),
+    "no_action": _("No action"),
+}
+
+LABELS = TAKEDOWN_LABELS | Labels(
+    AGE_GROUP,
+    REPORTER,
+    CHANNEL,
+    MINISTRY_TYPE,
+    CATEGORY,
+    FEEDBACK,
+    AGENCY_KIND,
+    REFERRAL_STATUS,
+)
 
 URGENCY = {"urgent": _("Urgent"), "not_urgent": _("Not urgent")}
 MEASURE = {"first_look": _("Time to first look"), "decision": _("Time to a decision")}
@@ -70,6 +105,7 @@ TITLES = {
     "hotline_work": _("Hotline work"),
     "bank_entries": _("Hash bank entries"),
     "partner_feedback": _("What platforms reported"),
+    "referrals": _("Referrals by agency and outcome"),
 }
 
 #: Column id -> its heading (message id).
@@ -113,6 +149,12 @@ COLUMNS = {
     "added": _("Added"),
     "withdrawn": _("Withdrawn"),
     "outcome": _("Outcome"),
+    "agency_kind": _("Agency"),
+    "status": _("Status"),
+    "agency_outcome": _("Outcome"),
+    "referrals": _("Referrals"),
+    "mandatory": _("Mandatory (a minor's case)"),
+    "mandatory_on_time": _("Mandatory, sent in time"),
 }
 ALL_PLATFORMS = _("All platforms")
 

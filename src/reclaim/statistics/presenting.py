@@ -39,6 +39,8 @@ def cell_text(column: str, cell: object, wording: Wording) -> str:  # noqa: PLR0
         return wording.say(labels.MEASURE[str(cell)])
     if column == "urgency":
         return wording.say(labels.URGENCY[str(cell)])
+    if column == "agency_outcome":
+        return wording.say(labels.AGENCY_OUTCOME[str(cell)]) if cell else "—"
     if column.endswith("_share") and isinstance(cell, float):
         return f"{cell * 100:.1f}%"
     if isinstance(cell, float):

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from reclaim.cases.domain import AgeGroup, ReporterRole
+from reclaim.statistics import rollups
 from reclaim.statistics.domain import (
     COUNTED_TYPES,
     Channel,
@@ -85,8 +86,9 @@ def public_figures(
 ) -> PublicFigures:
     # Only what the page shows: intake and removal (no hotline work, banks or partners).
     where = Filter(period)
-    intake = intake_figures(session, where)
-    removal = removal_figures(session, where, now)
+    rolled = rollups.parts(session, where, now, work=False)
+    intake = rolled.intake if rolled and rolled.intake else intake_figures(session, where)
+    removal = rolled.removal if rolled else removal_figures(session, where, now)
     platforms_all, overall = removal[:-1], removal[-1]
     months = period.months()
     big = [p for p in platforms_all if p.pages >= threshold]

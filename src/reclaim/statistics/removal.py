@@ -97,6 +97,69 @@ def _empty(platform: str) -> RemovalFigures:
     return RemovalFigures(platform, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, EMPTY_SPREAD, (0,) * 4)
 
 
+def platform_figures(session: Session, where: Filter, now: datetime) -> dict[str, RemovalFigures]:
+    """Per platform with pages in the filter (no overall row)."""
+    return _figures(session, where, now, by_platform=True)
+
+
+def overdue_counts(
+    session: Session, where: Filter, now: datetime, *, by_platform: bool
+) -> dict[str, int]:
+    """Per platform (or "" overall): open notices of the filter past their deadline now.
+
+    Starts from the few open notices past their deadline (not from every page noticed
+    in the period), keeping those the filter counts: content notices sent in the period
+    with a page (of the type, with a type filter)."""
+    period = where.period
+    # The late open notices first, on their own (MATERIALIZED: or the planner walks
+    # every notice sent in the period instead).
+    late = (
+        select(Notice.id.label("id"))
+        .where(
+            Notice.status.in_(OPEN_NOTICE_STATUSES),
+            Notice.deadline_at.is_not(None),
+            Notice.deadline_at <= now,
+        )
+        .cte("late_notices")
+        .prefix_with("MATERIALIZED")
+    )
+    key: Any = Platform.name if by_platform else literal_column("''")
+    pages = exists().where(NoticePage.notice_id == Notice.id)
+    if where.classification is not None:
+        pages = pages.where(NoticePage.classification == where.classification)
+    query = (
+        select(key, func.count(func.distinct(Notice.id)))
+        .select_from(late)
+        .join(Notice, Notice.id == late.c.id)
+        .join(Platform, Platform.id == Notice.platform_id)
+        .where(
+            Notice.kind == NoticeKind.CONTENT,
+            Notice.status != NoticeStatus.DRAFT,
+            Notice.sent_at >= period.start,
+            Notice.sent_at < period.end,
+            pages,
+        )
+        .group_by(*([Platform.name] if by_platform else []))
+    )
+    if where.platform_id is not None:
+        query = query.where(Notice.platform_id == where.platform_id)
+    return {row[0]: int(row[1]) for row in session.execute(query).all()}
+
+
+def removal_durations(session: Session, where: Filter, *, by_platform: bool) -> Select[Any]:
+    """(platform or "", seconds from sending to removal) of every removed page."""
+    noticed = _noticed(where).subquery()
+    key: Any = noticed.c.platform if by_platform else literal_column("''")
+    gone = NoticePage.outcome.in_(GONE)
+    return (
+        select(key.label("k"), seconds_between(session, NoticePage.removed_at, Notice.sent_at))
+        .select_from(noticed)
+        .join(NoticePage, NoticePage.id == noticed.c.id)
+        .join(Notice, Notice.id == NoticePage.notice_id)
+        .where(gone, NoticePage.removed_at.is_not(None))
+    )
+
+
 def _figures(
     session: Session, where: Filter, now: datetime, *, by_platform: bool
 ) -> dict[str, RemovalFigures]:
@@ -148,21 +211,7 @@ def _figures(
         ).all()
     }
 
-    overdue = {
-        row[0]: int(row[1])
-        for row in session.execute(
-            select(key, func.count(func.distinct(Notice.id)))
-            .select_from(noticed)
-            .join(NoticePage, NoticePage.id == noticed.c.id)
-            .join(Notice, Notice.id == NoticePage.notice_id)
-            .where(
-                Notice.status.in_(OPEN_NOTICE_STATUSES),
-                Notice.deadline_at.is_not(None),
-                Notice.deadline_at <= now,
-            )
-            .group_by(*([noticed.c.platform] if by_platform else []))
-        ).all()
-    }
+    overdue = overdue_counts(session, where, now, by_platform=by_platform)
 
     # Re-uploads: a removed picture whose signal turned up again on a media object
     # first seen after the removal.
@@ -190,13 +239,7 @@ def _figures(
         ).all()
     }
 
-    durations = (
-        select(key.label("k"), seconds_between(session, NoticePage.removed_at, Notice.sent_at))
-        .select_from(noticed)
-        .join(NoticePage, NoticePage.id == noticed.c.id)
-        .join(Notice, Notice.id == NoticePage.notice_id)
-        .where(gone, NoticePage.removed_at.is_not(None))
-    )
+    durations = removal_durations(session, where, by_platform=by_platform)
     spread = spreads(session, durations)
 
     found: dict[str, RemovalFigures] = {}

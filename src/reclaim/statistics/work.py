@@ -1,5 +1,6 @@
 """Hotline work and hash banks: time to first look and to a decision per urgency;
-bank entries added and withdrawn per bank, category and month; what partners reported.
+referrals sent per agency kind, status and outcome; bank entries added and withdrawn
+per bank, category and month; what partners reported.
 
 First look: the first time a staff member opened the case (the audit trail's
 ``case:case:viewed``).  Decision: the first decision recorded on any item of the case.
@@ -8,6 +9,7 @@ First look: the first time a staff member opened the case (the audit trail's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, select
@@ -19,7 +21,8 @@ from reclaim.banks.models import Bank, BankEntry
 from reclaim.cases.models import Case, Decision, Item
 from reclaim.partners.models import Feedback, Partner
 from reclaim.platforms.models import Platform
-from reclaim.statistics.domain import EMPTY_SPREAD, Filter, Spread
+from reclaim.referrals.models import Agency, Referral
+from reclaim.statistics.domain import EMPTY_SPREAD, Filter, Period, Spread
 from reclaim.statistics.sql import month_of, seconds_between, spreads
 
 URGENCY = ("urgent", "not_urgent")
@@ -44,7 +47,9 @@ def _cases(where: Filter) -> Select[Any]:
     return query
 
 
-def work_figures(session: Session, where: Filter) -> WorkFigures:
+def work_durations(session: Session, where: Filter) -> dict[str, Select[Any]]:
+    """Per measure (``first_look``, ``decision``): a select of (urgency, seconds), one
+    row per case of the filter that has that first moment."""
     cases = _cases(where).subquery()
     urgency = case((Case.urgent.is_(True), "urgent"), else_="not_urgent")
     # Each first moment is found for the period's cases only (the indexes on the
@@ -83,14 +88,24 @@ def work_figures(session: Session, where: Filter) -> WorkFigures:
         .subquery()
     )
 
-    def spread_of(first: Any) -> dict[str, Spread]:
-        found = spreads(
-            session,
-            select(first.c.u, seconds_between(session, first.c.at, first.c.created_at)),
-        )
+    return {
+        measure: select(first.c.u, seconds_between(session, first.c.at, first.c.created_at))
+        for measure, first in (("first_look", first_view), ("decision", first_decision))
+    }
+
+
+def work_from(session: Session, durations: dict[str, Any]) -> WorkFigures:
+    """The spreads per urgency of selects of (urgency, seconds) per measure."""
+
+    def spread_of(measure: str) -> dict[str, Spread]:
+        found = spreads(session, durations[measure])
         return {name: found.get(name, EMPTY_SPREAD) for name in URGENCY}
 
-    return WorkFigures(first_look=spread_of(first_view), decision=spread_of(first_decision))
+    return WorkFigures(first_look=spread_of("first_look"), decision=spread_of("decision"))
+
+
+def work_figures(session: Session, where: Filter) -> WorkFigures:
+    return work_from(session, work_durations(session, where))
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +161,54 @@ def feedback_figures(session: Session, where: Filter) -> list[FeedbackRow]:
     if where.platform_id is not None:
         query = query.where(Partner.platform_id == where.platform_id)
     return [FeedbackRow(str(p), str(o), int(n)) for p, o, n in session.execute(query).all()]
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralRow:
+    kind: str  # the agency's kind
+    status: str  # where the referral is now
+    outcome: str  # what the agency reported ("" none yet)
+    referrals: int
+    mandatory: int  # of them, mandatory (a minor's case, CYSEPA art. 7)
+    mandatory_on_time: int  # of those, sent by their deadline
+
+
+def referral_figures(session: Session, where: Filter) -> list[ReferralRow]:
+    """Referrals sent in the period (drafts and cancelled ones never left), per agency
+    kind, status and outcome; the urgency and type filters choose their cases."""
+    period = where.period
+    outcome = func.coalesce(Referral.outcome, "")
+    mandatory = Referral.mandatory.is_(True)
+    on_time = and_(
+        mandatory, Referral.deadline_at.is_not(None), Referral.sent_at <= Referral.deadline_at
+    )
+    query = (
+        select(
+            Agency.kind,
+            Referral.status,
+            outcome,
+            func.count(),
+            func.sum(case((mandatory, 1), else_=0)),
+            func.sum(case((on_time, 1), else_=0)),
+        )
+        .join(Agency, Agency.id == Referral.agency_id)
+        .where(Referral.sent_at >= period.start, Referral.sent_at < period.end)
+        .group_by(Agency.kind, Referral.status, outcome)
+        .order_by(Agency.kind, Referral.status, outcome)
+    )
+    if where.urgent is not None or where.classification is not None:
+        query = query.where(Referral.case_id.in_(_cases(_unbounded(where))))
+    return [
+        ReferralRow(str(k), str(s), str(o), int(n), int(m or 0), int(t or 0))
+        for k, s, o, n, m, t in session.execute(query).all()
+    ]
+
+
+def _unbounded(where: Filter) -> Filter:
+    """The filter's urgency and type over any case (a case referred in the period may
+    have been reported before it)."""
+    return Filter(
+        Period(date(1970, 1, 1), date(9999, 12, 30), where.period.zone),
+        urgent=where.urgent,
+        classification=where.classification,
+    )

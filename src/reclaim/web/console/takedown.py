@@ -3,12 +3,14 @@ report and the platform directory (one notice and a case's notices: ``notices``)
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from reclaim import audit
 from reclaim.documents.pdf import PdfUnavailableError
@@ -24,6 +26,9 @@ from reclaim.platforms.editing import (
 from reclaim.platforms.models import Platform
 from reclaim.referrals import referring
 from reclaim.security.field_crypto import field_cipher
+from reclaim.statistics import figures as statistics_figures
+from reclaim.statistics.domain import Filter, Period
+from reclaim.statistics.removal import RemovalFigures
 from reclaim.takedown import escalation, notices, progress
 from reclaim.takedown.domain import (
     OPEN_NOTICE_STATUSES,
@@ -70,7 +75,7 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
     ).all()
     context: dict[str, Any] = {
         "active": "takedown",
-        "figures": progress.platform_figures(staff.db, now),
+        "figures": _platform_figures(staff.db, now, settings_of(request).zone),
         "open_notices": open_notices,
         "overdue": [n for n in open_notices if notices.is_overdue(n, now)],
         "troubled": troubled,
@@ -88,6 +93,18 @@ def dashboard(request: Request, staff: Annotated[Staff, permitted("console.taked
         "referral_troubles": referring.troubled_deliveries(staff.db),
     }
     return page(request, "console/takedown.html", context)
+
+
+def _platform_figures(session: Session, now: datetime, zone: ZoneInfo) -> list[RemovalFigures]:
+    """Every platform's takedown figures since the first notice, from the statistics
+    module (the counts the statistics page and the reports show), most overdue first."""
+    first = session.scalar(select(func.min(Notice.sent_at)))
+    if first is None:
+        return []
+    today = now.astimezone(zone).date()
+    period = Period(min(first.astimezone(zone).date(), today), today, zone)
+    rows = statistics_figures.removal(session, Filter(period), now)[:-1]  # no overall row
+    return sorted(rows, key=lambda f: (-f.overdue, f.platform))
 
 
 def _refused_notices(staff: Staff) -> list[Notice]:
