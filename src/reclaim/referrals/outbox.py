@@ -149,6 +149,12 @@ class ReferralOutbox:
             delivery = session.scalars(
                 select(ReferralDelivery).where(ReferralDelivery.id == delivery_id).with_for_update()
             ).one()
+            stale = (
+                delivery.sending_started_at is None or delivery.sending_started_at <= now - LEASE
+            )
+            in_flight = delivery.status in {DeliveryStatus.SENDING, DeliveryStatus.COMMITTING}
+            if in_flight and not stale:
+                return delivery.status  # another worker is sending it right now
             if delivery.status is DeliveryStatus.COMMITTING:
                 # The worker died after the point of no return: never a second email.
                 if delivery.channel is Channel.WEBHOOK:
@@ -157,12 +163,7 @@ class ReferralOutbox:
                 else:
                     move(delivery, DeliveryStatus.UNCONFIRMED)
                 return delivery.status
-            stale = (
-                delivery.sending_started_at is None or delivery.sending_started_at <= now - LEASE
-            )
-            if delivery.status not in CLAIMABLE or (
-                delivery.status is DeliveryStatus.SENDING and not stale
-            ):
+            if delivery.status not in CLAIMABLE:
                 return delivery.status
             move(delivery, DeliveryStatus.SENDING)
             delivery.sending_started_at = now

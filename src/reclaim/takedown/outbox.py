@@ -158,14 +158,17 @@ class Outbox:
             delivery = session.scalars(
                 select(Delivery).where(Delivery.id == delivery_id).with_for_update()
             ).one()
-            if delivery.status is DeliveryStatus.COMMITTING:
-                return self._recover_uncertain(session, delivery)
             stale = delivery.sending_started_at is None or (
                 delivery.sending_started_at <= now - LEASE
             )
-            if delivery.status not in CLAIMABLE or (
-                delivery.status is DeliveryStatus.SENDING and not stale
-            ):
+            # Sending or committing within the lease: another worker is on it right now
+            # (it listed this delivery as due before we did), not dead.
+            in_flight = delivery.status in {DeliveryStatus.SENDING, DeliveryStatus.COMMITTING}
+            if in_flight and not stale:
+                return delivery.status
+            if delivery.status is DeliveryStatus.COMMITTING:
+                return self._recover_uncertain(session, delivery)
+            if delivery.status not in CLAIMABLE:
                 return delivery.status
             move(delivery, DeliveryStatus.SENDING)
             delivery.sending_started_at = now
