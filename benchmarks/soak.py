@@ -31,9 +31,10 @@ for the last notices to arrive.
 Prints throughput and p50/p99 per endpoint, errors (expect 0: a 429 counts as an
 error, so give the soak, one client, room: RECLAIM_API_BURST /
 RECLAIM_API_RATE_PER_SECOND for the partner key, RECLAIM_REPORT_MAX_PER_CLIENT_PER_HOUR
-/ RECLAIM_REPORT_MAX_PER_HOUR for the portal), notices queued / delivered / delivered twice (expect 0)
-with p50/p99 from commit to the mailbox, each process's resident memory at the start
-and end, and acknowledged reports missing from the database at the end (expect 0).
+/ RECLAIM_REPORT_MAX_PER_HOUR for the portal), notices queued / delivered / delivered
+twice (expect 0) with p50/p99 from commit to the mailbox, each process's resident
+memory at the start and end, and acknowledged reports missing from the database at the
+end (expect 0).
 """
 
 from __future__ import annotations
