@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ NOTICES = 3
 CLAIM = re.compile(r"periodic (\S+) for (\S+): (claimed here|already claimed by another worker)")
 
 
-def _queue_notices(database_url: str, settings_count: int = NOTICES) -> list[int]:
+def _queue_notices(database_url: str, count: int = NOTICES) -> list[int]:
     settings = make_settings(Path("/nonexistent"), database_url=database_url)
     engine = make_engine(database_url)
     ids: list[int] = []
@@ -53,7 +53,7 @@ def _queue_notices(database_url: str, settings_count: int = NOTICES) -> list[int
         platform = Platform(name="Loop Platform", language="en", abuse_email="abuse@loop.example")
         session.add(platform)
         session.flush()
-        for n in range(settings_count):
+        for n in range(count):
             page = f"https://loop.example/p/{n}"
             case = case_with_urls(
                 session, [page], platform=platform, pictures={page: [(f"{page}.jpg", f"b{n}")]}
@@ -212,3 +212,36 @@ def test_two_workers_claiming_one_delivery_at_once_send_it_once(
         assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 1)
     for engine in engines:
         engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_delivery_queued_while_a_run_sends_goes_out_in_that_run(
+    tmp_path: Path, database_url: str, mailbox: tuple[LoopbackSmtp, RecordingHandler]
+) -> None:
+    # A delivery job enqueued meanwhile is skipped while the run holds the job's lease,
+    # so the running one must look again before it ends.
+    settings = make_settings(
+        tmp_path,
+        database_url=database_url,
+        smtp_port=mailbox[0].port,
+        smtp_security="none",
+        mail_from="Test Hotline <notices@hotline.example>",
+    )
+    _first, second = _queue_notices(database_url, 2)
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+
+    def due_at(delivery_id: int, when: datetime) -> None:
+        with sessions.begin() as session:
+            session.get_one(Delivery, delivery_id).next_attempt_at = when
+
+    due_at(second, datetime.now(UTC) + timedelta(days=1))  # not queued yet, as it were
+
+    def queue_second(step: str) -> None:
+        if step == "claimed" and not mailbox[1].received:
+            due_at(second, datetime.now(UTC) - timedelta(seconds=1))
+
+    outbox = make_outbox(settings, engine, crash_hook=queue_second)
+    assert outbox.run_due() == {"sent": 2}
+    assert len(mailbox[1].received) == 2
+    engine.dispose()

@@ -116,12 +116,22 @@ class Outbox:
                 )
             )
 
-    def run_due(self) -> dict[str, int]:
-        """Try every due delivery once; returns how many ended in each state."""
+    def run_due(self, rounds: int = 5) -> dict[str, int]:
+        """Try every due delivery once; returns how many ended in each state.
+
+        Deliveries queued while a run is sending are sent by it too (up to ``rounds``
+        looks): a delivery job enqueued meanwhile is skipped while this run holds the
+        job's lease (jobs/periodic.py), so this run must not leave them to the next tick."""
         counts: dict[str, int] = {}
-        for delivery_id in self.due():
-            status = self.deliver(delivery_id)
-            counts[status.value] = counts.get(status.value, 0) + 1
+        tried: set[int] = set()
+        for _ in range(rounds):
+            fresh = [delivery_id for delivery_id in self.due() if delivery_id not in tried]
+            if not fresh:
+                break
+            for delivery_id in fresh:
+                tried.add(delivery_id)
+                status = self.deliver(delivery_id)
+                counts[status.value] = counts.get(status.value, 0) + 1
         return counts
 
     # --- one delivery --------------------------------------------------------------
