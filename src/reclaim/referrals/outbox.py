@@ -65,10 +65,10 @@ class ReferralOutbox:
     retry: RetryPolicy
     clock: Clock = system_clock
 
-    def run_due(self, limit: int = 100) -> dict[str, int]:
+    def due(self, limit: int = 100) -> list[int]:
         now = self.clock()
         with self.sessions() as session:
-            due = list(
+            return list(
                 session.scalars(
                     select(ReferralDelivery.id)
                     .where(
@@ -85,10 +85,20 @@ class ReferralOutbox:
                     .limit(limit)
                 )
             )
+
+    def run_due(self, rounds: int = 5) -> dict[str, int]:
+        """Try every due delivery once, looking again for what was queued meanwhile
+        (as the notice outbox does: a job enqueued during this run is skipped)."""
         counts: dict[str, int] = {}
-        for delivery_id in due:
-            status = self.deliver(delivery_id)
-            counts[status.value] = counts.get(status.value, 0) + 1
+        tried: set[int] = set()
+        for _ in range(rounds):
+            fresh = [delivery_id for delivery_id in self.due() if delivery_id not in tried]
+            if not fresh:
+                break
+            for delivery_id in fresh:
+                tried.add(delivery_id)
+                status = self.deliver(delivery_id)
+                counts[status.value] = counts.get(status.value, 0) + 1
         return counts
 
     def deliver(self, delivery_id: int) -> DeliveryStatus:
