@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from huey import Huey, crontab
 
+from reclaim.jobs import periodic
 from reclaim.jobs.periodic import ReclaimRedisHuey, periodic_runs
 from reclaim.jobs.queue import make_huey
 from tests.support.settings import make_settings, require_or_skip
@@ -114,3 +116,27 @@ def test_flush_forgets_ticks_leases_and_counts(two_workers: list[ReclaimRedisHue
     huey.flush()
     assert len(huey.read_periodic(datetime(2026, 3, 1, 10, 7))) == 1
     assert periodic_runs(huey) == {}
+
+
+def test_the_lease_is_renewed_while_a_long_job_runs(
+    two_workers: list[ReclaimRedisHuey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(periodic, "LEASE_SECONDS", 0.6)
+    running, release = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def body() -> str:
+        ran.append("run")
+        running.set()
+        release.wait(10)
+        return "done"
+
+    jobs = [_register(huey, body) for huey in two_workers]
+    first = threading.Thread(target=lambda: two_workers[0].execute(jobs[0].s()))
+    first.start()
+    assert running.wait(10)
+    time.sleep(1.5)  # two and a half lease periods: held only because it is renewed
+    assert two_workers[1].execute(jobs[1].s()) is None
+    release.set()
+    first.join(10)
+    assert ran == ["run"]
