@@ -14,15 +14,27 @@ Load, spread over the web processes, one thread each:
   idempotency key, POST /report), the case number read from the answer: an
   *acknowledged* report;
 * partner API: POST /api/v1/match with 1 signal and with 100 signals;
-* health: GET /healthz.
+* health: GET /healthz;
+* staff review (``--slow-port``): an analyst opens a case (GET /console/cases/N) and
+  fetches its page for review (POST /console/items/N/fetch), the page served by a
+  platform on loopback that answers after ``--slow-seconds``; the fetch happens in the
+  web process, so this is what slow platforms cost the other endpoints.  The
+  deployment must allow fetching from loopback: RECLAIM_FETCH_ALLOWLIST=["127.0.0.1/32"].
 
-Not included yet (issue 18 left them out for time): staff review fetches of slow pages
-and notice delivery through the workers.
+And, in this process (``--smtp-port``): a notice queued every ``--notice-every``
+seconds (a decided case, its notice and outbox row committed together, then the
+delivery job enqueued on the Redis queue as the console does), sent by the workers to
+a mail server on loopback at that port (the deployment's RECLAIM_SMTP_PORT, with
+RECLAIM_SMTP_SECURITY=none).  After the load stops, ``--drain`` seconds are allowed
+for the last notices to arrive.
 
-Prints throughput and p50/p99 per endpoint, errors (expect 0: a 429 from the partner
-API's rate limit counts as an error, so give the key room with RECLAIM_API_BURST /
-RECLAIM_API_RATE_PER_SECOND), each process's resident memory at the start and end, and
-acknowledged reports missing from the database at the end (expect 0).
+Prints throughput and p50/p99 per endpoint, errors (expect 0: a 429 counts as an
+error, so give the soak, one client, room: RECLAIM_API_BURST /
+RECLAIM_API_RATE_PER_SECOND for the partner key, RECLAIM_REPORT_MAX_PER_CLIENT_PER_HOUR
+/ RECLAIM_REPORT_MAX_PER_HOUR for the portal), notices queued / delivered / delivered
+twice (expect 0) with p50/p99 from commit to the mailbox, each process's resident
+memory at the start and end, and acknowledged reports missing from the database at the
+end (expect 0).
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ import argparse
 import contextlib
 import re
 import secrets
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -38,10 +51,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support, soak_staff
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import soak_staff
+from reclaim.audit.keys import use_settings
 from reclaim.cases.models import Case
 from reclaim.config import load_settings
+from reclaim.jobs.queue import make_huey
+from reclaim.jobs.registry import register_tasks
 from reclaim.storage.db import make_engine, make_session_factory
 
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
@@ -143,15 +165,98 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def _staff_and_notices(
+    args: argparse.Namespace,
+    urls: list[str],
+    sessions: sessionmaker[Session],
+    *,
+    record: Recorder,
+    stop: threading.Event,
+    threads: list[threading.Thread],
+) -> tuple[
+    soak_staff.SlowPlatform | None,
+    tuple[Controller, soak_staff.Mailbox] | None,
+    soak_staff.NoticeLoad,
+]:
+    """The slow platform and its analysts, the mail server and the notice producer
+    (as the options ask); their threads are added to ``threads``."""
+    settings = load_settings()
+    platform = None
+    if args.slow_port:
+        platform = soak_staff.SlowPlatform(args.slow_port, args.slow_seconds)
+        platform.thread.start()
+        analyst = soak_staff.prepare_analyst(sessions, settings, platform, args.review_items)
+        threads += [
+            threading.Thread(target=soak_staff.analyst_load, args=(url, analyst, i, record, stop))
+            for i, url in enumerate(urls)
+        ]
+    mail = None
+    notices = soak_staff.NoticeLoad()
+    if args.smtp_port:
+        mail = soak_staff.mail_server(args.smtp_port)
+        deliver = register_tasks(make_huey(settings), settings, sessions).takedown.deliver_notices
+        threads.append(
+            threading.Thread(
+                target=soak_staff.notice_load,
+                args=(sessions, settings, deliver),
+                kwargs={"every": args.notice_every, "load": notices, "stop": stop},
+            )
+        )
+    return platform, mail, notices
+
+
+def _report_notices(notices: soak_staff.NoticeLoad, box: soak_staff.Mailbox) -> None:
+    arrived = box.arrived
+    delays = [arrived[ref][0] - at for ref, at in notices.queued.items() if ref in arrived]
+    twice = sum(len(times) > 1 for times in arrived.values())
+    print(
+        f"notices: {len(notices.queued)} queued, {len(delays)} delivered, "
+        f"{len(notices.queued) - len(delays)} not delivered, {twice} delivered twice, "
+        f"{len(notices.errors)} errors queuing"
+    )
+    if delays:
+        print(
+            f"  commit to mailbox: p50 {percentile(delays, 0.5):.1f} s, "
+            f"p99 {percentile(delays, 0.99):.1f} s, max {max(delays):.1f} s"
+        )
+    for problem in sorted(set(notices.errors))[:5]:
+        print(f"  error queuing: {problem}")
+
+
+def _report_endpoints(record: Recorder, elapsed: float) -> None:
+    print(f"{'endpoint':26} {'requests':>9} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name in sorted(record.latencies):
+        times = record.latencies[name]
+        print(
+            f"{name:26} {len(times):9d} {len(times) / elapsed:8.1f} "
+            f"{percentile(times, 0.5) * 1000:8.1f} {percentile(times, 0.99) * 1000:8.1f} "
+            f"{len(record.errors[name]):7d}"
+        )
+    for name, problems in sorted(record.errors.items()):
+        if problems:
+            kinds = ", ".join(f"{k} x{problems.count(k)}" for k in sorted(set(problems)))
+            print(f"  errors on {name}: {kinds}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--urls", required=True, help="comma-separated web process URLs")
     parser.add_argument("--pids", default="", help="comma-separated pids to watch (RSS)")
     parser.add_argument("--api-key", required=True, help="a partner key with the match scope")
     parser.add_argument("--duration", type=float, default=600.0, help="seconds (default 600)")
+    parser.add_argument("--slow-port", type=int, default=0, help="slow platform port (0: none)")
+    parser.add_argument("--slow-seconds", type=float, default=2.0, help="its answer delay")
+    parser.add_argument("--review-items", type=int, default=300, help="cases to review")
+    parser.add_argument("--smtp-port", type=int, default=0, help="mail server port (0: none)")
+    parser.add_argument("--notice-every", type=float, default=5.0, help="seconds per notice")
+    parser.add_argument("--drain", type=float, default=120.0, help="seconds for last notices")
     args = parser.parse_args()
     urls = args.urls.split(",")
     pids = [int(p) for p in args.pids.split(",") if p]
+    settings = load_settings()
+    use_settings(settings)  # this process records audit rows (the cases and notices it makes)
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
     record = Recorder()
     stop = threading.Event()
     threads = []
@@ -162,6 +267,9 @@ def main() -> None:
             threading.Thread(target=partner, args=(url, args.api_key, 100, record, stop)),
             threading.Thread(target=health, args=(url, record, stop)),
         ]
+    platform, mail, notices = _staff_and_notices(
+        args, urls, sessions, record=record, stop=stop, threads=threads
+    )
     memory_before = {pid: rss_mb(pid) for pid in pids}
     started = time.monotonic()
     for thread in threads:
@@ -172,29 +280,25 @@ def main() -> None:
         thread.join()
     elapsed = time.monotonic() - started
     memory_after = {pid: rss_mb(pid) for pid in pids}
+    if mail is not None:
+        deadline = time.monotonic() + args.drain
+        while time.monotonic() < deadline and not set(notices.queued) <= set(mail[1].arrived):
+            time.sleep(1)
 
     print(f"soak: {elapsed:.0f} s against {len(urls)} web processes")
-    print(f"{'endpoint':24} {'requests':>9} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name in sorted(record.latencies):
-        times = record.latencies[name]
-        print(
-            f"{name:24} {len(times):9d} {len(times) / elapsed:8.1f} "
-            f"{percentile(times, 0.5) * 1000:8.1f} {percentile(times, 0.99) * 1000:8.1f} "
-            f"{len(record.errors[name]):7d}"
-        )
-    for name, problems in sorted(record.errors.items()):
-        if problems:
-            kinds = ", ".join(f"{k} x{problems.count(k)}" for k in sorted(set(problems)))
-            print(f"  errors on {name}: {kinds}")
+    _report_endpoints(record, elapsed)
+    if mail is not None:
+        mail[0].stop()
+        _report_notices(notices, mail[1])
+    if platform is not None:
+        platform.shutdown()
     for pid in pids:
         before, after = memory_before[pid], memory_after[pid]
         if before is not None and after is not None:
             print(
                 f"process {pid}: RSS {before:.0f} MB -> {after:.0f} MB ({after - before:+.0f} MB)"
             )
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as session:
+    with sessions() as session:
         stored = set(session.scalars(select(Case.number)))
     engine.dispose()
     lost = [number for number in record.acknowledged if number not in stored]

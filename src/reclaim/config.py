@@ -106,8 +106,8 @@ class Settings(BaseSettings):
 
     # --- background jobs --------------------------------------------------------
     redis_url: str | None = None
-    # Prefix of every Redis key Reclaim writes besides the queue's (several installations
-    # may share one Redis).
+    # Prefix of every Redis key Reclaim writes, the queue's included (several
+    # installations may share one Redis).
     redis_key_prefix: str = Field(default="reclaim", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     queue_path: Path | None = None
     run_worker_in_process: bool = True

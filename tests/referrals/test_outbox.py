@@ -4,6 +4,7 @@ loopback: each message once; after the point of no return an email is never rese
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from reclaim.referrals.domain import AgencyKind, CustodyAction, ReferralStatus
 from reclaim.referrals.models import Agency, Referral, ReferralDelivery
 from reclaim.referrals.tasks import build_outbox
 from reclaim.security.field_crypto import Purpose, field_cipher
-from reclaim.storage.db import make_session_factory
+from reclaim.storage.db import make_engine, make_session_factory
 from reclaim.takedown.domain import Channel, DeliveryStatus
 from tests.support.cases import make_case, make_user
 from tests.support.clock import FakeClock
@@ -156,3 +157,33 @@ def test_a_reply_that_does_not_fit_is_ignored(
     assert build_outbox(outbox_settings, make_session_factory(engine)).run_due() == {"sent": 2}
     with make_session_factory(engine)() as session:
         assert session.scalars(select(Referral)).one().status is ReferralStatus.SENT
+
+
+def test_workers_running_the_outbox_at_once_send_each_message_once(
+    database_url: str,
+    engine: Engine,
+    outbox_settings: Settings,
+    mailbox: tuple[LoopbackSmtp, RecordingHandler],
+    receiver: WebhookReceiver,
+) -> None:
+    _sent(engine, outbox_settings, receiver.url())
+    engines = [make_engine(database_url) for _ in range(4)]
+    outboxes = [build_outbox(outbox_settings, make_session_factory(e)) for e in engines]
+    start = threading.Barrier(len(outboxes))
+
+    def run(index: int) -> None:
+        start.wait()
+        outboxes[index].run_due()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(outboxes))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for each in engines:
+        each.dispose()
+    assert len(mailbox[1].received) == 1
+    assert len(receiver.calls) == 1
+    with make_session_factory(engine)() as session:
+        deliveries = session.scalars(select(ReferralDelivery)).all()
+        assert {(d.status, d.attempts) for d in deliveries} == {(DeliveryStatus.SENT, 1)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
 from reclaim.cli.app import app
@@ -18,6 +20,11 @@ def worker(workers: int = typer.Option(2, min=1, max=32, help="Worker threads.")
     from reclaim.web.i18n import Catalogs
 
     config = settings()
+    # The consumer's own lines (each job started, failed, skipped) go to stderr, where
+    # systemd's journal keeps them.
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     huey = make_huey(config)
     translate = Catalogs(config.default_language).get(config.default_language).gettext
     register_tasks(

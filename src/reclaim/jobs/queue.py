@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey
 
 from reclaim.config import Settings
+from reclaim.jobs.periodic import ReclaimRedisHuey, ReclaimSqliteHuey
 
 
 def make_huey(settings: Settings, *, immediate: bool = False) -> Huey:
-    """Build the queue the settings ask for (`immediate` runs tasks inline, for tests)."""
+    """Build the queue the settings ask for (`immediate` runs tasks inline, for tests).
+
+    Both run each periodic job once at a time, and with Redis once per tick across
+    every worker (jobs/periodic.py)."""
     if settings.redis_url:
-        return RedisHuey("reclaim", url=settings.redis_url, immediate=immediate)
+        # Named by the key prefix: several installations may share one Redis.
+        return ReclaimRedisHuey(
+            settings.redis_key_prefix, url=settings.redis_url, immediate=immediate
+        )
     settings.queue_file.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("reclaim", filename=str(settings.queue_file), immediate=immediate)
+    return ReclaimSqliteHuey("reclaim", filename=str(settings.queue_file), immediate=immediate)
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,6 +193,24 @@ def verify_with_checkpoints(
     return check, checkpoints
 
 
+def take_now(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+) -> tuple[Checkpoint, dict[str, Any], Path] | None:
+    """Take a checkpoint into the configured directory (its document, for witnesses).
+    None: nothing new."""
+    with sessions() as session:
+        return take(
+            session,
+            settings.checkpoint_dir,
+            signing=signing_keyring(settings),
+            audit_keys=audit_keyring(settings),
+            clock=clock,
+        )
+
+
 def checkpoint_now(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -201,14 +219,7 @@ def checkpoint_now(
 ) -> tuple[Checkpoint, Path, list[str]] | None:
     """Take a checkpoint into the configured directory and send it to the witnesses
     (after the read transaction: no network call inside one).  None: nothing new."""
-    with sessions() as session:
-        taken = take(
-            session,
-            settings.checkpoint_dir,
-            signing=signing_keyring(settings),
-            audit_keys=audit_keyring(settings),
-            clock=clock,
-        )
+    taken = take_now(sessions, settings, clock=clock)
     if taken is None:
         return None
     checkpoint, document, path = taken

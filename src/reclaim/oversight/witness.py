@@ -3,9 +3,14 @@
 A checkpoint file on the hotline's own storage can be deleted by whoever controls that
 storage; a copy in someone else's mailbox or system cannot.  Both transports are the
 notices' own (SMTP with STARTTLS by default; the webhook through the safe fetcher,
-signed with an HMAC of the body under a key derived from ``RECLAIM_SECRET_KEY``).  A
-failed send is reported and not retried: the next checkpoint carries the newer head,
-which anchors everything before it.
+signed with an HMAC of the body under a key derived from ``RECLAIM_SECRET_KEY``).
+
+The workers' checkpoint job sends each witness copy as its own queued job
+(``oversight.tasks``), retried on failure with the outbox's backoff and attempt limit
+(``RECLAIM_DELIVERY_RETRY_*``, ``RECLAIM_DELIVERY_MAX_ATTEMPTS``): a witness that is
+down for an hour still receives every checkpoint.  The webhook keeps its
+``Idempotency-Key`` and the email its Message-ID across tries, so a witness can drop a
+repeat.  ``reclaim audit checkpoint`` sends at once and reports what failed.
 """
 
 from __future__ import annotations
@@ -37,18 +42,27 @@ def witness_secret(settings: Settings) -> str:
     return hmac.new(settings.secret_bytes, b"reclaim audit witness", hashlib.sha256).hexdigest()
 
 
-def send_to_witnesses(
-    settings: Settings, document: Mapping[str, Any], *, clock: Clock = system_clock
-) -> list[str]:
-    """Send the checkpoint to each configured witness; return the problems (empty: all
-    sent).  Call it outside any database transaction."""
+#: The ways a checkpoint can reach a witness (each configured by its own setting).
+CHANNELS = ("email", "webhook")
+
+
+def witness_channels(settings: Settings) -> list[str]:
+    """The channels with a witness configured."""
+    targets = (settings.audit_witness_email, settings.audit_witness_webhook_url)
+    return [channel for channel, target in zip(CHANNELS, targets, strict=True) if target]
+
+
+def send_witness(
+    settings: Settings, document: Mapping[str, Any], channel: str, *, clock: Clock = system_clock
+) -> None:
+    """Send the checkpoint to the witness on ``channel``; a failure raises DeliveryError
+    (TemporaryDeliveryError: worth trying again)."""
     body = json.dumps(document, sort_keys=True, indent=2)
     sequence = int(document["sequence"])
-    problems: list[str] = []
-    if settings.audit_witness_email:
+    if channel == "email":
         message = EmailMessage(
             from_addr=settings.mail_from,
-            to_addrs=(settings.audit_witness_email,),
+            to_addrs=(str(settings.audit_witness_email),),
             subject=f"{settings.hotline_name} audit checkpoint {sequence}",
             text_body=body + "\n",
             html_body=None,
@@ -56,22 +70,31 @@ def send_to_witnesses(
                 f"audit-checkpoint-{sequence}", message_id_domain(settings.mail_from)
             ),
         )
-        try:
-            smtp_transport(settings, clock=clock).send(message)
-        except DeliveryError as exc:
-            problems.append(f"email to the witness failed: {exc}")
-    if settings.audit_witness_webhook_url:
+        smtp_transport(settings, clock=clock).send(message)
+    elif channel == "webhook":
         hook = WebhookMessage(
-            url=settings.audit_witness_webhook_url,
+            url=str(settings.audit_witness_webhook_url),
             secret=witness_secret(settings),
             body=body.encode(),
             idempotency_key=f"audit-checkpoint-{sequence}",
             event=EVENT,
         )
+        webhook_transport(settings, clock=clock).send(hook)
+    else:
+        raise ValueError(f"unknown witness channel {channel!r}")
+
+
+def send_to_witnesses(
+    settings: Settings, document: Mapping[str, Any], *, clock: Clock = system_clock
+) -> list[str]:
+    """Send the checkpoint to each configured witness now; return the problems (empty:
+    all sent).  Call it outside any database transaction."""
+    problems: list[str] = []
+    for channel in witness_channels(settings):
         try:
-            webhook_transport(settings, clock=clock).send(hook)
+            send_witness(settings, document, channel, clock=clock)
         except DeliveryError as exc:
-            problems.append(f"webhook to the witness failed: {exc}")
+            problems.append(f"{channel} to the witness failed: {exc}")
     for problem in problems:
-        log.warning("audit checkpoint %s: %s", sequence, problem)
+        log.warning("audit checkpoint %s: %s", document["sequence"], problem)
     return problems

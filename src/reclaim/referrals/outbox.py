@@ -65,10 +65,10 @@ class ReferralOutbox:
     retry: RetryPolicy
     clock: Clock = system_clock
 
-    def run_due(self, limit: int = 100) -> dict[str, int]:
+    def due(self, limit: int = 100) -> list[int]:
         now = self.clock()
         with self.sessions() as session:
-            due = list(
+            return list(
                 session.scalars(
                     select(ReferralDelivery.id)
                     .where(
@@ -85,10 +85,20 @@ class ReferralOutbox:
                     .limit(limit)
                 )
             )
+
+    def run_due(self, rounds: int = 5) -> dict[str, int]:
+        """Try every due delivery once, looking again for what was queued meanwhile
+        (as the notice outbox does: a job enqueued during this run is skipped)."""
         counts: dict[str, int] = {}
-        for delivery_id in due:
-            status = self.deliver(delivery_id)
-            counts[status.value] = counts.get(status.value, 0) + 1
+        tried: set[int] = set()
+        for _ in range(rounds):
+            fresh = [delivery_id for delivery_id in self.due() if delivery_id not in tried]
+            if not fresh:
+                break
+            for delivery_id in fresh:
+                tried.add(delivery_id)
+                status = self.deliver(delivery_id)
+                counts[status.value] = counts.get(status.value, 0) + 1
         return counts
 
     def deliver(self, delivery_id: int) -> DeliveryStatus:
@@ -149,6 +159,12 @@ class ReferralOutbox:
             delivery = session.scalars(
                 select(ReferralDelivery).where(ReferralDelivery.id == delivery_id).with_for_update()
             ).one()
+            stale = (
+                delivery.sending_started_at is None or delivery.sending_started_at <= now - LEASE
+            )
+            in_flight = delivery.status in {DeliveryStatus.SENDING, DeliveryStatus.COMMITTING}
+            if in_flight and not stale:
+                return delivery.status  # another worker is sending it right now
             if delivery.status is DeliveryStatus.COMMITTING:
                 # The worker died after the point of no return: never a second email.
                 if delivery.channel is Channel.WEBHOOK:
@@ -157,12 +173,7 @@ class ReferralOutbox:
                 else:
                     move(delivery, DeliveryStatus.UNCONFIRMED)
                 return delivery.status
-            stale = (
-                delivery.sending_started_at is None or delivery.sending_started_at <= now - LEASE
-            )
-            if delivery.status not in CLAIMABLE or (
-                delivery.status is DeliveryStatus.SENDING and not stale
-            ):
+            if delivery.status not in CLAIMABLE:
                 return delivery.status
             move(delivery, DeliveryStatus.SENDING)
             delivery.sending_started_at = now

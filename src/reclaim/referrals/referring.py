@@ -329,8 +329,11 @@ def follow_up(
 ) -> dict[str, int]:
     """Queue reminders to agencies that have not answered; expire what is past expiry."""
     now = clock()
+    # Locked, as notices' reminders are: a concurrent run waits, then sees the new state.
     waiting = session.scalars(
-        select(Referral).where(Referral.status.in_([s.value for s in AWAITING_AGENCY]))
+        select(Referral)
+        .where(Referral.status.in_([s.value for s in AWAITING_AGENCY]))
+        .with_for_update(of=Referral)
     ).all()
     reminded = expired = 0
     for referral in waiting:

@@ -336,15 +336,21 @@ def mark_sent(
 def queue_reminders(
     session: Session, policy: NoticePolicy, *, clock: Clock = system_clock
 ) -> list[Delivery]:
-    """Re-send every open notice whose reminder is due; expire those past follow-up."""
+    """Re-send every open notice whose reminder is due; expire those past follow-up.
+
+    The due notices are locked (PostgreSQL; SQLite's writers queue at BEGIN): a second
+    run at the same moment waits, then finds them no longer due, so no reminder is
+    queued twice."""
     now = clock()
     due = session.scalars(
-        select(Notice).where(
+        select(Notice)
+        .where(
             Notice.status.in_(
                 [NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED, NoticeStatus.PARTIALLY_REMOVED]
             ),
             Notice.next_reminder_at <= now,
         )
+        .with_for_update(of=Notice)
     ).all()
     deliveries: list[Delivery] = []
     for notice in due:

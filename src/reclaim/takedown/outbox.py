@@ -116,12 +116,22 @@ class Outbox:
                 )
             )
 
-    def run_due(self) -> dict[str, int]:
-        """Try every due delivery once; returns how many ended in each state."""
+    def run_due(self, rounds: int = 5) -> dict[str, int]:
+        """Try every due delivery once; returns how many ended in each state.
+
+        Deliveries queued while a run is sending are sent by it too (up to ``rounds``
+        looks): a delivery job enqueued meanwhile is skipped while this run holds the
+        job's lease (jobs/periodic.py), so this run must not leave them to the next tick."""
         counts: dict[str, int] = {}
-        for delivery_id in self.due():
-            status = self.deliver(delivery_id)
-            counts[status.value] = counts.get(status.value, 0) + 1
+        tried: set[int] = set()
+        for _ in range(rounds):
+            fresh = [delivery_id for delivery_id in self.due() if delivery_id not in tried]
+            if not fresh:
+                break
+            for delivery_id in fresh:
+                tried.add(delivery_id)
+                status = self.deliver(delivery_id)
+                counts[status.value] = counts.get(status.value, 0) + 1
         return counts
 
     # --- one delivery --------------------------------------------------------------
@@ -158,14 +168,17 @@ class Outbox:
             delivery = session.scalars(
                 select(Delivery).where(Delivery.id == delivery_id).with_for_update()
             ).one()
-            if delivery.status is DeliveryStatus.COMMITTING:
-                return self._recover_uncertain(session, delivery)
             stale = delivery.sending_started_at is None or (
                 delivery.sending_started_at <= now - LEASE
             )
-            if delivery.status not in CLAIMABLE or (
-                delivery.status is DeliveryStatus.SENDING and not stale
-            ):
+            # Sending or committing within the lease: another worker is on it right now
+            # (it listed this delivery as due before we did), not dead.
+            in_flight = delivery.status in {DeliveryStatus.SENDING, DeliveryStatus.COMMITTING}
+            if in_flight and not stale:
+                return delivery.status
+            if delivery.status is DeliveryStatus.COMMITTING:
+                return self._recover_uncertain(session, delivery)
+            if delivery.status not in CLAIMABLE:
                 return delivery.status
             move(delivery, DeliveryStatus.SENDING)
             delivery.sending_started_at = now
