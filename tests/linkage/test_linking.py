@@ -8,8 +8,8 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim import audit
 from reclaim.accounts.domain import Role
@@ -382,30 +382,27 @@ def refer_cluster_to_police_and_verify(
     assert len(exported) == 12
 
 
-def test_new_cases_are_linked_once_in_order(session: Session, keys: Keys, clock: FakeClock) -> None:
+def test_new_cases_are_linked_once_in_order(
+    engine: Engine, session: Session, keys: Keys, clock: FakeClock
+) -> None:
     from reclaim.linkage import arrivals
 
+    sessions = sessionmaker(bind=engine)
     a = make_case(session, urls=["https://leaks.example/1"])
     b = make_case(session, urls=["https://leaks.example/1"])
+    session.commit()
     index = MediaPdqIndex()
-    assert (
-        arrivals.link_new_cases(
-            session, keys=keys, media_index=index, max_distance=31, clock=clock, batch=1
+
+    def link(**options: int) -> int:
+        return arrivals.link_new_cases(
+            sessions, keys=keys, media_index=index, max_distance=31, clock=clock, **options
         )
-        == 1
-    )
-    assert (
-        arrivals.link_new_cases(session, keys=keys, media_index=index, max_distance=31, clock=clock)
-        == 1
-    )
-    assert (
-        arrivals.link_new_cases(session, keys=keys, media_index=index, max_distance=31, clock=clock)
-        == 0
-    )
+
+    assert link(batch=1) == 1
+    assert link() == 1
+    assert link() == 0
     assert reasons(session, a, b) == {LinkReason.SAME_PAGE, LinkReason.SAME_HOST}
     c = make_case(session, urls=["https://leaks.example/1"])
-    assert (
-        arrivals.link_new_cases(session, keys=keys, media_index=index, max_distance=31, clock=clock)
-        == 1
-    )
+    session.commit()
+    assert link() == 1
     assert clusters.member_ids(session, a.id) == [a.id, b.id, c.id]

@@ -36,14 +36,13 @@ def register(
     @huey.periodic_task(crontab(**LINK_SCHEDULE), name="reclaim.link_new_cases")  # type: ignore[untyped-decorator]
     def link_new_cases() -> dict[str, int]:
         """Link the cases that arrived since the last run."""
-        with sessions.begin() as session:
-            linked = arrivals.link_new_cases(
-                session,
-                keys=keys_for(field_cipher(settings), settings.secret_bytes),
-                media_index=media_index,
-                max_distance=settings.match_max_distance,
-                clock=clock,
-            )
+        linked = arrivals.link_new_cases(
+            sessions,
+            keys=keys_for(field_cipher(settings), settings.secret_bytes),
+            media_index=media_index,
+            max_distance=settings.match_max_distance,
+            clock=clock,
+        )
         return {"linked": linked}
 
     return LinkageTasks(link_new_cases=link_new_cases)
