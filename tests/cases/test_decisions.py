@@ -84,6 +84,37 @@ def test_a_confirming_decision_banks_the_signals_with_provenance(session: Sessio
     assert event.details["classification"] == "csam"
 
 
+def test_an_ai_image_of_a_child_is_banked_as_csam_and_grooming_banks_nothing(
+    session: Session,
+) -> None:
+    """Partners remove a synthetic image of a child as any other: CSAM in the feed; the
+    decision keeps the subtype.  Grooming is conduct, not content: nothing is banked."""
+    analyst = make_user(session)
+    item = item_with(session, md5("ai"), seen_by=analyst.id)
+    decisions.decide(
+        session,
+        item,
+        Classification.SYNTHETIC_MINOR,
+        analyst_id=analyst.id,
+        reason=None,
+        policy=ONE,
+    )
+    assert item.classification is Classification.SYNTHETIC_MINOR
+    assert active(session, Category.CSAM) == {md5("ai").value}
+    groomed = item_with(session, md5("chat"), seen_by=analyst.id)
+    decision = decisions.decide(
+        session,
+        groomed,
+        Classification.GROOMING,
+        analyst_id=analyst.id,
+        reason=None,
+        policy=ONE,
+    )
+    assert decision.status is DecisionStatus.RECORDED
+    assert decision.media == []  # its screenshots are chosen one by one
+    assert active(session, Category.CSAM) == {md5("ai").value}
+
+
 def test_low_quality_pdq_is_not_banked_and_the_reason_is_kept(session: Session) -> None:
     analyst = make_user(session)
     case = make_case(session, urls=["https://img.example/b.jpg"])

@@ -87,7 +87,11 @@ def test_an_email_past_the_point_of_no_return_is_never_claimed_as_new() -> None:
 @given(st.lists(st.sampled_from(Classification), min_size=1, max_size=6))
 def test_the_deadline_is_the_strictest_that_applies(classes: list[Classification]) -> None:
     deadline = notice_deadline(SENT, classes)
-    hours = {Classification.CSAM: 24, Classification.SELF_GENERATED_MINOR: 24}
+    hours = {
+        Classification.CSAM: 24,
+        Classification.SELF_GENERATED_MINOR: 24,
+        Classification.SYNTHETIC_MINOR: 24,
+    }
     hours[Classification.ADULT_NCII] = 72
     applicable = [hours[c] for c in classes if c in hours]
     if applicable:

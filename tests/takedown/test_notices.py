@@ -273,7 +273,7 @@ def test_an_offenders_account_goes_to_its_platform_as_an_account_notice(
     (content_notice,) = draft_notices(session, case, policy, actor=ACTOR, clock=clock)
     assert [p.page.url for p in content_notice.pages] == ["https://forum.example/t/5"]
     assert account_items(session, case) == [account]
-    with pytest.raises(NoticeError, match="sextortion"):
+    with pytest.raises(NoticeError, match="threat or grooming"):
         draft_account_notice(session, content, actor=ACTOR, clock=clock)
 
     notice = draft_account_notice(session, account, actor=ACTOR, clock=clock)
@@ -287,6 +287,39 @@ def test_an_offenders_account_goes_to_its_platform_as_an_account_notice(
     queue_notice(session, notice, actor=ACTOR, clock=clock)
     mark_sent(session, notice, policy, clock=clock)
     assert notice.deadline_at == T0 + policy.account_deadline
+
+
+def test_grooming_goes_as_an_account_notice_and_an_ai_image_as_a_childs(
+    session: Session, settings: Settings
+) -> None:
+    """A groomer's profile is an account notice named for grooming; a sexual image of a
+    child made with AI is removed within the minor's deadline."""
+    policy = NoticePolicy.from_settings(settings)
+    clock = FakeClock(T0)
+    case = _case(
+        session,
+        {
+            "https://forum.example/u/groomer": Classification.GROOMING,
+            "https://photos.example/p/ai": Classification.SYNTHETIC_MINOR,
+        },
+        {"https://photos.example/p/ai": [("https://img.photos.example/ai.jpg", "ai")]},
+        clock=clock,
+    )
+    groomer = case.items[0]
+    (content_notice,) = draft_notices(session, case, policy, actor=ACTOR, clock=clock)
+    assert [p.page.url for p in content_notice.pages] == ["https://photos.example/p/ai"]
+    assert account_items(session, case) == [groomer]
+    zh = render_notice(session, content_notice, settings)
+    assert "以人工智慧生成或變造的兒童性影像" in zh.text
+    assert settings.legal_basis_minor_zh_tw in zh.text
+    assert zh.document["items"][0]["deadline_hours"] == settings.notice_deadline_hours_minor
+
+    account = draft_account_notice(session, groomer, actor=ACTOR, clock=clock)
+    assert [p.classification for p in account.pages] == [Classification.GROOMING]
+    en = render_notice(session, account, settings)
+    assert "an account used to groom a child" in en.subject
+    assert "grooming" in en.text and "sexual extortion" not in en.text
+    assert en.document["items"][0]["category"] == "grooming"
 
 
 def test_rendering_in_both_languages(session: Session, settings: Settings) -> None:

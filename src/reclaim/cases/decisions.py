@@ -127,8 +127,8 @@ def history(session: Session, item_ids: list[int]) -> dict[int, list[Decision]]:
 
 def default_coverage(item: Item, classification: Classification) -> list[Media]:
     """The media a decision covers unless the analyst says otherwise: everything the item
-    shows, except for a sextortion threat (its media are chosen one by one)."""
-    if classification is Classification.SEXTORTION_THREAT:
+    shows, except for an offender's conduct (its media are chosen one by one)."""
+    if classification.targets_account:
         return []
     return item.media
 

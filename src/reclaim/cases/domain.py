@@ -117,8 +117,10 @@ class Classification(enum.StrEnum):
 
     CSAM = "csam"  # child sexual abuse material
     SELF_GENERATED_MINOR = "self_generated_minor"  # intimate image of a minor, self-generated
+    SYNTHETIC_MINOR = "synthetic_minor"  # a minor's sexual image made or altered by AI
     ADULT_NCII = "adult_ncii"  # adult intimate image shared without consent
     SEXTORTION_THREAT = "sextortion_threat"  # a threat, no content yet
+    GROOMING = "grooming"  # an adult's sexual approach to a child online, no image
     NOT_ACTIONABLE = "not_actionable"  # with a reason
     NEEDS_INFORMATION = "needs_information"
 
@@ -129,7 +131,12 @@ class Classification(enum.StrEnum):
 
     @property
     def involves_minor(self) -> bool:
-        return self in (Classification.CSAM, Classification.SELF_GENERATED_MINOR)
+        return self in (
+            Classification.CSAM,
+            Classification.SELF_GENERATED_MINOR,
+            Classification.SYNTHETIC_MINOR,
+            Classification.GROOMING,
+        )
 
     @property
     def calls_for_removal(self) -> bool:
@@ -137,14 +144,22 @@ class Classification(enum.StrEnum):
         return self in (
             Classification.CSAM,
             Classification.SELF_GENERATED_MINOR,
+            Classification.SYNTHETIC_MINOR,
             Classification.ADULT_NCII,
         )
 
     @property
+    def targets_account(self) -> bool:
+        """Is this an offender's conduct rather than content (a sextortion threat,
+        grooming)?  Its URLs are the offender's profiles: the platform acts on the
+        account, through an account notice, and its media are covered one by one."""
+        return self in (Classification.SEXTORTION_THREAT, Classification.GROOMING)
+
+    @property
     def calls_for_notice(self) -> bool:
         """Does a URL decided this way need a notice to its platform: a removal notice,
-        or an account notice for an offender's profile (a sextortion threat)?"""
-        return self.calls_for_removal or self is Classification.SEXTORTION_THREAT
+        or an account notice for an offender's profile?"""
+        return self.calls_for_removal or self.targets_account
 
     @property
     def is_final(self) -> bool:
@@ -160,6 +175,9 @@ class Classification(enum.StrEnum):
 _CATEGORIES = {
     Classification.CSAM: Category.CSAM,
     Classification.SELF_GENERATED_MINOR: Category.SELF_GENERATED_MINOR,
+    # Partners remove a synthetic image of a child as they remove any other: it is
+    # banked as CSAM; the decision keeps the subtype for the statistics.
+    Classification.SYNTHETIC_MINOR: Category.CSAM,
     Classification.ADULT_NCII: Category.ADULT_NCII,
     Classification.SEXTORTION_THREAT: Category.SEXTORTION,
 }

@@ -22,8 +22,10 @@ CASE_STATUS = {
 CLASSIFICATION = {
     Classification.CSAM: _("Child sexual abuse material"),
     Classification.SELF_GENERATED_MINOR: _("Intimate image of a minor (self-generated)"),
+    Classification.SYNTHETIC_MINOR: _("Sexual image of a minor made or altered with AI"),
     Classification.ADULT_NCII: _("Adult intimate image shared without consent"),
     Classification.SEXTORTION_THREAT: _("Sextortion threat (no content yet)"),
+    Classification.GROOMING: _("Grooming of a child (an approach, no image)"),
     Classification.NOT_ACTIONABLE: _("Not actionable (give a reason)"),
     Classification.NEEDS_INFORMATION: _("Needs more information"),
 }

@@ -64,10 +64,12 @@ PLATFORMS = (
 )
 #: (classification, weight) of decisions on items; None: no decision yet.
 DECIDED = (
-    (Classification.CSAM, 20),
-    (Classification.SELF_GENERATED_MINOR, 25),
-    (Classification.ADULT_NCII, 25),
+    (Classification.CSAM, 18),
+    (Classification.SELF_GENERATED_MINOR, 24),
+    (Classification.SYNTHETIC_MINOR, 4),
+    (Classification.ADULT_NCII, 24),
     (Classification.SEXTORTION_THREAT, 10),
+    (Classification.GROOMING, 3),
     (Classification.NOT_ACTIONABLE, 8),
     (None, 12),
 )
@@ -382,11 +384,12 @@ def _item(  # noqa: C901, PLR0912, PLR0915, PLR0917 - one item's whole story, in
     notice_rate: float = 1.0,
 ) -> Iterator[tuple[Table, dict[str, Any]]]:
     classification: Classification | None = _pick(rng, DECIDED)
-    if (
-        classification in (Classification.CSAM, Classification.SELF_GENERATED_MINOR)
-        and age is AgeGroup.ADULT
-    ):
-        classification = Classification.ADULT_NCII
+    if classification is not None and classification.involves_minor and age is AgeGroup.ADULT:
+        classification = (
+            Classification.ADULT_NCII
+            if classification.calls_for_removal
+            else Classification.SEXTORTION_THREAT
+        )
     decided = reported + timedelta(hours=rng.lognormvariate(0.0 if urgent else 2.0, 0.8))
     if decided >= end:
         classification = None

@@ -150,15 +150,19 @@ class MinistryType(enum.StrEnum):
     and the adults' cases of the Sexual Assault Crime Prevention Act art. 13."""
 
     SEXUAL_IMAGES = "sexual_images"  # art. 2(1)(3): filming, making, distributing images
+    GROOMING = "grooming"  # not an art. 2 type by itself: a sexual approach to a child
     ADULT_IMAGES = "adult_images"  # not art. 2: an adult's image shared without consent
 
 
 #: What an analyst's decision counts as: the ministry's type and Reclaim's online subtype.
-#: Grooming and synthetic (AI-generated) images are not yet decisions Reclaim records.
+#: An image made or altered with AI is "making" a sexual image (art. 2(1)(3)); a legal
+#: reviewer confirms this mapping before a deployment reports to the ministry.
 TYPE_OF: dict[Classification, MinistryType] = {
     Classification.CSAM: MinistryType.SEXUAL_IMAGES,
     Classification.SELF_GENERATED_MINOR: MinistryType.SEXUAL_IMAGES,
+    Classification.SYNTHETIC_MINOR: MinistryType.SEXUAL_IMAGES,
     Classification.SEXTORTION_THREAT: MinistryType.SEXUAL_IMAGES,
+    Classification.GROOMING: MinistryType.GROOMING,
     Classification.ADULT_NCII: MinistryType.ADULT_IMAGES,
 }
 

@@ -29,6 +29,7 @@ CHANNEL = {
 }
 MINISTRY_TYPE = {
     MinistryType.SEXUAL_IMAGES: _("Sexual images of a child (art. 2)"),
+    MinistryType.GROOMING: _("Grooming of a child (not art. 2 by itself)"),
     MinistryType.ADULT_IMAGES: _("An adult's intimate image (not art. 2)"),
 }
 

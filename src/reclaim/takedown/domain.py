@@ -140,8 +140,10 @@ class VerificationOutcome(enum.StrEnum):
 DEFAULT_DEADLINE_HOURS: Mapping[Classification, int | None] = {
     Classification.CSAM: 24,
     Classification.SELF_GENERATED_MINOR: 24,
+    Classification.SYNTHETIC_MINOR: 24,
     Classification.ADULT_NCII: 72,
     Classification.SEXTORTION_THREAT: None,
+    Classification.GROOMING: None,
     Classification.NOT_ACTIONABLE: None,
     Classification.NEEDS_INFORMATION: None,
 }

@@ -79,8 +79,10 @@ class NoticePolicy:
             deadline_hours={
                 Classification.CSAM: minor,
                 Classification.SELF_GENERATED_MINOR: minor,
+                Classification.SYNTHETIC_MINOR: minor,
                 Classification.ADULT_NCII: adult,
                 Classification.SEXTORTION_THREAT: None,
+                Classification.GROOMING: None,
                 Classification.NOT_ACTIONABLE: None,
                 Classification.NEEDS_INFORMATION: None,
             },
@@ -221,8 +223,10 @@ def draft_account_notice(
 ) -> Notice:
     """An account notice for an offender's profile page (its platform acts on the
     account: impersonation, extortion)."""
-    if item.classification is not Classification.SEXTORTION_THREAT or item.page is None:
-        raise NoticeError("only a URL decided as part of a sextortion threat is an account")
+    if item.classification is None or not item.classification.targets_account:
+        raise NoticeError("only a URL decided as a threat or grooming is an account")
+    if item.page is None:
+        raise NoticeError("only a URL decided as a threat or grooming is an account")
     if item.page.platform_id is None:
         raise NoticeError("assign the platform that hosts this account first")
     if item not in account_items(session, item.case):
@@ -232,7 +236,7 @@ def draft_account_notice(
     notice.pages.append(
         NoticePage(
             page_id=item.page.id,
-            classification=Classification.SEXTORTION_THREAT,
+            classification=item.classification,
             outcome=PageOutcome.PENDING,
         )
     )

@@ -143,15 +143,16 @@ def items_without_platform(case: Case) -> list[Item]:
 
 
 def account_items(session: Session, case: Case) -> list[Item]:
-    """The case's offender accounts: profile pages decided as part of a sextortion
-    threat, not yet in an account notice."""
+    """The case's offender accounts: profile pages decided as a threat or grooming,
+    not yet in an account notice."""
     candidates = [
         item
         for item in case.items
         if item.kind is ItemKind.URL
         and item.page is not None
         and item.withdrawn_at is None
-        and item.classification is Classification.SEXTORTION_THREAT
+        and item.classification is not None
+        and item.classification.targets_account
     ]
     if not candidates:
         return []

@@ -37,10 +37,16 @@ CATEGORY = {
         "Intimate image of a minor",
         "未成年人的私密影像",
     ),
+    Classification.SYNTHETIC_MINOR: (
+        "Sexual image of a child made or altered with AI",
+        "以人工智慧生成或變造的兒童性影像",
+    ),
     Classification.ADULT_NCII: (
         "Intimate image of an adult shared without consent",
         "未經同意散布的成年人私密影像",
     ),
+    Classification.SEXTORTION_THREAT: ("Sexual extortion (sextortion)", "性勒索"),
+    Classification.GROOMING: ("Sexual grooming of a child", "對兒童的性誘騙"),
 }
 SUBJECT = {
     "en": "Removal notice {reference}: {count} page(s), deadline {deadline}",
@@ -49,6 +55,18 @@ SUBJECT = {
 ACCOUNT_SUBJECT = {
     "en": "Account notice {reference}: an account used for sexual extortion, deadline {deadline}",
     "zh_TW": "帳號通知 {reference}：用於性勒索的帳號，期限 {deadline}",
+}
+#: An account that approached a child (and threatened no one) is named for what it did.
+GROOMING_ACCOUNT_SUBJECT = {
+    "en": "Account notice {reference}: an account used to groom a child, deadline {deadline}",
+    "zh_TW": "帳號通知 {reference}：用於性誘騙兒童的帳號，期限 {deadline}",
+}
+GROOMING_ACCOUNT_INTRO = {
+    "en": "The account below is used to approach a child sexually online (grooming: asking "
+    "for intimate images or a meeting). Please act on the account (suspend it, preserve its "
+    "data for the police) without delay.",
+    "zh_TW": "下列帳號被用來在網路上對兒童進行性誘騙（索取私密影像或邀約見面）。"
+    "請立即處理該帳號（停權，並保存資料供警方偵查）。",
 }
 REMINDER = {"en": " (reminder {n})", "zh_TW": "（第 {n} 次提醒）"}
 LABELS = {
@@ -185,7 +203,19 @@ def render_notice(
     document = notice_document(session, notice, settings)
     hours = min((i["deadline_hours"] for i in document["items"]), default=0)
     deadline = deadline_text(notice, hours, settings, language, sending_at=sending_at)
-    subjects = ACCOUNT_SUBJECT if notice.kind is NoticeKind.ACCOUNT else SUBJECT
+    grooming = notice.kind is NoticeKind.ACCOUNT and all(
+        page.classification is Classification.GROOMING for page in notice.pages
+    )
+    subjects = (
+        GROOMING_ACCOUNT_SUBJECT
+        if grooming
+        else ACCOUNT_SUBJECT
+        if notice.kind is NoticeKind.ACCOUNT
+        else SUBJECT
+    )
+    label = LABELS[language]
+    if grooming:
+        label = label | {"account_intro": GROOMING_ACCOUNT_INTRO[language]}
     subject = subjects[language].format(
         reference=notice.reference, count=len(document["items"]), deadline=deadline
     )
@@ -200,7 +230,7 @@ def render_notice(
         "language": language,
         "subject": subject,
         "deadline": deadline,
-        "label": LABELS[language],
+        "label": label,
     }
     text = _templates.get_template(f"notice.{language}.txt").render(context)
     html = _templates.get_template("notice.html").render(context)
