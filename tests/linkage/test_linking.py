@@ -382,6 +382,37 @@ def refer_cluster_to_police_and_verify(
     assert len(exported) == 12
 
 
+def test_a_page_many_cases_report_links_each_to_the_first_and_the_latest(
+    session: Session, keys: Keys, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the fan-out, a case links to the first case sharing the page and the latest
+    ones: the cluster stays whole without storing every pair."""
+    monkeypatch.setattr(linking, "FANOUT", 3)
+    cases = []
+    for _ in range(7):  # each linked as it arrives
+        cases.append(make_case(session, urls=["https://leaks.example/viral"]))
+        link(session, cases[-1], keys, clock)
+    last = cases[-1]
+    linked = set(
+        session.scalars(
+            select(CaseLink.case_id).where(
+                CaseLink.other_case_id == last.id, CaseLink.reason == LinkReason.SAME_PAGE
+            )
+        )
+    )
+    assert linked == {cases[0].id, cases[4].id, cases[5].id}
+    assert clusters.member_ids(session, cases[0].id) == sorted(c.id for c in cases)
+    # 3 + 3 + 3 + 3 for the cases after the third, 0 + 1 + 2 before: 15, not 21 pairs.
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(CaseLink)
+            .where(CaseLink.reason == LinkReason.SAME_PAGE)
+        )
+        == 15
+    )
+
+
 def test_new_cases_are_linked_once_in_order(
     engine: Engine, session: Session, keys: Keys, clock: FakeClock
 ) -> None:
