@@ -1,14 +1,16 @@
 """Match volumes: one answer counted per partner, day, bank and category; a process's
 tally handed over at most once per interval, to one caller; written with an upsert that
 adds (a second write, or another process's, adds to the same rows), on SQLite and
-PostgreSQL; kept for the next write when the database refuses."""
+PostgreSQL; kept for the next write when the database is out of reach, dropped when it
+will never take them."""
 
 from __future__ import annotations
 
 import threading
 from datetime import date
+from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
 
 from reclaim.banks.domain import Category
@@ -120,8 +122,8 @@ def test_writes_add_to_the_rows(session: Session) -> None:
     assert sorted(days) == [DAY, date(2026, 12, 2)]
 
 
-def test_flush_writes_the_tally_and_keeps_what_the_database_refused(
-    engine: Engine, session: Session
+def test_flush_writes_the_tally_and_keeps_what_the_database_could_not_take(
+    engine: Engine, session: Session, tmp_path: Path
 ) -> None:
     partner = add_partner(session).partner_id
     sessions = make_session_factory(engine)
@@ -131,10 +133,20 @@ def test_flush_writes_the_tally_and_keeps_what_the_database_refused(
     assert tally.pending() == {}
     assert flush(sessions, tally) == 0  # nothing gathered: no transaction
 
-    # A partner that does not exist: the foreign key refuses the write, and the counts
-    # wait in the tally (with anything gathered meanwhile) for the next one.
+    # The database out of reach (a file that cannot be opened): the counts wait in the
+    # tally, with anything gathered meanwhile, for the next write.
+    unreachable = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'db.sqlite3'}")
+    tally.add(count_answer(partner, DAY, [[]]))
+    assert flush(make_session_factory(unreachable), tally) == 0
+    unreachable.dispose()
+    assert tally.pending() == {VolumeKey(DAY, partner): Volume(signals=1)}
+    tally.add(count_answer(partner, DAY, [[]]))
+    assert flush(sessions, tally) == 1
+
+    # A partner that does not exist: the foreign key will never take it; dropped, so
+    # that it does not hold back the counts written after it.
     tally.add(count_answer(partner + 1000, DAY, [[]]))
     assert flush(sessions, tally) == 0
-    assert tally.pending() == {VolumeKey(DAY, partner + 1000): Volume(signals=1)}
+    assert tally.pending() == {}
     session.expire_all()
-    assert rows(session) == {("", ""): (1, 1, 0, 0), ("csam", "csam"): (0, 1, 0, 0)}
+    assert rows(session) == {("", ""): (3, 1, 0, 0), ("csam", "csam"): (0, 1, 0, 0)}

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from reclaim.banks.domain import Category
@@ -197,8 +197,12 @@ def flush(
     tally: VolumeTally,
     volumes: Mapping[VolumeKey, Volume] | None = None,
 ) -> int:
-    """Write ``volumes`` (by default everything ``tally`` holds) in one transaction;
-    if the database refuses, they go back into the tally for the next write."""
+    """Write ``volumes`` (by default everything ``tally`` holds) in one transaction.
+
+    If the database cannot take them now (locked past the busy timeout, unreachable),
+    they go back into the tally for the next write.  If it never will (a constraint
+    refuses them: a partner that no longer exists), they are dropped and logged, so
+    that one bad row does not hold every later count back."""
     taken = tally.take() if volumes is None else volumes
     if not taken:
         return 0
@@ -206,6 +210,9 @@ def flush(
         with sessions() as session:
             written = write(session, taken)
             session.commit()
+    except IntegrityError:
+        logger.error("match volumes refused by the database; dropped", exc_info=True)
+        return 0
     except SQLAlchemyError:
         tally.put_back(taken)
         logger.warning("match volumes not written; kept for the next write", exc_info=True)
