@@ -30,7 +30,6 @@ import json
 import os
 import secrets
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,9 @@ from reclaim.audit.domain import ActorKind
 
 REPO = Path(__file__).resolve().parents[1]
 BATCHES = (1, 100)
+#: The audit trail's key, for the rows building the database writes and for the server
+#: (production settings refuse the development key).
+AUDIT_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 # --- building the bank -------------------------------------------------------------
@@ -54,6 +56,7 @@ def build_database(directory: Path, hashes: np.ndarray) -> tuple[str, str]:
     from sqlalchemy import insert
 
     from reclaim import audit
+    from reclaim.audit.keys import AuditKeyring, use_keyring
     from reclaim.banks.banking import create_bank
     from reclaim.banks.engine import MatchEngine
     from reclaim.banks.models import BankEntry
@@ -67,6 +70,7 @@ def build_database(directory: Path, hashes: np.ndarray) -> tuple[str, str]:
     from reclaim.storage.db import make_engine, make_session_factory
     from reclaim.storage.models import Counter
 
+    use_keyring(AuditKeyring.from_base64("a1", {"a1": AUDIT_KEY}))
     url = f"sqlite:///{directory / 'bench.sqlite3'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -158,6 +162,8 @@ def start_reclaim(directory: Path, url: str, port: int) -> subprocess.Popen[byte
             {"s1": base64.b64encode(secrets.token_bytes(32)).decode()}
         ),
         "RECLAIM_SIGNING_CURRENT_KEY_ID": "s1",
+        "RECLAIM_AUDIT_KEYS": json.dumps({"a1": AUDIT_KEY}),
+        "RECLAIM_AUDIT_CURRENT_KEY_ID": "a1",
         "RECLAIM_DATABASE_URL": url,
         "RECLAIM_DATA_DIR": str(directory / "data"),
         "RECLAIM_LOG_LEVEL": "WARNING",
@@ -322,7 +328,7 @@ def measure(
         "concurrency": concurrency,
         "requests_per_s": requests / result["elapsed"],
         "hashes_per_s": requests * batch / result["elapsed"],
-        "p50_ms": statistics.median(latencies) * 1000,
+        "p50_ms": float(np.median(latencies)) * 1000,
         "p99_ms": latencies[min(requests - 1, int(requests * 0.99))] * 1000,
     }
 

@@ -291,6 +291,9 @@ class Settings(BaseSettings):
     api_feed_max_limit: int = Field(default=10_000, ge=1)
     # A checked key is trusted this long in memory; a revoked key stops working within it.
     api_key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    # Match volumes (statistics) are counted in memory and written at most this often
+    # per process: a hard crash loses up to this much of them.
+    api_match_volume_flush_seconds: float = Field(default=60.0, ge=0, le=3600)
 
     @field_validator("time_zone")
     @classmethod

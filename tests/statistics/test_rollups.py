@@ -96,7 +96,9 @@ def test_rollups_give_the_live_figures(history: Session) -> None:
     # The tables (what exports and reports show) are the same, cell for cell.
     where = Filter(PERIODS[0])
     figures = compute(history, where, NOW)
-    live_figures = Figures(where, NOW, *expected[PERIODS[0]], figures.feedback, figures.referrals)  # type: ignore[arg-type]
+    live_figures = Figures(  # type: ignore[arg-type]
+        where, NOW, *expected[PERIODS[0]], figures.feedback, figures.referrals, figures.matches
+    )
     assert tables(figures) == tables(live_figures)
 
 

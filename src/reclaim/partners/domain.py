@@ -62,3 +62,8 @@ def new_key() -> KeyParts:
 def display_prefix(prefix: str) -> str:
     """How a key is named in lists: ``rcl_ab12cd34_…``."""
     return f"{KEY_PREFIX}_{prefix}_…"
+
+
+#: The bank (and category) of a match-volume row that counts what a partner asked,
+#: across every bank it asked (``partner_match_volumes``; statistics show it first).
+ALL_BANKS = ""

@@ -1,10 +1,11 @@
-"""Partners (platforms' API identities), their keys, and their feedback."""
+"""Partners (platforms' API identities), their keys, their feedback, and how much they
+match."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reclaim.partners.domain import FeedbackOutcome
@@ -76,3 +77,33 @@ class Feedback(Base):
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
 
     __table_args__ = (Index("ix_partner_feedback_partner", "partner_id", "id"),)
+
+
+class MatchVolume(Base):
+    """How much one partner matched on one day (the operator's calendar day): counts
+    only, never the hashes asked about (partners' uploads are not Reclaim's to keep).
+
+    Two kinds of row share the table, told apart by ``bank``:
+
+    * ``bank == ""`` (and ``category == ""``): what the partner *asked*, across the
+      banks it asked (all, or its request's ``banks``): ``signals`` and ``videos``
+      queried, and of them how many matched at least one entry (``*_matched``).
+    * ``bank`` named: of what was asked, how many signals and videos matched at least
+      one entry of that bank and category.  A signal that matches two banks counts in
+      both rows; ``signals`` and ``videos`` stay 0 here, since a query is not put to
+      one bank or category but to every bank at once.
+
+    Rows are only ever added to (``match_volumes.write``: an upsert adding the counts a
+    server process gathered), so several processes write the same rows safely.
+    """
+
+    __tablename__ = "partner_match_volumes"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    bank: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    signals: Mapped[int] = mapped_column(BigInteger, default=0)
+    signals_matched: Mapped[int] = mapped_column(BigInteger, default=0)
+    videos: Mapped[int] = mapped_column(BigInteger, default=0)
+    videos_matched: Mapped[int] = mapped_column(BigInteger, default=0)

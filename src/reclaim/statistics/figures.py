@@ -25,10 +25,12 @@ from reclaim.statistics.work import (
     URGENCY,
     BankRow,
     FeedbackRow,
+    MatchRow,
     ReferralRow,
     WorkFigures,
     bank_figures,
     feedback_figures,
+    match_figures,
     referral_figures,
     work_figures,
 )
@@ -47,6 +49,7 @@ class Figures:
     banks: list[BankRow]
     feedback: list[FeedbackRow]
     referrals: list[ReferralRow]
+    matches: list[MatchRow]
 
     @property
     def overall(self) -> RemovalFigures:
@@ -70,6 +73,7 @@ def compute(session: Session, where: Filter, now: datetime) -> Figures:
         banks=rolled.banks if rolled else bank_figures(session, where),
         feedback=feedback_figures(session, where),
         referrals=referral_figures(session, where),
+        matches=match_figures(session, where),
     )
 
 
@@ -207,6 +211,34 @@ def tables(figures: Figures) -> list[Table]:
             "partner_feedback",
             ("platform", "outcome", "count"),
             tuple((f.platform, FeedbackOutcome(f.outcome), f.count) for f in figures.feedback),
+        ),
+        Table(
+            "partner_matches",
+            (
+                "platform",
+                "bank",
+                "category",
+                "signals",
+                "signals_matched",
+                "videos",
+                "videos_matched",
+            ),
+            tuple(
+                (
+                    m.platform,
+                    m.bank,
+                    Category(m.category) if m.category else m.category,
+                    m.signals,
+                    m.signals_matched,
+                    m.videos,
+                    m.videos_matched,
+                )
+                for m in figures.matches
+            ),
+            notes=(
+                'bank "" is every bank the platform asked: signals and videos queried, '
+                "and how many matched any bank",
+            ),
         ),
         Table(
             "referrals",

@@ -106,6 +106,7 @@ TITLES = {
     "hotline_work": _("Hotline work"),
     "bank_entries": _("Hash bank entries"),
     "partner_feedback": _("What platforms reported"),
+    "partner_matches": _("What platforms matched"),
     "referrals": _("Referrals by agency and outcome"),
 }
 
@@ -150,6 +151,10 @@ COLUMNS = {
     "added": _("Added"),
     "withdrawn": _("Withdrawn"),
     "outcome": _("Outcome"),
+    "signals": _("Signals checked"),
+    "signals_matched": _("Signals matched"),
+    "videos": _("Videos checked"),
+    "videos_matched": _("Videos matched"),
     "agency_kind": _("Agency"),
     "status": _("Status"),
     "agency_outcome": _("Outcome"),
@@ -158,6 +163,7 @@ COLUMNS = {
     "mandatory_on_time": _("Mandatory, sent in time"),
 }
 ALL_PLATFORMS = _("All platforms")
+ALL_BANKS = _("All banks")
 
 CHART_TREND = _(
     "Bar chart: cases by type of exploitation for each month from %(first)s to %(last)s; "

@@ -29,12 +29,14 @@ def statistics_wording(wording: Wording) -> Wording:
 
 
 def cell_text(column: str, cell: object, wording: Wording) -> str:  # noqa: PLR0911
-    if cell is None:
+    if cell is None or (column == "category" and cell == ""):
         return "—"
     if isinstance(cell, enum.Enum):
         return wording.label(cell)
     if column == "platform" and cell == "":
         return wording.say(labels.ALL_PLATFORMS)
+    if column == "bank" and cell == "":
+        return wording.say(labels.ALL_BANKS)
     if column in ("measure",):
         return wording.say(labels.MEASURE[str(cell)])
     if column == "urgency":

@@ -13,7 +13,8 @@ Exact by construction:
 - The parts of a period a valid rollup does not cover (the month in progress, a month
   not rolled up or stale, days at the edges) are computed live, with the same queries.
 - Bank entries added and withdrawn are per month: they add up too.  Overdue notices
-  depend on the moment, and partner feedback is small: always live.  A filter
+  depend on the moment, and partner feedback and match volumes (a row per partner and
+  day already) are small: always live.  A filter
   (platform, type, urgency): live.
 - A rollup is used only while no stale mark (``staleness.py``) inside its month was made
   after it was computed (less ``MARGIN``, for a change flushed in a transaction that

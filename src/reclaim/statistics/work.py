@@ -1,6 +1,6 @@
 """Hotline work and hash banks: time to first look and to a decision per urgency;
 referrals sent per agency kind, status and outcome; bank entries added and withdrawn
-per bank, category and month; what partners reported.
+per bank, category and month; what partners reported, and how much they matched.
 
 First look: the first time a staff member opened the case (the audit trail's
 ``case:case:viewed``).  Decision: the first decision recorded on any item of the case.
@@ -19,7 +19,8 @@ from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
 from reclaim.audit.models import AuditEvent
 from reclaim.banks.models import Bank, BankEntry
 from reclaim.cases.models import Case, Decision, Item
-from reclaim.partners.models import Feedback, Partner
+from reclaim.partners.domain import ALL_BANKS
+from reclaim.partners.models import Feedback, MatchVolume, Partner
 from reclaim.platforms.models import Platform
 from reclaim.referrals.models import Agency, Referral
 from reclaim.statistics.domain import EMPTY_SPREAD, Filter, Period, Spread
@@ -161,6 +162,55 @@ def feedback_figures(session: Session, where: Filter) -> list[FeedbackRow]:
     if where.platform_id is not None:
         query = query.where(Partner.platform_id == where.platform_id)
     return [FeedbackRow(str(p), str(o), int(n)) for p, o, n in session.execute(query).all()]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRow:
+    """A platform's match calls in the period.  ``bank == ""``: what it asked (signals
+    and videos queried, and how many matched any bank); a named bank and category: how
+    many of them matched there (queried is not counted per bank: ``None``)."""
+
+    platform: str
+    bank: str
+    category: str
+    signals: int | None
+    signals_matched: int
+    videos: int | None
+    videos_matched: int
+
+
+def match_figures(session: Session, where: Filter) -> list[MatchRow]:
+    """Partners' match volumes in the period, per platform, bank and category.
+
+    Counted per the operator's calendar day (``partner_match_volumes.day``), so a
+    period of whole days is exact."""
+    period = where.period
+    query = (
+        select(
+            Platform.name,
+            MatchVolume.bank,
+            MatchVolume.category,
+            func.sum(MatchVolume.signals),
+            func.sum(MatchVolume.signals_matched),
+            func.sum(MatchVolume.videos),
+            func.sum(MatchVolume.videos_matched),
+        )
+        .join(Partner, Partner.id == MatchVolume.partner_id)
+        .join(Platform, Platform.id == Partner.platform_id)
+        .where(MatchVolume.day >= period.first, MatchVolume.day <= period.last)
+        .group_by(Platform.name, MatchVolume.bank, MatchVolume.category)
+        .order_by(Platform.name, MatchVolume.bank, MatchVolume.category)
+    )
+    if where.platform_id is not None:
+        query = query.where(Partner.platform_id == where.platform_id)
+
+    def asked(bank: str, count: Any) -> int | None:
+        return int(count) if bank == ALL_BANKS else None
+
+    return [
+        MatchRow(str(p), str(b), str(c), asked(b, s), int(sm), asked(b, v), int(vm))
+        for p, b, c, s, sm, v, vm in session.execute(query).all()
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from reclaim.documents.templates import install_filters
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.jobs.queue import make_huey, queue_status
 from reclaim.jobs.registry import register_tasks
+from reclaim.partners import match_volumes
 from reclaim.storage.db import make_engine, make_session_factory
 from reclaim.takedown.domain import NoticeStatus, PageOutcome, VerificationOutcome
 from reclaim.web import api, console, portal
@@ -49,6 +50,7 @@ def create_app(
         huey=huey or make_huey(settings),
         catalogs=Catalogs(settings.default_language),
         templates=Jinja2Templates(directory=WEB_DIR / "templates"),
+        match_volumes=match_volumes.VolumeTally(settings.api_match_volume_flush_seconds),
         clock=clock,
     )
     state.templates.env.autoescape = True
@@ -73,6 +75,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        # What this process counted since its last write (a hard crash loses it).
+        match_volumes.flush(state.sessions, state.match_volumes)
         if state.matcher is not None:
             # The next start loads this and syncs only what changed meanwhile.
             state.matcher.save(settings.index_dir)

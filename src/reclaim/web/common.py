@@ -26,6 +26,7 @@ from reclaim.documents.words import Wording
 from reclaim.domain.clock import Clock, system_clock
 from reclaim.domain.languages import Language
 from reclaim.linkage.media_index import MediaPdqIndex
+from reclaim.partners.match_volumes import VolumeTally
 from reclaim.takedown.labels import LABELS
 from reclaim.web.csrf import CSRF_FIELD, csrf_token, set_csrf_cookie
 from reclaim.web.i18n import LANGUAGES, Catalogs
@@ -44,6 +45,8 @@ class AppState:
     huey: Huey
     catalogs: Catalogs
     templates: Jinja2Templates
+    #: Match volumes counted by this process, not yet written (partners/match_volumes.py).
+    match_volumes: VolumeTally
     #: The time, for every request (tests pass a fake clock; services take it as an argument).
     clock: Clock = system_clock
     matcher: MatchEngine | None = None

@@ -105,3 +105,32 @@ def test_monthly_and_annual_reports_download_in_every_format(
     assert csv.content.startswith(b"\xef\xbb\xbf")
     assert client.get("/console/statistics/weekly.pdf").status_code == 404
     assert client.get("/console/statistics/monthly.pdf?month=2026-13").status_code == 400
+
+
+def test_partner_match_volumes_are_on_the_page_and_in_the_export(
+    app: FastAPI, client: TestClient, login_as: Login
+) -> None:
+    from reclaim.partners.match_volumes import Volume, VolumeKey, write
+    from tests.web.api.conftest import add_partner
+
+    state = app.state.reclaim
+    today = state.clock().astimezone(state.settings.zone).date()
+    with state.sessions() as session:
+        partner = add_partner(session, "Photo Site").partner_id
+        write(
+            session,
+            {
+                VolumeKey(today, partner): Volume(signals=1200, signals_matched=7),
+                VolumeKey(today, partner, "csam", "csam"): Volume(signals_matched=5),
+            },
+        )
+        session.commit()
+    login_as(Role.SUPERVISOR)
+    html = client.get("/console/statistics", headers=EN).text
+    assert 'data-table="partner_matches"' in html and "What platforms matched" in html
+    assert "All banks" in html and "1200" in html
+    rows = client.get("/console/statistics/figures.json").json()["tables"]["partner_matches"]
+    assert rows["rows"] == [
+        ["Photo Site", "", "", 1200, 7, 0, 0],
+        ["Photo Site", "csam", "csam", None, 5, None, 0],
+    ]

@@ -8,12 +8,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from reclaim.banks import feed_guard, partner_match
 from reclaim.banks.domain import SELF_REPORTED_BANK
 from reclaim.banks.engine import Match, VideoMatch
 from reclaim.banks.feed import UnknownBankError
 from reclaim.matching.video import FrameList
+from reclaim.partners import match_volumes
 from reclaim.web.api.auth import Matcher
 from reclaim.web.api.deps import read_now, run_read
 from reclaim.web.api.errors import ApiError, ErrorBody
@@ -34,6 +36,22 @@ def _note_matches(app: FastAPI, partner_id: int, entry_ids: list[int]) -> None:
             clock=state.clock,
         )
         session.commit()
+
+
+def _count_volumes(
+    app: FastAPI, partner_id: int, found: list[list[Match]], video_found: list[list[VideoMatch]]
+) -> BackgroundTask | None:
+    """Count the answer for the statistics, in memory; when the interval has passed,
+    a task that writes what this process gathered, run in a thread once the answer has
+    been sent (so neither the event loop nor the partner waits for the write lock)."""
+    state = app.state.reclaim
+    day = state.clock().astimezone(state.settings.zone).date()
+    tally: match_volumes.VolumeTally = state.match_volumes
+    tally.add(match_volumes.count_answer(partner_id, day, found, video_found))
+    due = tally.take_if_due()
+    if due is None:
+        return None
+    return BackgroundTask(match_volumes.flush, state.sessions, tally, due)
 
 
 #: Larger batches search in a worker thread (the index releases the GIL); smaller
@@ -95,6 +113,7 @@ async def match(request: Request, caller: Matcher, body: MatchRequest) -> Respon
     if self_reported:
         # The flood guard counts which partners match each self-reported hash.
         await run_in_threadpool(_note_matches, request.app, caller.partner_id, self_reported)
+    write_volumes = _count_volumes(request.app, caller.partner_id, found, video_found)
     # Built as plain data: at thousands of matches a second, a response model's
     # validation would cost more than the search.
     results: list[dict[str, Any]] = [
@@ -144,4 +163,4 @@ async def match(request: Request, caller: Matcher, body: MatchRequest) -> Respon
             "query_match_percent": rule.query_match_percent,
             "target_match_percent": rule.target_match_percent,
         }
-    return JSONResponse(answer)
+    return JSONResponse(answer, background=write_volumes)
