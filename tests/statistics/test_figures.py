@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from reclaim.cases.domain import Classification
 from reclaim.demo.history import make_history
 from reclaim.platforms.models import Platform
-from reclaim.statistics.domain import Filter, Period, Spread
+from reclaim.statistics.domain import COUNTED_TYPES, Filter, Period, Spread
 from reclaim.statistics.intake import intake_figures
 from reclaim.statistics.removal import removal_figures
 from reclaim.statistics.work import bank_figures, work_figures
@@ -40,6 +40,8 @@ def filters(session: Session) -> list[Filter]:
         Filter(one_month),
         Filter(whole, urgent=True),
         Filter(whole, classification=Classification.ADULT_NCII),
+        Filter(whole, classification=Classification.SYNTHETIC_MINOR),
+        Filter(whole, classification=Classification.GROOMING),
         Filter(whole, platform_id=platform),
         Filter(Period(date(2026, 8, 15), date(2026, 10, 3), ZoneInfo("Europe/London"))),
     ]
@@ -66,6 +68,9 @@ def test_history_is_big_enough_to_mean_something(history: Session) -> None:
     assert slow[""]["reuploads"] > 0
     assert slow[""]["expired"] > 0
     assert twin.intake(history, where)["urgent_cases"] > 0
+    # Every type of exploitation, the AI-made images and grooming included, has cases.
+    by_type = twin.intake(history, where)["by_type"]
+    assert all(by_type[c.value][1] > 0 for c in COUNTED_TYPES), by_type
 
 
 def test_intake_figures_match_the_twin(history: Session) -> None:
