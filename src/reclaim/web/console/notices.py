@@ -90,7 +90,7 @@ def draft_account_notice(
     item_id: int,
     staff: Annotated[Staff, permitted("console.case.notices.account")],
 ) -> Response:
-    """An account notice for an offender's profile page (a sextortion case)."""
+    """An account notice for an offender's profile page (sextortion or grooming)."""
     item = _item_or_404(staff, item_id)
     try:
         notice = notices.draft_account_notice(
