@@ -28,8 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import Insert
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -37,10 +36,12 @@ from reclaim.banks.domain import Category
 from reclaim.banks.engine import Match, VideoMatch
 from reclaim.partners.domain import ALL_BANKS
 from reclaim.partners.models import MatchVolume
+from reclaim.storage.bulk import insert_adding
 
 logger = logging.getLogger(__name__)
 
 COUNTS = ("signals", "signals_matched", "videos", "videos_matched")
+TABLE: Table = MatchVolume.__table__  # type: ignore[assignment]
 
 
 class VolumeKey(NamedTuple):
@@ -145,31 +146,10 @@ class VolumeTally:
             taken, self._volumes = self._volumes, {}
         return taken
 
-    def put_back(self, volumes: Mapping[VolumeKey, Volume]) -> None:
-        """Counts a write failed to store: they go with the next one."""
-        self.add(volumes)
-
     def pending(self) -> Volumes:
         """A copy of what is gathered (for tests and diagnostics)."""
         with self._lock:
             return {key: replace(volume) for key, volume in self._volumes.items()}
-
-
-def _upsert(session: Session) -> Insert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        pg = postgresql.insert(MatchVolume)
-        return pg.on_conflict_do_update(
-            index_elements=["day", "partner_id", "bank", "category"],
-            set_={c: getattr(MatchVolume, c) + getattr(pg.excluded, c) for c in COUNTS},
-        )
-    if dialect == "sqlite":
-        lite = sqlite.insert(MatchVolume)
-        return lite.on_conflict_do_update(
-            index_elements=["day", "partner_id", "bank", "category"],
-            set_={c: getattr(MatchVolume, c) + getattr(lite.excluded, c) for c in COUNTS},
-        )
-    raise NotImplementedError(f"match volumes are written on SQLite and PostgreSQL, not {dialect}")
 
 
 def write(session: Session, volumes: Mapping[VolumeKey, Volume]) -> int:
@@ -188,7 +168,7 @@ def write(session: Session, volumes: Mapping[VolumeKey, Volume]) -> int:
         }
         for key, volume in sorted(volumes.items())
     ]
-    session.execute(_upsert(session), rows)
+    insert_adding(session, TABLE, rows, key=VolumeKey._fields, counts=COUNTS)
     return len(rows)
 
 
@@ -214,7 +194,7 @@ def flush(
         logger.error("match volumes refused by the database; dropped", exc_info=True)
         return 0
     except SQLAlchemyError:
-        tally.put_back(taken)
+        tally.add(taken)  # with the next write
         logger.warning("match volumes not written; kept for the next write", exc_info=True)
         return 0
     return written

@@ -28,3 +28,26 @@ def insert_ignoring_duplicates(session: Session, table: Table, rows: list[dict[s
     module = postgresql if dialect == "postgresql" else sqlite
     for part in chunked(rows, CHUNK // max(1, len(rows[0]))):
         session.execute(module.insert(table).on_conflict_do_nothing(), list(part))
+
+
+def insert_adding(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    key: Sequence[str],
+    counts: Sequence[str],
+) -> None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET count = count + new count: writers in
+    several processes add to the same counter rows."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    for part in chunked(rows, CHUNK // max(1, len(rows[0]))):
+        statement = module.insert(table)
+        adding = statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={c: table.c[c] + statement.excluded[c] for c in counts},
+        )
+        session.execute(adding, list(part))
