@@ -108,16 +108,15 @@ def link_case(
 FANOUT = 50
 
 
-def within_fanout(found: list[Found], fanout: int | None = None) -> list[Found]:
-    """``found``, keeping per shared thing the first case and the latest ones."""
-    limit = FANOUT if fanout is None else fanout
+def within_fanout(found: list[Found]) -> list[Found]:
+    """``found``, keeping per shared thing the first case and the ``FANOUT - 1`` latest."""
     by_shared: dict[str, set[int]] = defaultdict(set)
     for f in found:
         by_shared[f.shared].add(f.other_case_id)
     kept = {
-        shared: {min(others), *sorted(others)[-(limit - 1) :]}
+        shared: {min(others), *sorted(others)[len(others) - (FANOUT - 1) :]}
         for shared, others in by_shared.items()
-        if len(others) > limit
+        if len(others) > FANOUT
     }
     return [f for f in found if f.shared not in kept or f.other_case_id in kept[f.shared]]
 

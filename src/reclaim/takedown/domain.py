@@ -135,18 +135,17 @@ class VerificationOutcome(enum.StrEnum):
     FAILED = "failed"  # could not tell (timeout, 5xx): try again later
 
 
-#: Legal deadlines by classification (hours after the notice is sent).  ``None``: no
-#: notice is sent for this classification.
-DEFAULT_DEADLINE_HOURS: Mapping[Classification, int | None] = {
-    Classification.CSAM: 24,
-    Classification.SELF_GENERATED_MINOR: 24,
-    Classification.SYNTHETIC_MINOR: 24,
-    Classification.ADULT_NCII: 72,
-    Classification.SEXTORTION_THREAT: None,
-    Classification.GROOMING: None,
-    Classification.NOT_ACTIONABLE: None,
-    Classification.NEEDS_INFORMATION: None,
-}
+def deadline_hours(minor: int, adult: int) -> dict[Classification, int | None]:
+    """Legal deadlines by classification (hours after the notice is sent): ``minor`` for
+    a minor's image, ``adult`` for an adult's; ``None``: no removal notice is sent (an
+    offender's account has its own deadline)."""
+    return {
+        c: (minor if c.involves_minor else adult) if c.calls_for_removal else None
+        for c in Classification
+    }
+
+
+DEFAULT_DEADLINE_HOURS: Mapping[Classification, int | None] = deadline_hours(24, 72)
 
 
 def notice_deadline(

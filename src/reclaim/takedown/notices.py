@@ -43,6 +43,7 @@ from reclaim.takedown.domain import (
     NoticeStatus,
     PageOutcome,
     check_notice_transition,
+    deadline_hours,
     next_verification,
     notice_deadline,
 )
@@ -76,16 +77,7 @@ class NoticePolicy:
     def from_settings(cls, settings: Settings) -> NoticePolicy:
         minor, adult = settings.notice_deadline_hours_minor, settings.notice_deadline_hours_adult
         return cls(
-            deadline_hours={
-                Classification.CSAM: minor,
-                Classification.SELF_GENERATED_MINOR: minor,
-                Classification.SYNTHETIC_MINOR: minor,
-                Classification.ADULT_NCII: adult,
-                Classification.SEXTORTION_THREAT: None,
-                Classification.GROOMING: None,
-                Classification.NOT_ACTIONABLE: None,
-                Classification.NEEDS_INFORMATION: None,
-            },
+            deadline_hours=deadline_hours(minor, adult),
             account_deadline=timedelta(hours=settings.notice_deadline_hours_account),
             reminder_every=timedelta(hours=settings.notice_reminder_hours),
             follow_up=timedelta(days=settings.notice_follow_up_days),
@@ -223,9 +215,8 @@ def draft_account_notice(
 ) -> Notice:
     """An account notice for an offender's profile page (its platform acts on the
     account: impersonation, extortion)."""
-    if item.classification is None or not item.classification.targets_account:
-        raise NoticeError("only a URL decided as a threat or grooming is an account")
-    if item.page is None:
+    conduct = item.classification
+    if item.page is None or conduct is None or not conduct.targets_account:
         raise NoticeError("only a URL decided as a threat or grooming is an account")
     if item.page.platform_id is None:
         raise NoticeError("assign the platform that hosts this account first")
@@ -236,7 +227,7 @@ def draft_account_notice(
     notice.pages.append(
         NoticePage(
             page_id=item.page.id,
-            classification=item.classification,
+            classification=conduct,
             outcome=PageOutcome.PENDING,
         )
     )

@@ -52,30 +52,40 @@ SUBJECT = {
     "en": "Removal notice {reference}: {count} page(s), deadline {deadline}",
     "zh_TW": "移除通知 {reference}：{count} 個網頁，期限 {deadline}",
 }
+#: An account notice names what the account did: extortion, or grooming when that is
+#: all its pages were decided as (an account that approached a child and threatened no one).
 ACCOUNT_SUBJECT = {
-    "en": "Account notice {reference}: an account used for sexual extortion, deadline {deadline}",
-    "zh_TW": "帳號通知 {reference}：用於性勒索的帳號，期限 {deadline}",
+    Classification.SEXTORTION_THREAT: {
+        "en": "Account notice {reference}: an account used for sexual extortion, "
+        "deadline {deadline}",
+        "zh_TW": "帳號通知 {reference}：用於性勒索的帳號，期限 {deadline}",
+    },
+    Classification.GROOMING: {
+        "en": "Account notice {reference}: an account used to groom a child, deadline {deadline}",
+        "zh_TW": "帳號通知 {reference}：用於性誘騙兒童的帳號，期限 {deadline}",
+    },
 }
-#: An account that approached a child (and threatened no one) is named for what it did.
-GROOMING_ACCOUNT_SUBJECT = {
-    "en": "Account notice {reference}: an account used to groom a child, deadline {deadline}",
-    "zh_TW": "帳號通知 {reference}：用於性誘騙兒童的帳號，期限 {deadline}",
-}
-GROOMING_ACCOUNT_INTRO = {
-    "en": "The account below is used to approach a child sexually online (grooming: asking "
-    "for intimate images or a meeting). Please act on the account (suspend it, preserve its "
-    "data for the police) without delay.",
-    "zh_TW": "下列帳號被用來在網路上對兒童進行性誘騙（索取私密影像或邀約見面）。"
-    "請立即處理該帳號（停權，並保存資料供警方偵查）。",
+ACCOUNT_INTRO = {
+    Classification.SEXTORTION_THREAT: {
+        "en": "The account below is used to threaten a person with their intimate images "
+        "(sexual extortion). Please act on the account (suspend it, preserve its data for "
+        "the police) without delay.",
+        "zh_TW": "下列帳號被用來以私密影像威脅他人（性勒索）。請立即處理該帳號"
+        "（停權，並保存資料供警方偵查）。",
+    },
+    Classification.GROOMING: {
+        "en": "The account below is used to approach a child sexually online (grooming: "
+        "asking for intimate images or a meeting). Please act on the account (suspend it, "
+        "preserve its data for the police) without delay.",
+        "zh_TW": "下列帳號被用來在網路上對兒童進行性誘騙（索取私密影像或邀約見面）。"
+        "請立即處理該帳號（停權，並保存資料供警方偵查）。",
+    },
 }
 REMINDER = {"en": " (reminder {n})", "zh_TW": "（第 {n} 次提醒）"}
 LABELS = {
     "en": {
         "intro": "Please remove or disable access to the content below without delay: "
         "each page, and each picture or video listed under it.",
-        "account_intro": "The account below is used to threaten a person with their "
-        "intimate images (sexual extortion). Please act on the account (suspend it, "
-        "preserve its data for the police) without delay.",
         "page": "Page",
         "account": "Account",
         "media": "Pictures and videos to remove",
@@ -98,8 +108,6 @@ LABELS = {
     },
     "zh_TW": {
         "intro": "請立即移除或限制瀏覽下列內容：每個網頁，以及列於其下的每張圖片或影片。",
-        "account_intro": "下列帳號被用來以私密影像威脅他人（性勒索）。請立即處理該帳號"
-        "（停權，並保存資料供警方偵查）。",
         "page": "網頁",
         "account": "帳號",
         "media": "須移除的圖片及影片",
@@ -203,19 +211,11 @@ def render_notice(
     document = notice_document(session, notice, settings)
     hours = min((i["deadline_hours"] for i in document["items"]), default=0)
     deadline = deadline_text(notice, hours, settings, language, sending_at=sending_at)
-    grooming = notice.kind is NoticeKind.ACCOUNT and all(
-        page.classification is Classification.GROOMING for page in notice.pages
-    )
-    subjects = (
-        GROOMING_ACCOUNT_SUBJECT
-        if grooming
-        else ACCOUNT_SUBJECT
-        if notice.kind is NoticeKind.ACCOUNT
-        else SUBJECT
-    )
-    label = LABELS[language]
-    if grooming:
-        label = label | {"account_intro": GROOMING_ACCOUNT_INTRO[language]}
+    subjects, label = SUBJECT, LABELS[language]
+    if notice.kind is NoticeKind.ACCOUNT:
+        conduct = _conduct(notice)
+        subjects = ACCOUNT_SUBJECT[conduct]
+        label = label | {"account_intro": ACCOUNT_INTRO[conduct][language]}
     subject = subjects[language].format(
         reference=notice.reference, count=len(document["items"]), deadline=deadline
     )
@@ -257,6 +257,13 @@ def deadline_text(
     offset = local.strftime("%z")
     zone = f"UTC{offset[:3]}:{offset[3:]}".replace(":00", "")
     return f"{local:%Y-%m-%d %H:%M} ({zone}; {utc:%Y-%m-%d %H:%M} UTC)"
+
+
+def _conduct(notice: Notice) -> Classification:
+    """What an account notice's account did: grooming only if nothing else was decided."""
+    if all(page.classification is Classification.GROOMING for page in notice.pages):
+        return Classification.GROOMING
+    return Classification.SEXTORTION_THREAT
 
 
 def _deadline_hours(notice: Notice, classification: Classification, settings: Settings) -> int:
