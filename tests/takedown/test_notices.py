@@ -258,7 +258,7 @@ def test_illegal_moves_and_missing_contacts_are_refused(
 
 
 def test_an_offenders_account_goes_to_its_platform_as_an_account_notice(
-    session: Session, policy: NoticePolicy
+    session: Session, policy: NoticePolicy, settings: Settings
 ) -> None:
     clock = FakeClock(T0)
     case = _case(
@@ -282,6 +282,10 @@ def test_an_offenders_account_goes_to_its_platform_as_an_account_notice(
         ("https://forum.example/u/extorter", [])
     ]
     assert account_items(session, case) == []
+    en = render_notice(session, notice, settings)
+    assert "an account used for sexual extortion" in en.subject
+    assert "threaten a person with their intimate images" in en.text
+    assert "grooming" not in en.text
     with pytest.raises(NoticeError, match="already open"):
         draft_account_notice(session, account, actor=ACTOR, clock=clock)
     queue_notice(session, notice, actor=ACTOR, clock=clock)
