@@ -3,7 +3,8 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, delete, update
-from sqlalchemy.orm import Session
+from sqlalchemy.event import listen
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from reclaim import audit
 from reclaim.audit.domain import AuditTag, TargetKind
@@ -11,6 +12,8 @@ from reclaim.audit.keys import AuditKeyring
 from reclaim.audit.models import AuditEvent
 from reclaim.audit.recording import row_digest
 from reclaim.storage.db import make_session_factory
+from reclaim.storage.readers import reader_sessions
+from tests.support.statements import reads_the_counter
 
 
 def _write(session: Session, n: int) -> None:
@@ -103,3 +106,33 @@ def test_concurrent_writers_keep_one_chain(engine: Engine) -> None:
         check = audit.verify_chain(session)
     assert check.ok, check.problem
     assert check.rows_checked == 40
+
+
+def test_a_row_committed_while_the_chain_is_walked_is_not_called_missing(
+    engine: Engine,
+) -> None:
+    """Writers keep appending while the trail is verified (the hourly checkpoint, a live
+    backup): a row committed after the walk read the rows but before it read the audit
+    counter is the trail growing, not a row removed.  The listener commits one event
+    from another session just before each read of the counter, which is the moment that
+    race lands on PostgreSQL's read-committed transactions."""
+    sessions = make_session_factory(engine)
+    with sessions.begin() as writing:
+        _write(writing, 3)
+    appended = []
+
+    def append_before_counter_reads(state: ORMExecuteState) -> None:
+        if reads_the_counter(state):
+            with sessions.begin() as other:
+                appended.append(audit.record(other, AuditTag.CASE_VIEWED, actor=audit.SYSTEM).id)
+
+    readers, reader_engine = reader_sessions(engine)  # SQLite: a reader, not the write lock
+    with readers() as verifying:
+        listen(verifying, "do_orm_execute", append_before_counter_reads)
+        check = audit.verify_chain(verifying)
+    if reader_engine is not None:
+        reader_engine.dispose()
+    assert appended, "the counter was never read"
+    assert check.ok, check.problem
+    with sessions() as after:
+        assert audit.verify_chain(after).rows_checked == 3 + len(appended)

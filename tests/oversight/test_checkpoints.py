@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.event import listen
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from reclaim import audit
 from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
@@ -31,9 +32,12 @@ from reclaim.audit.recording import GENESIS, row_digest
 from reclaim.oversight import checkpoints
 from reclaim.security.signing import SigningKeyring
 from reclaim.storage import counters
+from reclaim.storage.db import make_session_factory
 from reclaim.storage.models import Counter
+from reclaim.storage.readers import reader_sessions
 from tests.support.clock import FakeClock
 from tests.support.settings import TEST_SIGNING_KEY
+from tests.support.statements import reads_the_counter
 
 ROWS = 10
 ANCHORED_ROW = 8
@@ -379,3 +383,43 @@ def test_checkpoints_follow_the_head_and_skip_when_nothing_is_new(
     # row 10 by someone without the key is caught.
     deleted_tail(trail)
     assert "checkpoint covers row 10" in (_verify(trail) or "")
+
+
+def test_a_checkpoint_signs_the_row_it_verified_not_one_appended_since(
+    engine: Engine,
+    audit_keyring: AuditKeyring,
+    signing: SigningKeyring,
+    tmp_path: Path,
+    clock: FakeClock,
+) -> None:
+    """The hourly checkpoint runs while reports arrive: a row committed after the walk
+    (here, just before its closing read of the counter) was never verified, so it is
+    not what gets signed; the next checkpoint covers it."""
+    sessions = make_session_factory(engine)
+    with sessions() as writing:
+        _record(writing, 4)
+    counter_reads = []
+
+    def append_after_the_walk(state: ORMExecuteState) -> None:
+        if reads_the_counter(state):
+            counter_reads.append(state)
+            if len(counter_reads) == 2:
+                with sessions() as other:
+                    _record(other, 1)
+
+    readers, reader_engine = reader_sessions(engine)
+    directory = tmp_path / "checkpoints"
+    with readers() as checking:
+        listen(checking, "do_orm_execute", append_after_the_walk)
+        taken = checkpoints.take(
+            checking, directory, signing=signing, audit_keys=audit_keyring, clock=clock
+        )
+    if reader_engine is not None:
+        reader_engine.dispose()
+    assert len(counter_reads) == 2
+    assert taken is not None and taken[0].sequence == 4
+    with sessions() as later:
+        again = checkpoints.take(
+            later, directory, signing=signing, audit_keys=audit_keyring, clock=clock
+        )
+    assert again is not None and again[0].sequence == 5

@@ -149,6 +149,11 @@ def verify_chain(
     """
     keys = keyring or keyring_for(session)
     anchored = dict(anchors or {})
+    # Writers may append while the trail is walked.  The counter is read before the walk
+    # and again after it: the walk must reach at least the first reading (or the newest
+    # rows were removed) and at most the second (or rows were added without the
+    # counter).  Each read sees what was committed when it ran, whatever the isolation.
+    issued_before = _issued(session)
     expected_id = 1
     previous_hash = GENESIS
     keyed_since: int | None = None
@@ -182,22 +187,27 @@ def verify_chain(
             checked + 1,
             f"a signed checkpoint covers row {last}, but the trail ends at row {checked}",
         )
-    return _against_counter(session, checked)
+    return _against_counter(session, checked, issued_before)
 
 
-def _against_counter(session: Session, checked: int) -> ChainCheck:
-    """Rows must be exactly 1..counter: fewer means the newest were removed, more means
-    rows were added without the counter."""
-    issued = session.scalar(select(Counter.value).where(Counter.name == counters.AUDIT)) or 0
-    if issued > checked:
-        return ChainCheck(checked, checked + 1, f"rows {checked + 1}–{issued} are missing")
-    if issued < checked:
+def _against_counter(session: Session, checked: int, issued_before: int) -> ChainCheck:
+    """Rows must be 1..counter: fewer than the counter said before the walk means the
+    newest were removed, more than it says now means rows were added without it."""
+    if issued_before > checked:
+        return ChainCheck(checked, checked + 1, f"rows {checked + 1}–{issued_before} are missing")
+    issued_after = _issued(session)
+    if issued_after < checked:
         return ChainCheck(
             checked,
-            issued + 1,
-            f"the audit counter says {issued} rows were written, but {checked} are there",
+            issued_after + 1,
+            f"the audit counter says {issued_after} rows were written, but {checked} are there",
         )
     return ChainCheck(checked)
+
+
+def _issued(session: Session) -> int:
+    """How many rows the audit counter says were written (committed, as this read sees)."""
+    return session.scalar(select(Counter.value).where(Counter.name == counters.AUDIT)) or 0
 
 
 def _row_problem(event: AuditEvent, keys: AuditKeyring, keyed_since: int | None) -> str | None:

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reclaim.audit import recording
@@ -89,9 +88,10 @@ class Checkpoint:
         return f"{_PREFIX}{self.sequence:012d}.json"
 
 
-def head(session: Session, *, clock: Clock = system_clock) -> Checkpoint | None:
-    """The chain's newest row as an (unsigned) checkpoint; None for an empty trail."""
-    newest = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
+def head(session: Session, through: int, *, clock: Clock = system_clock) -> Checkpoint | None:
+    """Row ``through`` (the newest a verification walked) as an (unsigned) checkpoint;
+    None for an empty trail.  Rows appended since were not verified, so are not signed."""
+    newest = session.get(AuditEvent, through) if through else None
     if newest is None:
         return None
     return Checkpoint(newest.id, newest.row_hash, newest.key_id, clock())
@@ -112,7 +112,7 @@ def take(
     check = recording.verify_chain(session, keyring=audit_keys, anchors=anchors(earlier))
     if not check.ok:
         raise ChainBrokenError(f"row {check.first_bad_id}: {check.problem}")
-    current = head(session, clock=clock)
+    current = head(session, check.rows_checked, clock=clock)
     if current is None or (directory / current.file_name).exists():
         return None
     document = current.document(signing.sign(current.payload()))
