@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, select, update
-from sqlalchemy.event import listen
+from sqlalchemy.event import listen, remove
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from reclaim import audit
@@ -29,6 +30,7 @@ from reclaim.audit.domain import ActorKind, AuditTag, TargetKind
 from reclaim.audit.keys import AuditKeyring
 from reclaim.audit.models import AuditEvent
 from reclaim.audit.recording import GENESIS, row_digest
+from reclaim.config import Settings
 from reclaim.oversight import checkpoints
 from reclaim.security.signing import SigningKeyring
 from reclaim.storage import counters
@@ -423,3 +425,36 @@ def test_a_checkpoint_signs_the_row_it_verified_not_one_appended_since(
             later, directory, signing=signing, audit_keys=audit_keyring, clock=clock
         )
     assert again is not None and again[0].sequence == 5
+
+
+def test_reports_are_written_while_the_checkpoint_job_walks_the_trail(
+    engine: Engine, db_settings: Settings, clock: FakeClock
+) -> None:
+    """The walk takes about a minute at a million rows; on SQLite it must not hold the
+    write lock meanwhile, or every report waits (and fails after the busy timeout).  A
+    writer commits an audit row mid-walk (just before its closing read of the counter),
+    from another session, within a second; the checkpoint signs the rows it walked."""
+    sessions = make_session_factory(engine)
+    with sessions() as writing:
+        _record(writing, 3)
+    committed_within: list[float] = []
+
+    def write_mid_walk(state: ORMExecuteState) -> None:
+        if reads_the_counter(state):
+            reads.append(state)
+            if len(reads) == 2:
+                started = time.perf_counter()
+                with sessions() as other:
+                    _record(other, 1)
+                committed_within.append(time.perf_counter() - started)
+
+    reads: list[ORMExecuteState] = []
+    listen(Session, "do_orm_execute", write_mid_walk)
+    try:
+        taken = checkpoints.take_now(sessions, db_settings, clock=clock)
+    finally:
+        remove(Session, "do_orm_execute", write_mid_walk)
+    assert committed_within and committed_within[0] < 1.0
+    assert taken is not None and taken[0].sequence == 3
+    with sessions() as after:
+        assert audit.verify_chain(after).rows_checked == 4

@@ -50,6 +50,7 @@ from reclaim.security.signing import (
     signing_keyring,
     verify,
 )
+from reclaim.storage.readers import read_only_session
 
 FORMAT = "reclaim-audit-checkpoint/1"
 _PREFIX = "audit-checkpoint-"
@@ -200,8 +201,9 @@ def take_now(
     clock: Clock = system_clock,
 ) -> tuple[Checkpoint, dict[str, Any], Path] | None:
     """Take a checkpoint into the configured directory (its document, for witnesses).
-    None: nothing new."""
-    with sessions() as session:
+    None: nothing new.  The walk reads only (on SQLite: without the write lock, which
+    it would hold for about a minute at a million rows)."""
+    with read_only_session(sessions.kw["bind"]) as session:
         return take(
             session,
             settings.checkpoint_dir,

@@ -12,6 +12,8 @@ On PostgreSQL readers never take write locks, so the ordinary engine serves.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -32,6 +34,20 @@ def reader_sessions(engine: Engine) -> tuple[sessionmaker[Session], Engine | Non
     url = engine.url.render_as_string(hide_password=False)
     reader = make_reader_engine(url)
     return make_session_factory(reader), reader
+
+
+@contextmanager
+def read_only_session(engine: Engine) -> Iterator[Session]:
+    """One session that only reads the database ``engine`` is connected to, for long
+    reads such as walking the whole audit trail: on SQLite it holds a snapshot instead of
+    the write lock, so reports keep being written meanwhile."""
+    readers, reader_engine = reader_sessions(engine)
+    try:
+        with readers() as session:
+            yield session
+    finally:
+        if reader_engine is not None:
+            reader_engine.dispose()
 
 
 def make_reader_engine(url: str, **kwargs: Any) -> Engine:
