@@ -12,7 +12,7 @@ from reclaim.audit.keys import AuditKeyring
 from reclaim.audit.models import AuditEvent
 from reclaim.audit.recording import row_digest
 from reclaim.storage.db import make_session_factory
-from reclaim.storage.readers import reader_sessions
+from reclaim.storage.readers import read_only_session
 from tests.support.statements import reads_the_counter
 
 
@@ -111,7 +111,7 @@ def test_concurrent_writers_keep_one_chain(engine: Engine) -> None:
 def test_a_row_committed_while_the_chain_is_walked_is_not_called_missing(
     engine: Engine,
 ) -> None:
-    """Writers keep appending while the trail is verified (the hourly checkpoint, a live
+    """Writers keep appending while the trail is verified (the checkpoint job, a live
     backup): a row committed after the walk read the rows but before it read the audit
     counter is the trail growing, not a row removed.  The listener commits one event
     from another session just before each read of the counter, which is the moment that
@@ -126,12 +126,9 @@ def test_a_row_committed_while_the_chain_is_walked_is_not_called_missing(
             with sessions.begin() as other:
                 appended.append(audit.record(other, AuditTag.CASE_VIEWED, actor=audit.SYSTEM).id)
 
-    readers, reader_engine = reader_sessions(engine)  # SQLite: a reader, not the write lock
-    with readers() as verifying:
+    with read_only_session(engine) as verifying:  # SQLite: a snapshot, not the write lock
         listen(verifying, "do_orm_execute", append_before_counter_reads)
         check = audit.verify_chain(verifying)
-    if reader_engine is not None:
-        reader_engine.dispose()
     assert appended, "the counter was never read"
     assert check.ok, check.problem
     with sessions() as after:

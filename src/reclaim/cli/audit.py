@@ -8,7 +8,7 @@ import typer
 
 from reclaim import audit
 from reclaim.cli.app import app
-from reclaim.cli.context import console, errors, settings
+from reclaim.cli.context import console, errors, reading, settings
 
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -26,31 +26,25 @@ def verify(
     """Walk the whole chain; name the first row that was altered or removed (exit 1)."""
     from reclaim.oversight.checkpoints import CheckpointError, verify_with_checkpoints
     from reclaim.security.signing import signing_keyring
-    from reclaim.storage.db import make_engine
-    from reclaim.storage.readers import read_only_session
 
     config = settings()
     anchored = 0
-    engine = make_engine(config.database_url)
-    try:
-        with read_only_session(engine) as session:
-            if checkpoints is None:
-                check = audit.verify_chain(session)
-            else:
-                try:
-                    check, found = verify_with_checkpoints(
-                        session, checkpoints, public_keys=signing_keyring(config).public_keys()
-                    )
-                except CheckpointError as exc:
-                    errors.print(
-                        f"[red]A checkpoint does not verify:[/red] {exc}",
-                        markup=True,
-                        highlight=False,
-                    )
-                    raise typer.Exit(1) from None
-                anchored = len(found)
-    finally:
-        engine.dispose()
+    with reading(config) as session:
+        if checkpoints is None:
+            check = audit.verify_chain(session)
+        else:
+            try:
+                check, found = verify_with_checkpoints(
+                    session, checkpoints, public_keys=signing_keyring(config).public_keys()
+                )
+            except CheckpointError as exc:
+                errors.print(
+                    f"[red]A checkpoint does not verify:[/red] {exc}",
+                    markup=True,
+                    highlight=False,
+                )
+                raise typer.Exit(1) from None
+            anchored = len(found)
     if check.ok:
         console.print(
             f"OK: the audit trail is intact ({check.rows_checked} rows checked"

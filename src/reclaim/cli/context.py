@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from reclaim.config import InsecureSettingsError, Settings, load_settings
 from reclaim.storage.db import make_engine, make_session_factory
+from reclaim.storage.readers import read_only_session
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # messages stay whole lines
@@ -85,6 +86,18 @@ def database(config: Settings) -> Iterator[Session]:
     engine = make_engine(config.database_url)
     try:
         with make_session_factory(engine).begin() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def reading(config: Settings) -> Iterator[Session]:
+    """A session that only reads (storage.readers.read_only_session): on SQLite it does
+    not hold the write lock, so the service keeps writing while a command reads long."""
+    engine = make_engine(config.database_url)
+    try:
+        with read_only_session(engine) as session:
             yield session
     finally:
         engine.dispose()

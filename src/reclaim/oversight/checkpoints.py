@@ -92,10 +92,10 @@ class Checkpoint:
 def head(session: Session, through: int, *, clock: Clock = system_clock) -> Checkpoint | None:
     """Row ``through`` (the newest a verification walked) as an (unsigned) checkpoint;
     None for an empty trail.  Rows appended since were not verified, so are not signed."""
-    newest = session.get(AuditEvent, through) if through else None
-    if newest is None:
+    row = session.get(AuditEvent, through) if through else None
+    if row is None:
         return None
-    return Checkpoint(newest.id, newest.row_hash, newest.key_id, clock())
+    return Checkpoint(row.id, row.row_hash, row.key_id, clock())
 
 
 def take(
